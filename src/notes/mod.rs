@@ -1,0 +1,40 @@
+//! Text → chapters: decoding whatever bytes people save notes in, and parsing show notes.
+//!
+//! Show notes are prose with timestamps in them, so parsing them yields not only chapters but
+//! also [`ParseIssue`]s: lines that look like chapters but carry an impossible timestamp
+//! (`12:75`). Those are not fatal here; [`crate::validate`] turns them into diagnostics so a
+//! producer sees every problem at once.
+
+use crate::chapter::ChapterList;
+
+/// The result of reading chapter text: the chapters plus any suspicious lines.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Parsed {
+    /// Chapters in source order.
+    pub list: ChapterList,
+    /// Lines that looked like chapters but could not be read as one.
+    pub issues: Vec<ParseIssue>,
+}
+
+/// A line that looks like a chapter but whose timestamp cannot be trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseIssue {
+    /// 1-based line number.
+    pub line: usize,
+    /// The timestamp exactly as written.
+    pub timestamp: String,
+    /// What is wrong.
+    pub kind: IssueKind,
+    /// A lowercase, human sentence explaining it (without the line prefix).
+    pub message: String,
+}
+
+/// The kinds of [`ParseIssue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IssueKind {
+    /// A field out of range, e.g. `12:75` (seconds ≥ 60) — never silently carried over.
+    BadTimestamp,
+    /// A timestamp that can be read more than one way.
+    AmbiguousTimestamp,
+}

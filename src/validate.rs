@@ -1,0 +1,1 @@
+//! Validation of a chapter list against the audio and platform rules.

@@ -1,0 +1,91 @@
+//! Chapters into audio files, without touching the audio payload.
+//!
+//! Container writers (ID3 for MP3, MP4 boxes for M4A) never write files themselves: they look
+//! at the original and produce a [`Plan`] — either same-length [`Patch`]es or a sequence of
+//! [`Piece`]s that rebuild the file from new bytes and untouched ranges of the old one. The
+//! [`safe`] module is the only place that applies a plan to disk, so crash safety, permission
+//! keeping and symlink handling are written once for every container.
+
+pub mod safe;
+
+use std::path::PathBuf;
+
+/// Bytes that overwrite the original at `offset`, keeping the file's length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patch {
+    /// Byte offset in the original file.
+    pub offset: u64,
+    /// Replacement bytes.
+    pub data: Vec<u8>,
+}
+
+/// One piece of a rebuilt file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// New bytes (a tag, a `moov` box).
+    Bytes(Vec<u8>),
+    /// An untouched range of the original file (the audio payload), streamed, never loaded.
+    Copy {
+        /// Offset in the original.
+        offset: u64,
+        /// Length in bytes.
+        len: u64,
+    },
+}
+
+/// How to turn the original file into the result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// The file already holds exactly the result: write nothing.
+    Unchanged,
+    /// Same length; only these regions change. Applied in place under a rollback journal.
+    Patch(Vec<Patch>),
+    /// A new file made of these pieces in order. Applied by writing a sibling temporary file
+    /// and renaming it over the original.
+    Rebuild(Vec<Piece>),
+}
+
+impl Plan {
+    /// Bytes this plan writes to disk (for reports and benchmarks).
+    pub fn bytes_written(&self) -> u64 {
+        match self {
+            Plan::Unchanged => 0,
+            Plan::Patch(p) => p.iter().map(|p| p.data.len() as u64).sum(),
+            Plan::Rebuild(pieces) => pieces
+                .iter()
+                .map(|p| match p {
+                    Piece::Bytes(b) => b.len() as u64,
+                    Piece::Copy { len, .. } => *len,
+                })
+                .sum(),
+        }
+    }
+}
+
+/// Errors while applying a plan to disk.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// An I/O operation failed; `path` names the file it was about.
+    #[error("{path}: {action}: {source}")]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// What we were doing, lowercase (`creating a temporary file`).
+        action: &'static str,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A plan refers to bytes beyond the end of the original file.
+    #[error("{path}: the write plan reads past the end of the file ({offset} + {len} > {size})")]
+    PlanOutOfRange {
+        /// The file concerned.
+        path: PathBuf,
+        /// Offset requested.
+        offset: u64,
+        /// Length requested.
+        len: u64,
+        /// Actual file size.
+        size: u64,
+    },
+}
