@@ -1,1 +1,299 @@
-//! Command-line definitions.
+//! Command-line definitions (clap derive).
+//!
+//! Kept in the library so tests and documentation generators can inspect the exact interface
+//! the binary exposes; the binary owns execution and output.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Exit codes shared by every command, so scripts and CI can tell a bad chapter list from a
+/// bad invocation or an unreadable file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitStatus {
+    /// Success (warnings allowed unless `--deny-warnings`).
+    Ok = 0,
+    /// The chapters are invalid: validation failed, nothing was written.
+    Invalid = 1,
+    /// Usage error (bad flags or arguments).
+    Usage = 2,
+    /// An input could not be read or is not a supported, well-formed file.
+    Input = 3,
+}
+
+/// Podcast chapter markers: parse show notes, measure exact audio duration, validate, and
+/// write ID3/MP4 chapters safely.
+#[derive(Debug, Parser)]
+#[command(name = "chapmark", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// When to colour output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print more detail (repeat for debug logs).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+/// Colour policy; `auto` colours a terminal unless `NO_COLOR` is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and `NO_COLOR` is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Convert chapters between show notes and chapter-file formats.
+    Convert(ConvertArgs),
+    /// Measure the exact playable duration of audio files.
+    Probe(ProbeArgs),
+    /// Check chapter timestamps against the audio and platform rules.
+    Check(CheckArgs),
+    /// Validate chapters, then write them into an MP3 or M4A file.
+    Write(WriteArgs),
+    /// Print the chapters embedded in an audio file.
+    Show(ShowArgs),
+    /// Remove embedded chapters from an audio file.
+    Strip(StripArgs),
+    /// Check or tag a whole archive of episodes in parallel.
+    Batch(BatchArgs),
+}
+
+/// Chapter formats on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Podcasting 2.0 JSON chapters.
+    Json,
+    /// Podlove Simple Chapters XML.
+    Psc,
+    /// WebVTT chapters.
+    Vtt,
+    /// ffmpeg ffmetadata.
+    Ffmetadata,
+    /// mp4chaps text.
+    Mp4chaps,
+    /// CUE sheet.
+    Cue,
+    /// Plain description text (show notes).
+    Text,
+}
+
+impl From<FormatArg> for crate::format::Format {
+    fn from(f: FormatArg) -> Self {
+        use crate::format::Format;
+        match f {
+            FormatArg::Json => Format::Json,
+            FormatArg::Psc => Format::Psc,
+            FormatArg::Vtt => Format::Vtt,
+            FormatArg::Ffmetadata => Format::Ffmetadata,
+            FormatArg::Mp4chaps => Format::Mp4chaps,
+            FormatArg::Cue => Format::Cue,
+            FormatArg::Text => Format::Text,
+        }
+    }
+}
+
+/// `chapmark convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Chapters to read: show notes or any chapter file; `-` reads standard input.
+    pub input: PathBuf,
+    /// Force the input format instead of detecting it from the content.
+    #[arg(long, value_enum)]
+    pub from: Option<FormatArg>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Json)]
+    pub to: FormatArg,
+    /// Write to this file instead of standard output (atomically).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// The episode length (`38:00`, `1:02:03.500`), used for the last chapter's end.
+    #[arg(long)]
+    pub duration: Option<String>,
+}
+
+/// `chapmark probe`.
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Audio files.
+    #[arg(required = true)]
+    pub audio: Vec<PathBuf>,
+    /// One JSON object per file (JSON Lines).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Validation rule sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    /// Rules for ID3/MP4 chapters; the first chapter need not be at 0:00.
+    Default,
+    /// Apple Podcasts.
+    Apple,
+    /// Spotify description timestamps.
+    Spotify,
+    /// YouTube description chapters.
+    Youtube,
+    /// Podcast Index / Podcasting 2.0 apps.
+    Podcastindex,
+    /// Every warning is an error.
+    Strict,
+}
+
+/// Report formats for `check` and `batch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people (coloured on a terminal).
+    Text,
+    /// One JSON document.
+    Json,
+    /// GitHub Actions workflow commands.
+    Github,
+    /// JUnit XML.
+    Junit,
+}
+
+/// Options shared by commands that validate.
+#[derive(Debug, Clone, Args)]
+pub struct ValidateOpts {
+    /// Platform rule set to check against.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Default)]
+    pub profile: ProfileArg,
+    /// Treat warnings as errors for the exit code.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// `chapmark check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The episode audio (omit with `--duration`).
+    #[arg(required_unless_present = "duration")]
+    pub audio: Option<PathBuf>,
+    /// Chapters to check (show notes or a chapter file); without it, the chapters embedded in
+    /// the audio are checked.
+    #[arg(long, short = 'c', required_unless_present = "audio")]
+    pub chapters: Option<PathBuf>,
+    /// Check against a stated length instead of audio (`38:00`, `1:02:03.500`).
+    #[arg(long, conflicts_with = "audio")]
+    pub duration: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub validate: ValidateOpts,
+}
+
+/// Which MP4 chapter forms to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mp4ChaptersArg {
+    /// Nero `chpl` only (ffmpeg, VLC, mutagen, MediaInfo).
+    Nero,
+    /// QuickTime chapter track only (Apple).
+    Quicktime,
+    /// Both (default).
+    Both,
+}
+
+/// `chapmark write`.
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    /// The MP3 or M4A episode to tag.
+    pub audio: PathBuf,
+    /// Chapters to write (show notes or a chapter file; `-` for standard input).
+    #[arg(long, short = 'c')]
+    pub chapters: PathBuf,
+    /// Write the result here instead of changing AUDIO.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// ID3v2 version for MP3 (default: keep an existing v2.4 tag, else 2.3).
+    #[arg(long, value_parser = clap::value_parser!(u8).range(3..=4))]
+    pub id3v2: Option<u8>,
+    /// Insert a chapter with this title at 0:00 when the first chapter starts later.
+    #[arg(long)]
+    pub intro: Option<String>,
+    /// Also write chapter descriptions (ID3 `TIT3`) when the notes have them.
+    #[arg(long)]
+    pub descriptions: bool,
+    /// MP4 chapter forms to write.
+    #[arg(long, value_enum, default_value_t = Mp4ChaptersArg::Both)]
+    pub mp4_chapters: Mp4ChaptersArg,
+    /// Validate and print what would be written, without writing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub validate: ValidateOpts,
+}
+
+/// `chapmark show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The audio file.
+    pub audio: PathBuf,
+    /// Output format (default: Podcasting 2.0 JSON with `endTime`).
+    #[arg(long, value_enum, default_value_t = FormatArg::Json)]
+    pub to: FormatArg,
+}
+
+/// `chapmark strip`.
+#[derive(Debug, Args)]
+pub struct StripArgs {
+    /// The audio file.
+    pub audio: PathBuf,
+    /// Write the result here instead of changing AUDIO.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+/// `chapmark batch`.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Directories to walk, audio files, or manifests (`.csv` / `.jsonl` of audio,chapters).
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Validate only; write nothing.
+    #[arg(long)]
+    pub check: bool,
+    /// Parallel jobs (default: number of cores).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Write a JSON Lines report, one record per episode.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+    /// Process only shard K of N (`1/4`), a stable split for CI matrices and job arrays.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// Where each episode's chapters are, e.g. `{dir}/{stem}.chapters.json`.
+    #[arg(long)]
+    pub chapters_pattern: Option<String>,
+    /// Insert a chapter with this title at 0:00 when the first chapter starts later.
+    #[arg(long)]
+    pub intro: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub validate: ValidateOpts,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -13,6 +13,7 @@
 //! touch files.
 #![warn(missing_docs)]
 
+pub mod batch;
 pub mod chapter;
 pub mod cli;
 pub mod format;

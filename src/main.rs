@@ -1,1 +1,8 @@
-fn main() {}
+//! The `chapmark` binary: argument parsing, output, colour and exit codes. All chapter logic
+//! lives in the library.
+
+mod app;
+
+fn main() -> std::process::ExitCode {
+    app::main()
+}

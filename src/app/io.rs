@@ -1,0 +1,81 @@
+//! File and stream input for the binary, and the error → exit-code mapping.
+
+use chapmark::cli::ExitStatus;
+use std::io::Read;
+use std::path::Path;
+
+/// Largest chapter/notes file we read: far above any real one, small enough that a mistaken
+/// path to an audio file or a device cannot exhaust memory.
+pub const MAX_TEXT_INPUT: u64 = 16 * 1024 * 1024;
+
+/// An error that maps to a specific exit status (default for plain errors is
+/// [`ExitStatus::Input`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct StatusError {
+    pub status: ExitStatus,
+    pub message: String,
+}
+
+/// A usage error (exit 2).
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    StatusError {
+        status: ExitStatus::Usage,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// An invalid-chapters error (exit 1).
+pub fn invalid(message: impl Into<String>) -> anyhow::Error {
+    StatusError {
+        status: ExitStatus::Invalid,
+        message: message.into(),
+    }
+    .into()
+}
+
+/// The exit status for an error: its own if it carries one, else 3 (input problem).
+pub fn exit_status_of(err: &anyhow::Error) -> ExitStatus {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<StatusError>())
+        .map_or(ExitStatus::Input, |s| s.status)
+}
+
+/// The name to show for an input path (`<stdin>` for `-`).
+pub fn display_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads a text input (notes or chapter file) with a size cap; `-` is standard input.
+pub fn read_text_input(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let name = display_name(path);
+    let mut buf = Vec::new();
+    if path == Path::new("-") {
+        std::io::stdin()
+            .lock()
+            .take(MAX_TEXT_INPUT + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
+    } else {
+        let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        if meta.is_dir() {
+            anyhow::bail!("{name}: is a directory, not a chapters file");
+        }
+        let file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        file.take(MAX_TEXT_INPUT + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
+    }
+    if buf.len() as u64 > MAX_TEXT_INPUT {
+        anyhow::bail!(
+            "{name}: larger than {} MiB; this does not look like a chapters file",
+            MAX_TEXT_INPUT / 1024 / 1024
+        );
+    }
+    Ok(buf)
+}

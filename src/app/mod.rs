@@ -1,0 +1,80 @@
+//! Command execution for the binary. The library never prints; this module owns stdout,
+//! stderr, colour, progress and the mapping of outcomes to exit codes.
+
+mod io;
+
+use chapmark::cli::{Cli, ColorChoice, Command, ExitStatus};
+use clap::Parser;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// What a command decided, before it becomes a process exit code.
+pub type Outcome = anyhow::Result<ExitStatus>;
+
+/// Shared presentation settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Ui {
+    /// Colour stdout.
+    pub color: bool,
+    /// Colour stderr.
+    pub color_err: bool,
+    /// Suppress non-error chatter.
+    pub quiet: bool,
+    /// Standard error is a terminal (progress bars).
+    pub tty_err: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let ui = Ui {
+        color: wants_color(cli.color, std::io::stdout().is_terminal()),
+        color_err: wants_color(cli.color, std::io::stderr().is_terminal()),
+        quiet: cli.quiet,
+        tty_err: std::io::stderr().is_terminal(),
+    };
+    let outcome = run(cli.command, ui);
+    match outcome {
+        Ok(status) => ExitCode::from(status as u8),
+        Err(err) => {
+            let status = io::exit_status_of(&err);
+            let prefix = if ui.color_err {
+                "\x1b[1;31merror\x1b[0m"
+            } else {
+                "error"
+            };
+            eprintln!("chapmark: {prefix}: {err:#}");
+            ExitCode::from(status as u8)
+        }
+    }
+}
+
+fn run(command: Command, ui: Ui) -> Outcome {
+    let _ = ui;
+    match command {
+        _ => Err(io::usage("this command is not available yet")),
+    }
+}
+
+fn wants_color(choice: ColorChoice, is_tty: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => log::LevelFilter::Error,
+        (false, 0) => log::LevelFilter::Warn,
+        (false, 1) => log::LevelFilter::Info,
+        (false, _) => log::LevelFilter::Debug,
+    };
+    env_logger::Builder::new()
+        .filter_level(level)
+        .parse_env("CHAPMARK_LOG")
+        .format_timestamp(None)
+        .format_target(false)
+        .init();
+}
