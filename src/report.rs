@@ -94,9 +94,7 @@ pub fn render_text(report: &FileReport, color: bool, deny_warnings: bool) -> Str
     let chapters = plural(report.chapters, "chapter");
     let mut out = String::new();
 
-    let length = report
-        .duration
-        .map(|d| format_length(d.to_time_floor()));
+    let length = report.duration.map(|d| format_length(d.to_time_floor()));
     if ok {
         out.push_str(&paint.wrap("1;32", "✓"));
         out.push(' ');

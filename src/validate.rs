@@ -268,6 +268,7 @@ impl Profile {
             check_images: false,
             hidden_may_be_untitled: false,
             escalate: false,
+            min_overridden: false,
         };
         match self {
             Profile::Default => base,
@@ -419,6 +420,7 @@ struct Policy {
     check_images: bool,
     hidden_may_be_untitled: bool,
     escalate: bool,
+    min_overridden: bool,
 }
 
 /// Why a URL cannot be stored as a chapter link.
@@ -474,7 +476,10 @@ pub fn ascii_url(url: &str) -> Result<String, UrlError> {
             url: url.to_string(),
         });
     }
-    let clean = url.is_ascii() && !url.chars().any(|c| c.is_ascii_whitespace() || c.is_control());
+    let clean = url.is_ascii()
+        && !url
+            .chars()
+            .any(|c| c.is_ascii_whitespace() || c.is_control());
     if clean {
         Ok(url.to_string())
     } else {
@@ -566,6 +571,7 @@ pub fn validate(list: &ChapterList, issues: &[ParseIssue], ctx: &Context) -> Vec
     let mut policy = ctx.profile.policy();
     if let Some(min) = ctx.min_chapter {
         policy.min_chapter = min;
+        policy.min_overridden = true;
     }
     let mut b = Builder {
         policy,
@@ -754,7 +760,10 @@ fn check_times(
                         who(idx - 1, prev),
                         prev.written_timestamp()
                     ),
-                    Some("chapters must be in time order; sort them or fix the timestamp".to_string()),
+                    Some(
+                        "chapters must be in time order; sort them or fix the timestamp"
+                            .to_string(),
+                    ),
                 );
             }
         }
@@ -772,11 +781,19 @@ fn check_times(
             (None, Some(e)) => Some(e),
             (None, None) => ch.end,
         };
-        let Some(stop) = stop.filter(|&s| s > ch.start) else {
+        // The last chapter inside the audio always has a length to judge, even one that
+        // rounds to 0 ms (it starts in the audio's final sub-millisecond).
+        let last_in_audio = is_last && end.is_some_and(|e| e >= ch.start);
+        let Some(stop) = stop.filter(|&s| s > ch.start || last_in_audio) else {
             continue;
         };
         let length = stop.saturating_sub(ch.start);
-        if is_last && end.is_some() && length < LAST_CHAPTER_WINDOW {
+        if last_in_audio && length < LAST_CHAPTER_WINDOW {
+            let span = if length == Time::ZERO {
+                "a fraction of a millisecond".to_string()
+            } else {
+                format_span(length)
+            };
             let severity = if length < min {
                 min_severity
             } else {
@@ -787,8 +804,7 @@ fn check_times(
                 Rule::LastTooLate,
                 Some((idx, ch)),
                 format!(
-                    "{w}: the last chapter starts at {ts}, only {} before the end of the audio ({})",
-                    format_span(length),
+                    "{w}: the last chapter starts at {ts}, only {span} before the end of the audio ({})",
                     format_length(stop)
                 ),
                 Some(
@@ -801,12 +817,17 @@ fn check_times(
                 Rule::TooShort,
                 Some((idx, ch)),
                 format!(
-                    "{w}: lasts only {} (until {}); the {profile} minimum is {}",
+                    "{w}: lasts only {} (until {}); the {} minimum is {}",
                     format_span(length),
                     stop,
+                    if b.policy.min_overridden {
+                        "requested".to_string()
+                    } else {
+                        profile.to_string()
+                    },
                     format_span(min)
                 ),
-                None,
+                Some("merge it into a neighbouring chapter, or check its timestamp".to_string()),
             );
         }
     }
@@ -877,7 +898,7 @@ fn check_texts(b: &mut Builder, list: &ChapterList, target: Option<Target>) {
         let idx = i + 1;
         let w = who(idx, ch);
 
-        if ch.title.trim().is_empty() && !(b.policy.hidden_may_be_untitled && !ch.toc) {
+        if ch.title.trim().is_empty() && (ch.toc || !b.policy.hidden_may_be_untitled) {
             b.push(
                 Severity::Error,
                 Rule::EmptyTitle,
@@ -996,8 +1017,7 @@ fn same_url(a: Option<&str>, b: Option<&str>) -> bool {
     match (a, b) {
         (None, None) => true,
         (Some(a), Some(b)) => {
-            a == b
-                || matches!((url::Url::parse(a), url::Url::parse(b)), (Ok(x), Ok(y)) if x == y)
+            a == b || matches!((url::Url::parse(a), url::Url::parse(b)), (Ok(x), Ok(y)) if x == y)
         }
         _ => false,
     }
@@ -1032,7 +1052,9 @@ pub fn drift(embedded: &ChapterList, listed: &ChapterList) -> Vec<Diagnostic> {
         let best = emb
             .iter()
             .enumerate()
-            .filter(|(ei, e)| !used.get(*ei).copied().unwrap_or(true) && same_title(&e.title, &l.title))
+            .filter(|(ei, e)| {
+                !used.get(*ei).copied().unwrap_or(true) && same_title(&e.title, &l.title)
+            })
             .min_by_key(|(ei, e)| (e.start.as_millis().abs_diff(l.start.as_millis()), *ei))
             .map(|(ei, _)| ei);
         if let Some(ei) = best {
@@ -1063,17 +1085,18 @@ pub fn drift(embedded: &ChapterList, listed: &ChapterList) -> Vec<Diagnostic> {
     }
 
     let mut out = Vec::new();
-    let mut push = |l: Option<(usize, &Chapter)>, ts: Option<String>, message: String, hint: Option<&str>| {
-        out.push(Diagnostic {
-            severity: Severity::Warning,
-            rule: Rule::Drift,
-            chapter: l.map(|(i, _)| i),
-            line: l.and_then(|(_, c)| c.line()),
-            timestamp: ts.or_else(|| l.map(|(_, c)| c.written_timestamp())),
-            message,
-            hint: hint.map(str::to_string),
-        });
-    };
+    let mut push =
+        |l: Option<(usize, &Chapter)>, ts: Option<String>, message: String, hint: Option<&str>| {
+            out.push(Diagnostic {
+                severity: Severity::Warning,
+                rule: Rule::Drift,
+                chapter: l.map(|(i, _)| i),
+                line: l.and_then(|(_, c)| c.line()),
+                timestamp: ts.or_else(|| l.map(|(_, c)| c.written_timestamp())),
+                message,
+                hint: hint.map(str::to_string),
+            });
+        };
     const REWRITE: &str = "write the chapters again to bring the file in line with the list";
 
     for (li, l) in listed.chapters.iter().enumerate() {
@@ -1170,7 +1193,10 @@ mod tests {
             Ok("https://www.a16z.news/p/the-physical-ai-deployment-gap")
         );
         // No trailing slash is added to an already-correct URL.
-        assert_eq!(ascii_url("https://ihj.global").as_deref(), Ok("https://ihj.global"));
+        assert_eq!(
+            ascii_url("https://ihj.global").as_deref(),
+            Ok("https://ihj.global")
+        );
         assert_eq!(
             ascii_url("https://例え.jp/パス?q=ü").as_deref(),
             Ok("https://xn--r8jz45g.jp/%E3%83%91%E3%82%B9?q=%C3%BC")
@@ -1183,13 +1209,28 @@ mod tests {
 
     #[test]
     fn ascii_url_rejects_non_http() {
-        assert!(matches!(ascii_url("ftp://example.com/x"), Err(UrlError::NotHttp { .. })));
-        assert!(matches!(ascii_url("mailto:a@b.c"), Err(UrlError::NotHttp { .. })));
-        assert!(matches!(ascii_url("www.example.com"), Err(UrlError::Parse { .. })));
-        assert!(matches!(ascii_url("/relative/path"), Err(UrlError::Parse { .. })));
+        assert!(matches!(
+            ascii_url("ftp://example.com/x"),
+            Err(UrlError::NotHttp { .. })
+        ));
+        assert!(matches!(
+            ascii_url("mailto:a@b.c"),
+            Err(UrlError::NotHttp { .. })
+        ));
+        assert!(matches!(
+            ascii_url("www.example.com"),
+            Err(UrlError::Parse { .. })
+        ));
+        assert!(matches!(
+            ascii_url("/relative/path"),
+            Err(UrlError::Parse { .. })
+        ));
         assert!(ascii_url("https://").is_err());
         let msg = ascii_url("ftp://example.com/x").unwrap_err().to_string();
-        assert_eq!(msg, "url `ftp://example.com/x` is not http(s) (scheme `ftp`)");
+        assert_eq!(
+            msg,
+            "url `ftp://example.com/x` is not http(s) (scheme `ftp`)"
+        );
     }
 
     #[test]
@@ -1212,7 +1253,10 @@ mod tests {
             assert_eq!(p.name().parse::<Profile>(), Ok(p));
         }
         assert_eq!("YouTube".parse::<Profile>(), Ok(Profile::Youtube));
-        assert_eq!("podcast-index".parse::<Profile>(), Ok(Profile::Podcastindex));
+        assert_eq!(
+            "podcast-index".parse::<Profile>(),
+            Ok(Profile::Podcastindex)
+        );
         assert!("tiktok".parse::<Profile>().is_err());
         for t in [Target::Id3, Target::Mp4, Target::Sidecar] {
             assert_eq!(t.name().parse::<Target>(), Ok(t));
