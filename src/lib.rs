@@ -4,12 +4,12 @@
 //!
 //! * [`probe`] reads audio and measures its exact playable length (sample-accurate);
 //! * [`notes`] turns text (show notes, or any chapter file) into a [`ChapterList`];
-//! * [`format`] holds the chapter-file formats as pure functions, model ⇄ bytes;
+//! * [`format`](mod@format) holds the chapter-file formats as pure functions, model ⇄ bytes;
 //! * [`validate`] checks a list against the real duration and platform rules;
-//! * [`write`] puts chapters into MP3 (ID3v2 CHAP/CTOC) and MP4 files, crash-safely;
+//! * [`write`](mod@write) puts chapters into MP3 (ID3v2 CHAP/CTOC) and MP4 files, crash-safely;
 //! * [`report`] renders diagnostics for people and for CI.
 //!
-//! The library never prints; it logs through the `log` facade. Only [`probe`] and [`write`]
+//! The library never prints; it logs through the `log` facade. Only [`probe`] and [`write`](mod@write)
 //! touch files.
 #![warn(missing_docs)]
 
