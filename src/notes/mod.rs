@@ -6,6 +6,20 @@
 //! producer sees every problem at once.
 
 use crate::chapter::ChapterList;
+use std::fmt;
+
+mod decode;
+mod shownotes;
+pub mod timestamp;
+
+pub use decode::{NotesError, decode};
+pub use shownotes::parse_shownotes;
+pub use timestamp::{TimestampError, parse_timestamp};
+
+/// Decodes notes bytes and parses them in one step: what the CLI does with a notes file.
+pub fn parse_shownotes_bytes(bytes: &[u8]) -> Result<Parsed, NotesError> {
+    decode(bytes).map(|text| parse_shownotes(&text))
+}
 
 /// The result of reading chapter text: the chapters plus any suspicious lines.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -35,6 +49,15 @@ pub struct ParseIssue {
 pub enum IssueKind {
     /// A field out of range, e.g. `12:75` (seconds ≥ 60) — never silently carried over.
     BadTimestamp,
-    /// A timestamp that can be read more than one way.
+    /// A timestamp that can be read more than one way. The show-notes parser flags a
+    /// two-part time (`1:10`) after a chapter at or past one hour when it goes backwards as
+    /// minutes:seconds but not as hours:minutes (the producer probably meant `1:10:00`).
     AmbiguousTimestamp,
+}
+
+/// `line 14: seconds 75 out of range in 12:75`: the form used in reports.
+impl fmt::Display for ParseIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
 }
