@@ -630,6 +630,35 @@ fn large_input_is_linear() {
 }
 
 #[test]
+fn large_degenerate_inputs() {
+    // 1 MB each: anything quadratic would need ~10^12 steps here and never finish, while the
+    // linear parser takes well under a second per input even in a debug build.
+    // (Measured optimised: ~0.1-0.5 s for 10 MB versions of each.)
+    const SIZE: usize = 1_000_000;
+    let started = Instant::now();
+    let blank = "\n".repeat(SIZE);
+    assert!(parse_shownotes(&blank).list.is_empty());
+    assert_eq!(decode(blank.as_bytes()), Err(NotesError::Blank));
+    for unit in [
+        "0:0",
+        "1:00 ",
+        "http://",
+        "[](",
+        "(0:00) ",
+        "- 1:00",
+        "出典：",
+        "a (0:00)\n",
+    ] {
+        let line = unit.repeat(SIZE / unit.len());
+        let _ = parse_shownotes(&line);
+        let p = parse_shownotes(&format!("0:00 a\n{line}\n{line}"));
+        assert!(!p.list.is_empty());
+    }
+    let elapsed = started.elapsed();
+    assert!(elapsed.as_secs() < 60, "took {elapsed:?}");
+}
+
+#[test]
 fn hostile_lines_never_panic() {
     for s in [
         "",

@@ -11,7 +11,9 @@
 //!   the time and the title, and a range `00:00 - 05:30 Title` gives the chapter an end;
 //! * **title first** — `Title (12:34)`, `Title [12:34]` or `Title - 12:34` at the end of the
 //!   line. Prose ends lines with times too, so this style is only used when the notes have no
-//!   time-first line at all and at least two title-first lines.
+//!   time-first line at all, and a title-first line counts only when the line directly above
+//!   or below it has the same shape (a list, not a stray sentence). `Title 12:34` with no
+//!   bracket or separator is not read: too many sentences end that way.
 //!
 //! A time inside a sentence is never a chapter. A chapter-shaped line whose timestamp is
 //! impossible (`12:75`) becomes a [`ParseIssue`] instead of a chapter.
@@ -49,16 +51,41 @@ use crate::time::Time;
 /// timestamps are normalised. Never panics.
 pub fn parse_shownotes(text: &str) -> Parsed {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let lines = split_lines(text);
-    let mut kinds: Vec<Line<'_>> = lines.iter().map(|l| classify(l)).collect();
-    if !kinds.iter().any(|k| matches!(k, Line::TimeFirst(_))) {
-        promote_title_first(&mut kinds);
-    }
-    let last_entry = kinds.iter().rposition(|k| entry(k).is_some());
 
+    // Pass 1: which style the notes use. Only one byte per line is kept (a 10 MB file of
+    // empty lines must not cost a classified struct per line); pass 2 classifies again.
+    let mut last_time_first = None;
+    let mut title_shaped: Vec<bool> = Vec::new();
+    for (i, raw) in Lines::new(text).enumerate() {
+        let (time_first, title_first) = shape(raw);
+        if time_first {
+            last_time_first = Some(i);
+        }
+        title_shaped.push(title_first);
+    }
+    let style = Style {
+        time_first: last_time_first.is_some(),
+        title_shaped,
+    };
+    let last_entry = if style.time_first {
+        last_time_first
+    } else {
+        (0..style.title_shaped.len())
+            .rev()
+            .find(|&i| style.is_title_first_chapter(i))
+    };
+
+    // Pass 2: build.
     let mut b = Builder::default();
-    for (i, kind) in kinds.iter().enumerate() {
+    for (i, raw) in Lines::new(text).enumerate() {
         let line = i + 1;
+        let mut kind = classify(raw);
+        if let Line::Text(Some(e)) = kind {
+            if style.is_title_first_chapter(i) {
+                kind = Line::TitleFirst(e);
+            }
+        }
+        let kind = &kind;
         let after_chapter_line = std::mem::take(&mut b.prev_was_chapter);
         if let Some((idx, label)) = b.pending_source.take() {
             if let Line::Url(url) = kind {
@@ -94,11 +121,9 @@ pub fn parse_shownotes(text: &str) -> Parsed {
                     b.attach(idx, url, None);
                     b.desc_open = false;
                 }
-                _ => b.describe(lines.get(i).copied().unwrap_or("")),
+                _ => b.describe(raw),
             },
-            Line::TimeFirst(_) | Line::TitleFirst(_) | Line::Text(_) => {
-                b.describe(lines.get(i).copied().unwrap_or(""))
-            }
+            Line::TimeFirst(_) | Line::TitleFirst(_) | Line::Text(_) => b.describe(raw),
         }
     }
     b.finish()
@@ -112,26 +137,27 @@ fn entry<'a>(k: &Line<'a>) -> Option<Entry<'a>> {
     }
 }
 
-/// Turns title-first-shaped lines into chapter lines when they form a list: a candidate
-/// counts only when the line right before or right after it is a candidate too, so a lone
-/// prose line ending in `(7:30)` never becomes a chapter.
-fn promote_title_first(kinds: &mut [Line<'_>]) {
-    let is_candidate = |k: Option<&Line<'_>>| {
-        k.is_some_and(|k| matches!(k, Line::Text(Some(_)) | Line::TitleFirst(_)))
-    };
-    let promote: Vec<usize> = (0..kinds.len())
-        .filter(|&i| {
-            is_candidate(kinds.get(i))
-                && (is_candidate(i.checked_sub(1).and_then(|p| kinds.get(p)))
-                    || is_candidate(kinds.get(i + 1)))
-        })
-        .collect();
-    for i in promote {
-        if let Some(k) = kinds.get_mut(i) {
-            if let Line::Text(Some(e)) = *k {
-                *k = Line::TitleFirst(e);
-            }
-        }
+/// Which chapter style the notes use, decided from the whole text.
+struct Style {
+    /// At least one time-first line: title-first lines are then prose.
+    time_first: bool,
+    /// Per line: has the title-first shape.
+    title_shaped: Vec<bool>,
+}
+
+impl Style {
+    /// A title-first-shaped line is a chapter only in notes without time-first lines, and only
+    /// when the line right before or after it has the same shape (a list), so a lone prose
+    /// line ending in `(7:30)` never becomes a chapter.
+    fn is_title_first_chapter(&self, i: usize) -> bool {
+        let shaped = |j: Option<usize>| {
+            j.and_then(|j| self.title_shaped.get(j))
+                .copied()
+                .unwrap_or(false)
+        };
+        !self.time_first
+            && shaped(Some(i))
+            && (shaped(i.checked_sub(1)) || shaped(i.checked_add(1)))
     }
 }
 
@@ -144,7 +170,7 @@ enum Line<'a> {
     Header,
     /// A chapter line, timestamp first.
     TimeFirst(Entry<'a>),
-    /// A chapter line, title first (only after [`promote_title_first`]).
+    /// A chapter line, title first (only when [`Style`] says the notes use that style).
     TitleFirst(Entry<'a>),
     /// `Source: …` and friends.
     Source(Source<'a>),
@@ -287,33 +313,62 @@ impl<'a> Builder<'a> {
     }
 }
 
-/// Splits on LF, CRLF and lone CR, each one line end, so numbering matches editors.
-fn split_lines(text: &str) -> Vec<&str> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes.get(i) {
-            Some(b'\n') => {
-                out.push(text.get(start..i).unwrap_or(""));
-                i += 1;
-                start = i;
-            }
-            Some(b'\r') => {
-                out.push(text.get(start..i).unwrap_or(""));
-                i += if bytes.get(i + 1) == Some(&b'\n') {
-                    2
-                } else {
-                    1
-                };
-                start = i;
-            }
-            _ => i += 1,
+/// Lines split on LF, CRLF and lone CR, each one line end, so numbering matches editors.
+/// A text ending in a line end has a final empty line, as editors show it.
+struct Lines<'a> {
+    text: &'a str,
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text,
+            pos: 0,
+            done: false,
         }
     }
-    out.push(text.get(start..).unwrap_or(""));
-    out
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        if self.done {
+            return None;
+        }
+        let rest = self.text.get(self.pos..).unwrap_or("");
+        match rest.find(['\n', '\r']) {
+            Some(i) => {
+                let line = rest.get(..i).unwrap_or("");
+                let crlf = rest.get(i..i + 2) == Some("\r\n");
+                self.pos += i + if crlf { 2 } else { 1 };
+                Some(line)
+            }
+            None => {
+                self.done = true;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// `(time first, title-first shaped)` for a line: what [`classify`] would say, without the
+/// work of reading sources and URLs (pass 1 only needs the shape).
+fn shape(raw: &str) -> (bool, bool) {
+    let t = raw.trim();
+    if t.is_empty() {
+        return (false, false);
+    }
+    if time_first(t).is_some() {
+        return (true, false);
+    }
+    let title_shaped = title_first(t).is_some()
+        && !is_header(t)
+        && source_line(t).is_none()
+        && bare_url(t).is_none();
+    (false, title_shaped)
 }
 
 fn classify(raw: &str) -> Line<'_> {
@@ -324,14 +379,15 @@ fn classify(raw: &str) -> Line<'_> {
     if let Some(e) = time_first(t) {
         return Line::TimeFirst(e);
     }
+    // Before source lines: `■参考: …` is a section of its own, not a chapter's source.
+    if is_header(t) {
+        return Line::Header;
+    }
     if let Some(s) = source_line(t) {
         return Line::Source(s);
     }
     if let Some(u) = bare_url(t) {
         return Line::Url(u);
-    }
-    if is_header(t) {
-        return Line::Header;
     }
     Line::Text(title_first(t))
 }
@@ -342,12 +398,23 @@ const BULLETS: &[char] = &[
     '★', '☆',
 ];
 
-/// Drops one list marker (`-`, `•`, `1.`, `12)`) and the whitespace after it.
+/// Drops one list marker (`-`, `•`, `1.`, `12)`, or a symbol/emoji such as `▶️`, `⏱`, `※`)
+/// and the whitespace after it.
 fn strip_bullet(s: &str) -> &str {
     let s = s.trim_start();
     if let Some(c) = s.chars().next() {
-        if BULLETS.contains(&c) {
-            return s.get(c.len_utf8()..).unwrap_or("").trim_start();
+        let symbol = !c.is_ascii()
+            && !c.is_alphanumeric()
+            && !c.is_whitespace()
+            && closer_of(c).is_none()
+            && !matches!(c, '「' | '『' | '“' | '‘' | '«' | '\u{FEFF}');
+        if BULLETS.contains(&c) || symbol {
+            // Emoji presentation selectors and joiners belong to the bullet.
+            return s
+                .get(c.len_utf8()..)
+                .unwrap_or("")
+                .trim_start_matches(['\u{FE0F}', '\u{FE0E}', '\u{200D}', '\u{20E3}'])
+                .trim_start();
         }
     }
     let digits = s.bytes().take_while(u8::is_ascii_digit).count();
@@ -371,6 +438,7 @@ fn closer_of(c: char) -> Option<char> {
         '（' => Some('）'),
         '［' => Some('］'),
         '【' => Some('】'),
+        '「' => Some('」'),
         _ => None,
     }
 }
@@ -616,8 +684,11 @@ fn bare_url(line: &str) -> Option<&str> {
         .strip_prefix('<')
         .and_then(|r| r.strip_suffix('>'))
         .unwrap_or(s);
+    if !has_http_scheme(s) || s.len() > MAX_URL_LEN + 16 {
+        return None;
+    }
     let u = trim_url_punct(s);
-    (u.len() + 8 >= s.len() && !u.contains(char::is_whitespace) && is_url(u)).then_some(u)
+    (!u.contains(char::is_whitespace) && is_url(u)).then_some(u)
 }
 
 /// Splits a raw title into the title as written and its link: a whole-title or trailing
@@ -763,14 +834,22 @@ fn trim_url_punct(mut u: &str) -> &str {
     }
 }
 
-/// An absolute http(s) URL with a host.
-fn is_url(u: &str) -> bool {
-    let lower_ok = u
-        .get(..8)
+/// Longest URL we take as a chapter link. Real ones are far shorter; the cap keeps a
+/// pathological megabyte-long "URL" from being parsed at all.
+const MAX_URL_LEN: usize = 8192;
+
+/// Starts with `http://` or `https://`, in any case.
+fn has_http_scheme(u: &str) -> bool {
+    u.get(..8)
         .is_some_and(|p| p.eq_ignore_ascii_case("https://"))
         || u.get(..7)
-            .is_some_and(|p| p.eq_ignore_ascii_case("http://"));
-    lower_ok
+            .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
+}
+
+/// An absolute http(s) URL with a host, of sane length.
+fn is_url(u: &str) -> bool {
+    u.len() <= MAX_URL_LEN
+        && has_http_scheme(u)
         && url::Url::parse(u).is_ok_and(|p| {
             matches!(p.scheme(), "http" | "https") && p.host_str().is_some_and(|h| !h.is_empty())
         })
@@ -791,4 +870,169 @@ fn ambiguity(written: &str, t: Time, prev: Time, prev_written: &str) -> Option<S
     Some(format!(
         "{written} after {prev_written} goes backwards as minutes:seconds; if it means {h} h {m} min, write {h}:{m:02}:00"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn starts(p: &Parsed) -> Vec<(u64, &str)> {
+        p.list
+            .chapters
+            .iter()
+            .map(|c| (c.start.as_millis(), c.title.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn line_splitting_counts_every_line_end_once() {
+        let split = |s| Lines::new(s).collect::<Vec<_>>();
+        assert_eq!(split("a\r\nb\rc\nd"), vec!["a", "b", "c", "d"]);
+        assert_eq!(split(""), vec![""]);
+        assert_eq!(split("\r\r\n"), vec!["", "", ""]);
+    }
+
+    #[test]
+    fn separators_and_none() {
+        for (line, title) in [
+            ("01:40 Title", "Title"),
+            ("01:40 - Title", "Title"),
+            ("01:40 – Title", "Title"),
+            ("01:40 — Title", "Title"),
+            ("01:40: Title", "Title"),
+            ("01:40 : Title", "Title"),
+            ("01:40 | Title", "Title"),
+            ("01:40｜Title", "Title"),
+            ("01:40\tTitle", "Title"),
+            ("01:40　タイトル", "タイトル"),
+            ("01:40 -- Title - with - dashes", "Title - with - dashes"),
+            ("▶️ 01:40 Title", "Title"),
+            ("⏱01:40 Title", "Title"),
+            ("「01:40」Title", "Title"),
+        ] {
+            let p = parse_shownotes(line);
+            assert_eq!(starts(&p), vec![(100_000, title)], "{line:?}");
+        }
+    }
+
+    #[test]
+    fn not_chapter_lines() {
+        for line in [
+            "10:00am is early",
+            "10:00から収録しました",
+            "recorded at 7:30 in the evening",
+            "2024: the year in review",
+            "1.30 minutes",
+            "v1:2",
+        ] {
+            let p = parse_shownotes(line);
+            assert!(p.list.is_empty() && p.issues.is_empty(), "{line:?}: {p:?}");
+        }
+    }
+
+    #[test]
+    fn empty_title_is_kept_for_validation_to_report() {
+        let p = parse_shownotes("0:00\n1:00 Next");
+        assert_eq!(starts(&p), vec![(0, ""), (60_000, "Next")]);
+    }
+
+    #[test]
+    fn title_first_needs_a_list() {
+        let p = parse_shownotes("Intro (0:00)\nOutro (12:75)\nEnd - 13:00");
+        assert_eq!(starts(&p), vec![(0, "Intro"), (780_000, "End")]);
+        assert_eq!(p.issues.len(), 1);
+        assert_eq!(p.issues[0].line, 2);
+        assert_eq!(p.issues[0].kind, IssueKind::BadTimestamp);
+        // One line is not a list.
+        assert!(parse_shownotes("Doors open (19:30)").list.is_empty());
+        // Time-first notes ignore title-first lines.
+        let p = parse_shownotes("0:00 Intro\nThe show starts (0:00)\nBreak (5:00)");
+        assert_eq!(starts(&p), vec![(0, "Intro")]);
+    }
+
+    #[test]
+    fn ambiguous_range_end() {
+        let p = parse_shownotes("1:02:10 - 1:30 Late segment");
+        assert_eq!(p.list.chapters[0].end, Some(Time::from_secs(90)));
+        assert_eq!(p.issues.len(), 1);
+        assert_eq!(p.issues[0].kind, IssueKind::AmbiguousTimestamp);
+        assert_eq!(p.issues[0].timestamp, "1:30");
+        // Below an hour nothing is ambiguous, even going backwards (validation reports order).
+        let p = parse_shownotes("30:00 A\n1:10 B");
+        assert!(p.issues.is_empty());
+        // A fraction says minutes:seconds explicitly.
+        let p = parse_shownotes("1:02:10 A\n1:10.000 B");
+        assert!(p.issues.is_empty());
+    }
+
+    #[test]
+    fn first_link_wins_and_sources_stop_at_headers() {
+        let p = parse_shownotes(
+            "0:00 A https://a.example/\nSource: https://b.example/\n■Credits\nSource: https://c.example/",
+        );
+        assert_eq!(p.list.chapters[0].url(), Some("https://a.example/"));
+        let p = parse_shownotes("0:00 A\n# Links\nLink: https://c.example/");
+        assert_eq!(p.list.chapters[0].url(), None);
+        let p = parse_shownotes("0:00 A\n■参考：https://c.example/");
+        assert_eq!(p.list.chapters[0].url(), None);
+        // A source line without URL followed by prose: nothing attaches.
+        let p = parse_shownotes("0:00 A\n出典: 某誌\n本文です。\nhttps://late.example/");
+        assert_eq!(p.list.chapters[0].url(), None);
+        // Blank lines between a chapter and its source, before the next chapter: attaches.
+        let p = parse_shownotes("0:00 A\n\nSource: https://a.example/\n\n5:00 B");
+        assert_eq!(p.list.chapters[0].url(), Some("https://a.example/"));
+    }
+
+    #[test]
+    fn source_label_forms() {
+        let s = source_line("Source: [The Gap](https://a.example/gap)").map(|s| (s.label, s.url));
+        assert_eq!(s, Some((Some("The Gap"), Some("https://a.example/gap"))));
+        let s =
+            source_line("- 参考リンク：記事（https://a.example/x）。").map(|s| (s.label, s.url));
+        assert_eq!(s, Some((Some("記事"), Some("https://a.example/x"))));
+        let s = source_line("※出典：某誌 https://a.example/z").map(|s| (s.label, s.url));
+        assert_eq!(s, Some((Some("某誌"), Some("https://a.example/z"))));
+        let s = source_line("sources : https://a.example/").map(|s| (s.label, s.url));
+        assert_eq!(s, Some((None, Some("https://a.example/"))));
+        assert!(source_line("Sourcecode: x").is_none());
+        assert!(source_line("参考になれば幸いです：x").is_none());
+    }
+
+    #[test]
+    fn urls_in_titles() {
+        assert_eq!(
+            split_title("Read this: https://a.example/p?q=1."),
+            (
+                "Read this".to_owned(),
+                Some(Link::new("https://a.example/p?q=1"))
+            )
+        );
+        // A URL in the middle of a title stays part of the title.
+        let (t, l) = split_title("See https://a.example/ for more");
+        assert_eq!((t.as_str(), l), ("See https://a.example/ for more", None));
+        // A title that is only a URL keeps it as the title too.
+        let (t, l) = split_title("https://a.example/");
+        assert_eq!(t, "https://a.example/");
+        assert_eq!(l.map(|l| l.url), Some("https://a.example/".to_owned()));
+        // Not a URL without a host.
+        assert_eq!(split_title("x https://").1, None);
+    }
+
+    #[test]
+    fn headers() {
+        for h in [
+            "■今回のトピック",
+            "【出演】",
+            "# Links",
+            "## Chapters",
+            "---",
+            "＝＝＝",
+            "━━━━",
+        ] {
+            assert!(is_header(h), "{h}");
+        }
+        for t in ["#hashtag", "-- x", "普通の文"] {
+            assert!(!is_header(t), "{t}");
+        }
+    }
 }
