@@ -4,6 +4,11 @@
 //! also [`ParseIssue`]s: lines that look like chapters but carry an impossible timestamp
 //! (`12:75`). Those are not fatal here; [`crate::validate`] turns them into diagnostics so a
 //! producer sees every problem at once.
+//!
+//! * [`decode`]: bytes (UTF-8 ± BOM, UTF-16 with BOM, Shift_JIS/CP932) → text with LF line ends;
+//! * [`parse_shownotes`]: text → [`Parsed`] (chapters with their source line and timestamp as
+//!   written, plus issues); [`parse_shownotes_bytes`] does both;
+//! * [`parse_timestamp`]: the one strict timestamp reader every text format shares.
 
 use crate::chapter::ChapterList;
 use std::fmt;
@@ -26,7 +31,10 @@ pub fn parse_shownotes_bytes(bytes: &[u8]) -> Result<Parsed, NotesError> {
 pub struct Parsed {
     /// Chapters in source order.
     pub list: ChapterList,
-    /// Lines that looked like chapters but could not be read as one.
+    /// Lines that looked like chapters but could not be read as one ([`IssueKind::BadTimestamp`],
+    /// no chapter made), or chapters whose timestamp is doubtful
+    /// ([`IssueKind::AmbiguousTimestamp`], the chapter is in `list` with the strict reading).
+    /// In line order.
     pub issues: Vec<ParseIssue>,
 }
 
@@ -52,6 +60,8 @@ pub enum IssueKind {
     /// A timestamp that can be read more than one way. The show-notes parser flags a
     /// two-part time (`1:10`) after a chapter at or past one hour when it goes backwards as
     /// minutes:seconds but not as hours:minutes (the producer probably meant `1:10:00`).
+    /// Unlike [`IssueKind::BadTimestamp`], the chapter is still produced, read strictly as
+    /// minutes:seconds, so validation reports the resulting order problem too.
     AmbiguousTimestamp,
 }
 

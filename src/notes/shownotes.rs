@@ -357,7 +357,7 @@ impl<'a> Iterator for Lines<'a> {
 /// `(time first, title-first shaped)` for a line: what [`classify`] would say, without the
 /// work of reading sources and URLs (pass 1 only needs the shape).
 fn shape(raw: &str) -> (bool, bool) {
-    let t = raw.trim();
+    let t = trim_line(raw);
     if t.is_empty() {
         return (false, false);
     }
@@ -371,8 +371,16 @@ fn shape(raw: &str) -> (bool, bool) {
     (false, title_shaped)
 }
 
+/// Surrounding whitespace plus the invisible characters pasted text carries (a BOM in the
+/// middle of concatenated files, zero-width spaces from web editors).
+fn trim_line(raw: &str) -> &str {
+    raw.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '\u{FEFF}' | '\u{200B}' | '\u{2060}')
+    })
+}
+
 fn classify(raw: &str) -> Line<'_> {
-    let t = raw.trim();
+    let t = trim_line(raw);
     if t.is_empty() {
         return Line::Blank;
     }
@@ -909,6 +917,7 @@ mod tests {
             ("▶️ 01:40 Title", "Title"),
             ("⏱01:40 Title", "Title"),
             ("「01:40」Title", "Title"),
+            ("\u{200B}01:40 Title\u{FEFF}", "Title"),
         ] {
             let p = parse_shownotes(line);
             assert_eq!(starts(&p), vec![(100_000, title)], "{line:?}");
