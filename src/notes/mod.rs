@@ -4,15 +4,37 @@
 //! also [`ParseIssue`]s: lines that look like chapters but carry an impossible timestamp
 //! (`12:75`). Those are not fatal here; [`crate::validate`] turns them into diagnostics so a
 //! producer sees every problem at once.
+//!
+//! * [`decode`]: bytes (UTF-8 ± BOM, UTF-16 with BOM, Shift_JIS/CP932) → text with LF line ends;
+//! * [`parse_shownotes`]: text → [`Parsed`] (chapters with their source line and timestamp as
+//!   written, plus issues); [`parse_shownotes_bytes`] does both;
+//! * [`parse_timestamp`]: the one strict timestamp reader every text format shares.
 
 use crate::chapter::ChapterList;
+use std::fmt;
+
+mod decode;
+mod shownotes;
+pub mod timestamp;
+
+pub use decode::{NotesError, decode};
+pub use shownotes::parse_shownotes;
+pub use timestamp::{TimestampError, parse_timestamp};
+
+/// Decodes notes bytes and parses them in one step: what the CLI does with a notes file.
+pub fn parse_shownotes_bytes(bytes: &[u8]) -> Result<Parsed, NotesError> {
+    decode(bytes).map(|text| parse_shownotes(&text))
+}
 
 /// The result of reading chapter text: the chapters plus any suspicious lines.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Parsed {
     /// Chapters in source order.
     pub list: ChapterList,
-    /// Lines that looked like chapters but could not be read as one.
+    /// Lines that looked like chapters but could not be read as one ([`IssueKind::BadTimestamp`],
+    /// no chapter made), or chapters whose timestamp is doubtful
+    /// ([`IssueKind::AmbiguousTimestamp`], the chapter is in `list` with the strict reading).
+    /// In line order.
     pub issues: Vec<ParseIssue>,
 }
 
@@ -35,6 +57,17 @@ pub struct ParseIssue {
 pub enum IssueKind {
     /// A field out of range, e.g. `12:75` (seconds ≥ 60) — never silently carried over.
     BadTimestamp,
-    /// A timestamp that can be read more than one way.
+    /// A timestamp that can be read more than one way. The show-notes parser flags a
+    /// two-part time (`1:10`) after a chapter at or past one hour when it goes backwards as
+    /// minutes:seconds but not as hours:minutes (the producer probably meant `1:10:00`).
+    /// Unlike [`IssueKind::BadTimestamp`], the chapter is still produced, read strictly as
+    /// minutes:seconds, so validation reports the resulting order problem too.
     AmbiguousTimestamp,
+}
+
+/// `line 14: seconds 75 out of range in 12:75`: the form used in reports.
+impl fmt::Display for ParseIssue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
 }
