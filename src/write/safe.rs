@@ -1,4 +1,4 @@
-//! Crash-safe application of a [`Plan`](super::Plan).
+//! Crash-safe application of a [`Plan`].
 //!
 //! A rebuilt file is written to a temporary sibling, synced, given the original's permissions
 //! and ownership, and renamed over the original: at every instant the path names either the
@@ -194,7 +194,9 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
     refuse_if_rolled_back(src)?;
     let pieces = match plan {
         Plan::Unchanged => {
-            let len = fs::metadata(src).map_err(io_err(src, "reading metadata"))?.len();
+            let len = fs::metadata(src)
+                .map_err(io_err(src, "reading metadata"))?
+                .len();
             vec![Piece::Copy { offset: 0, len }]
         }
         Plan::Patch(patches) => patches_as_pieces(src, patches)?,
@@ -274,7 +276,8 @@ pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
         write_at(&mut file, *offset, data).map_err(io_err(&target, "rolling back"))?;
         restored += data.len() as u64;
     }
-    file.sync_all().map_err(io_err(&target, "syncing the rolled-back file"))?;
+    file.sync_all()
+        .map_err(io_err(&target, "syncing the rolled-back file"))?;
     remove_journal(&jpath)?;
     log::warn!(
         "{}: rolled back an interrupted write ({} regions, {restored} bytes)",
@@ -376,7 +379,8 @@ impl Journal {
         let mut regions = Vec::new();
         for _ in 0..count {
             let offset = u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?);
-            let len = usize::try_from(u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?)).ok()?;
+            let len =
+                usize::try_from(u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?)).ok()?;
             let data = take(&mut r, len)?.to_vec();
             if offset.checked_add(data.len() as u64)? > file_len {
                 return None;
@@ -444,7 +448,10 @@ fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, WriteError> {
         return Ok(0);
     }
     if total > JOURNAL_CAP {
-        log::debug!("{}: {total} patch bytes; rebuilding instead", target.display());
+        log::debug!(
+            "{}: {total} patch bytes; rebuilding instead",
+            target.display()
+        );
         return rebuild_into_place(target, &patches_as_pieces(target, patches)?);
     }
     let mut file = OpenOptions::new()
@@ -535,7 +542,9 @@ fn write_patches(file: &mut File, patches: &[&Patch], total: u64) -> io::Result<
 /// Expresses same-length patches as a full rebuild (used when patching in place is not
 /// wanted, e.g. writing to `-o OUT`).
 fn patches_as_pieces(src: &Path, patches: &[Patch]) -> Result<Vec<Piece>, WriteError> {
-    let size = fs::metadata(src).map_err(io_err(src, "reading metadata"))?.len();
+    let size = fs::metadata(src)
+        .map_err(io_err(src, "reading metadata"))?
+        .len();
     let sorted = checked_patches(src, patches, size)?;
     let mut pieces = Vec::with_capacity(sorted.len() * 2 + 1);
     let mut pos = 0u64;
@@ -758,7 +767,12 @@ mod tests {
         fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
         std::os::unix::fs::symlink(&real, &link).unwrap();
         apply(&link, &Plan::Rebuild(vec![Piece::Bytes(b"new".to_vec())])).unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(fs::read(&real).unwrap(), b"new");
         let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);
@@ -846,7 +860,10 @@ mod tests {
             offset: 0,
             data: b"A".to_vec(),
         }]);
-        assert!(matches!(apply(&p, &plan), Err(WriteError::StalePlan { .. })));
+        assert!(matches!(
+            apply(&p, &plan),
+            Err(WriteError::StalePlan { .. })
+        ));
         apply(&p, &plan).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"A123456789");
     }

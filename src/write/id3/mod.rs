@@ -188,7 +188,12 @@ pub fn plan_write(
 /// Returns [`Plan::Unchanged`] when there are none.
 pub fn plan_strip(path: &Path) -> Result<Plan, Id3Error> {
     let (region, len) = read_region(path)?;
-    write::plan_region(region.as_deref(), len, Action::Strip, &Id3Options::default())
+    write::plan_region(
+        region.as_deref(),
+        len,
+        Action::Strip,
+        &Id3Options::default(),
+    )
 }
 
 /// Reads the chapters of an MP3 file: `CHAP` frames with start, end, `TIT2` title, `WXXX`
@@ -240,7 +245,10 @@ fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) ->
 fn read_region(path: &Path) -> Result<(Option<Vec<u8>>, u64), Id3Error> {
     safe::recover(path)?;
     let mut f = File::open(path).map_err(io_err(path, "opening"))?;
-    let len = f.metadata().map_err(io_err(path, "reading metadata"))?.len();
+    let len = f
+        .metadata()
+        .map_err(io_err(path, "reading metadata"))?
+        .len();
     let mut head = [0u8; HEADER_LEN];
     let mut got = 0;
     while got < HEADER_LEN {

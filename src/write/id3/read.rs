@@ -222,7 +222,8 @@ pub(crate) fn parse_tag(region: &[u8]) -> Result<ParsedTag, Id3Error> {
             }
             let start = if header.flags & FLAG_EXTENDED != 0 {
                 // v2.3: the size excludes its own four bytes.
-                let ext = be32(body).ok_or_else(|| damaged(HEADER_LEN, "truncated extended header"))?;
+                let ext =
+                    be32(body).ok_or_else(|| damaged(HEADER_LEN, "truncated extended header"))?;
                 4usize.saturating_add(ext as usize)
             } else {
                 0
@@ -312,7 +313,10 @@ fn walk_frames(
         let Some(size) = size else {
             return (
                 frames,
-                Some(((base + pos) as u64, format!("frame {} has a bad size", id_text(&id)))),
+                Some((
+                    (base + pos) as u64,
+                    format!("frame {} has a bad size", id_text(&id)),
+                )),
             );
         };
         let start = pos + HEADER_LEN;
@@ -373,7 +377,10 @@ fn parse_v22(header: TagHeader, body: &[u8]) -> Result<ParsedTag, Id3Error> {
             break;
         }
         if !valid_id(&h[..3]) {
-            log::warn!("id3v2.2: bytes at tag offset {} are not a frame", HEADER_LEN + pos);
+            log::warn!(
+                "id3v2.2: bytes at tag offset {} are not a frame",
+                HEADER_LEN + pos
+            );
             break;
         }
         let size = (usize::from(h[3]) << 16) | (usize::from(h[4]) << 8) | usize::from(h[5]);
@@ -684,7 +691,10 @@ mod tests {
 
     #[test]
     fn deunsync_drops_inserted_zeroes() {
-        assert_eq!(deunsync(&[0xFF, 0x00, 0xE0, 0xFF, 0x00, 0x00]), vec![0xFF, 0xE0, 0xFF, 0x00]);
+        assert_eq!(
+            deunsync(&[0xFF, 0x00, 0xE0, 0xFF, 0x00, 0x00]),
+            vec![0xFF, 0xE0, 0xFF, 0x00]
+        );
     }
 
     #[test]

@@ -229,9 +229,11 @@ pub(crate) fn chapter_frames(
     toc.extend_from_slice(TOC_ID.as_bytes());
     toc.push(0);
     toc.push(0x03); // top-level, ordered
-    toc.push(u8::try_from(toc_children.len()).map_err(|_| Id3Error::TooManyChapters {
-        count: toc_children.len(),
-    })?);
+    toc.push(
+        u8::try_from(toc_children.len()).map_err(|_| Id3Error::TooManyChapters {
+            count: toc_children.len(),
+        })?,
+    );
     for c in &toc_children {
         toc.extend_from_slice(c.as_bytes());
         toc.push(0);
@@ -291,7 +293,10 @@ fn content_to_v23(id: &[u8; 4], data: &[u8]) -> Vec<u8> {
         return data.to_vec();
     };
     let has_enc = id[0] == b'T'
-        || matches!(id, b"WXXX" | b"COMM" | b"USLT" | b"APIC" | b"GEOB" | b"USER");
+        || matches!(
+            id,
+            b"WXXX" | b"COMM" | b"USLT" | b"APIC" | b"GEOB" | b"USER"
+        );
     if !has_enc {
         return data.to_vec();
     }
