@@ -861,17 +861,17 @@ fn long_titles_in_v23_are_read_by_ffprobe() {
 // ---------------------------------------------------------------- crash safety
 
 /// The `apply_chapters` example next to this test binary (`target/<profile>/examples/`).
-/// Plain `cargo test` builds examples; `cargo test --test id3` does not, so it is built here
-/// once in that case (cargo has released its lock by the time tests run).
+/// Plain `cargo test` builds examples but `cargo test --test id3` does not, and a binary left
+/// from an older build would test old code: so `cargo build --example` runs once per test
+/// process (a no-op when it is up to date; cargo has released its lock while tests run).
 fn example_binary() -> PathBuf {
-    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().and_then(Path::parent).unwrap();
     let bin = profile_dir
         .join("examples")
         .join(format!("apply_chapters{}", std::env::consts::EXE_SUFFIX));
-    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    if !bin.exists() {
+    let built = *BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.args(["build", "--quiet", "--example", "apply_chapters"])
@@ -879,15 +879,16 @@ fn example_binary() -> PathBuf {
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
-        let status = cmd.status().expect("running cargo to build the example");
-        assert!(status.success(), "building examples/apply_chapters failed");
-    }
+        cmd.status().is_ok_and(|s| s.success())
+    });
     assert!(
-        bin.exists(),
-        "{} is missing: run plain `cargo test` (which builds examples) or \
-         `cargo build --example apply_chapters` first",
+        built || bin.exists(),
+        "could not build {}: run `cargo build --example apply_chapters`",
         bin.display()
     );
+    if !built {
+        eprintln!("warning: using a possibly stale {}", bin.display());
+    }
     bin
 }
 

@@ -156,11 +156,25 @@ pub fn journal_path(target: &Path) -> PathBuf {
     parent_dir(target).join(format!("{}-journal", sibling_stem(target)))
 }
 
-fn temp_prefix(target: &Path) -> String {
-    format!("{}-", sibling_stem(target))
+/// Where a rebuild of `target` writes before renaming: one fixed name per target, created
+/// exclusively, so a leftover from a killed run is found without listing the directory.
+pub fn temp_path(target: &Path) -> PathBuf {
+    parent_dir(target).join(temp_name(target))
 }
 
-const TEMP_SUFFIX: &str = ".tmp";
+fn temp_name(target: &Path) -> String {
+    format!("{}-tmp", sibling_stem(target))
+}
+
+/// A new, empty temporary sibling at [`temp_path`] (deleted again when dropped).
+fn create_temp(target: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
+    let name = temp_name(target);
+    tempfile::Builder::new()
+        .prefix(&name)
+        .rand_bytes(0)
+        .tempfile_in(parent_dir(target))
+        .map_err(io_err(target, "creating a temporary file"))
+}
 
 /// Applies `plan` to the file at `path` (through symlinks), crash-safely. Returns the number
 /// of bytes written.
@@ -203,12 +217,8 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
         Plan::Rebuild(pieces) => pieces.clone(),
     };
     let dir = parent_dir(out);
-    let prefix = temp_prefix(out);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .map_err(io_err(out, "creating a temporary file"))?;
+    remove_stale_temp(out);
+    let mut tmp = create_temp(out)?;
     let written = write_pieces(src, &pieces, tmp.as_file_mut())?;
     tmp.as_file()
         .sync_all()
@@ -224,15 +234,16 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
 
 /// Finishes whatever an interrupted write to `path` left behind: rolls back an in-place write
 /// whose journal is complete, deletes an incomplete journal, and removes leftover temporary
-/// files of an interrupted rebuild. Cheap when there is nothing to do (one `stat` and one
-/// directory listing).
+/// file of an interrupted rebuild. Cheap when there is nothing to do (a failed open and a
+/// failed unlink; no directory listing).
 ///
 /// Call it before reading a file you are about to plan a write for; [`apply`] calls it too.
-/// Two chapmark processes must not write the same file at the same time: one would delete the
-/// other's temporary file (the other then fails cleanly; neither corrupts the file).
+/// There is no lock: two writers (processes or threads) must never work on the same file at
+/// once — the recovery of one would take the other's live journal or temporary file for a
+/// leftover. Batch callers should deduplicate canonical paths.
 pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
     let target = resolve_target(path)?;
-    remove_stale_temps(&target);
+    remove_stale_temp(&target);
     let jpath = journal_path(&target);
     let bytes = match read_journal(&jpath) {
         Ok(Some(b)) => b,
@@ -317,23 +328,16 @@ fn remove_journal(jpath: &Path) -> Result<(), WriteError> {
     Ok(())
 }
 
-fn remove_stale_temps(target: &Path) {
-    let prefix = temp_prefix(target);
-    let Ok(entries) = fs::read_dir(parent_dir(target)) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(&prefix) && name.ends_with(TEMP_SUFFIX) {
-            match fs::remove_file(entry.path()) {
-                Ok(()) => log::warn!(
-                    "{}: removed {name}, left by an interrupted write",
-                    target.display()
-                ),
-                Err(e) => log::debug!("could not remove {name}: {e}"),
-            }
-        }
+fn remove_stale_temp(target: &Path) {
+    let tmp = temp_path(target);
+    match fs::remove_file(&tmp) {
+        Ok(()) => log::warn!(
+            "{}: removed {}, left by an interrupted write",
+            target.display(),
+            tmp.display()
+        ),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => log::debug!("could not remove {}: {e}", tmp.display()),
     }
 }
 
@@ -580,12 +584,7 @@ fn parent_dir(path: &Path) -> &Path {
 fn rebuild_into_place(target: &Path, pieces: &[Piece]) -> Result<u64, WriteError> {
     let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
     let dir = parent_dir(target);
-    let prefix = temp_prefix(target);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(TEMP_SUFFIX)
-        .tempfile_in(dir)
-        .map_err(io_err(target, "creating a temporary file"))?;
+    let mut tmp = create_temp(target)?;
     let written = write_pieces(target, pieces, tmp.as_file_mut())?;
     copy_ownership(&meta, tmp.as_file(), target)?;
     tmp.as_file()
@@ -873,8 +872,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("a.bin");
         fs::write(&p, b"x").unwrap();
-        let stale = dir.path().join(".a.bin.chapmark-Xy12ab.tmp");
-        let other = dir.path().join(".b.bin.chapmark-Xy12ab.tmp");
+        let stale = dir.path().join(".a.bin.chapmark-tmp");
+        let other = dir.path().join(".b.bin.chapmark-tmp");
         fs::write(&stale, b"partial").unwrap();
         fs::write(&other, b"not ours").unwrap();
         assert_eq!(recover(&p).unwrap(), Recovery::Clean);
