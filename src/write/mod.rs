@@ -6,6 +6,7 @@
 //! [`safe`] module is the only place that applies a plan to disk, so crash safety, permission
 //! keeping and symlink handling are written once for every container.
 
+pub mod id3;
 pub mod safe;
 
 use std::path::PathBuf;
@@ -87,5 +88,31 @@ pub enum WriteError {
         len: u64,
         /// Actual file size.
         size: u64,
+    },
+    /// An interrupted earlier write was rolled back just now, so a plan computed before
+    /// that (from the half-written file) must not be applied.
+    #[error(
+        "{path}: an interrupted earlier write was rolled back; the plan was made from the \
+         half-written file, plan again"
+    )]
+    StalePlan {
+        /// The file concerned.
+        path: PathBuf,
+    },
+    /// A rollback journal does not fit the file beside it (its length changed since), so
+    /// restoring the journal's bytes could damage it. Left for a person to look at.
+    #[error(
+        "{path}: the rollback journal {journal} was written for a file of {expected} bytes but \
+         the file has {actual}; not rolling back (inspect or delete the journal)"
+    )]
+    JournalMismatch {
+        /// The file concerned.
+        path: PathBuf,
+        /// The journal.
+        journal: PathBuf,
+        /// File length recorded in the journal.
+        expected: u64,
+        /// File length now.
+        actual: u64,
     },
 }

@@ -4,11 +4,126 @@
 //! and ownership, and renamed over the original: at every instant the path names either the
 //! old or the new file. A symlink is resolved first so the link stays a link and its target
 //! is replaced.
+//!
+//! Same-length patches (an ID3 tag rewritten inside its own padding) are written in place, so
+//! a 300 MB episode costs a few kilobytes of writes instead of a full copy. In-place writing
+//! is made crash-safe with a **rollback journal**, a sibling of the target named
+//! `.<name>.chapmark-journal`:
+//!
+//! 1. the original bytes of every patched region are written to the journal, which is synced,
+//!    and so is the directory (the journal now survives a power cut);
+//! 2. the patches are written and the file is synced;
+//! 3. the journal is deleted and the directory synced.
+//!
+//! [`recover`] runs before every [`apply`] (and before the ID3 planners read a file): a
+//! complete journal means step 2 may have been interrupted, so the original bytes are put
+//! back; an incomplete one (its checksum fails) means the crash happened during step 1, before
+//! the file was touched, so it is simply deleted.
+//!
+//! Journal layout (integers little-endian):
+//!
+//! | field | size |
+//! |---|---|
+//! | magic `CHMKJNL1` | 8 |
+//! | length of the target path, then the path's bytes (for people reading a stray journal) | 4 + n |
+//! | length of the target file (patching never changes it; recovery checks it) | 8 |
+//! | number of regions | 4 |
+//! | per region: offset, length, original bytes | 8 + 8 + len |
+//! | CRC-32 (IEEE) of everything above | 4 |
+//!
+//! # Fault injection (test hook)
+//!
+//! Setting the environment variable [`FAULT_ENV`] (`CHAPMARK_FAULT`) to the number of a
+//! [`FaultPoint`] makes the process abort (`std::process::abort`, no unwinding, no cleanup) the
+//! moment it reaches that point, so tests can check that every interruption leaves either the
+//! original or the finished file. It is read once per process and does nothing when unset.
 
 use super::{Patch, Piece, Plan, WriteError};
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// Environment variable naming the [`FaultPoint`] (by number) at which to abort. Test hook.
+pub const FAULT_ENV: &str = "CHAPMARK_FAULT";
+
+/// Places where [`FAULT_ENV`] can make the process abort, in the order a write reaches them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FaultPoint {
+    /// Patch: half of the journal written, not yet synced (leaves an incomplete journal).
+    JournalHalfWritten = 1,
+    /// Patch: journal complete and synced, file not yet touched.
+    JournalWritten = 2,
+    /// Patch: half of the patch bytes written to the file.
+    PatchHalfWritten = 3,
+    /// Patch: all patches written and synced, journal not yet deleted.
+    Patched = 4,
+    /// Rebuild: half of the new file written to the temporary sibling.
+    RebuildHalfCopied = 5,
+    /// Rebuild: temporary file complete and synced, not yet renamed.
+    BeforeRename = 6,
+    /// Rebuild: renamed into place, directory not yet synced.
+    AfterRename = 7,
+}
+
+impl FaultPoint {
+    /// Every fault point, for tests that try each one.
+    pub const ALL: [FaultPoint; 7] = [
+        FaultPoint::JournalHalfWritten,
+        FaultPoint::JournalWritten,
+        FaultPoint::PatchHalfWritten,
+        FaultPoint::Patched,
+        FaultPoint::RebuildHalfCopied,
+        FaultPoint::BeforeRename,
+        FaultPoint::AfterRename,
+    ];
+
+    /// The number to put in [`FAULT_ENV`].
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+}
+
+fn fault(point: FaultPoint) {
+    static WANTED: OnceLock<Option<u8>> = OnceLock::new();
+    let wanted = WANTED.get_or_init(|| {
+        std::env::var(FAULT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+    });
+    if *wanted == Some(point.number()) {
+        log::error!("{FAULT_ENV}: aborting at fault point {point:?}");
+        std::process::abort();
+    }
+}
+
+/// What [`recover`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Recovery {
+    /// No journal: the file is as the last write left it.
+    Clean,
+    /// A complete journal: an in-place write was interrupted and has been undone.
+    RolledBack {
+        /// Regions restored.
+        regions: usize,
+        /// Bytes restored.
+        bytes: u64,
+    },
+    /// A journal cut short while being written: the file had not been touched yet; the
+    /// journal was deleted.
+    DiscardedIncomplete,
+}
+
+const JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL1";
+/// Patches larger than this (summed) are applied by a rebuild instead, so a journal never
+/// has to hold more original bytes than this in memory.
+const JOURNAL_CAP: u64 = 256 << 20;
+/// Names longer than this get hashed sibling names, so `.<name>.chapmark-journal` never
+/// exceeds the usual 255-byte file-name limit.
+const MAX_PLAIN_SIBLING_NAME: usize = 200;
+const COPY_BLOCK: usize = 1 << 16;
 
 fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) -> WriteError + 'a {
     move |source| WriteError::Io {
@@ -23,25 +138,74 @@ pub fn resolve_target(path: &Path) -> Result<PathBuf, WriteError> {
     fs::canonicalize(path).map_err(io_err(path, "resolving the path"))
 }
 
+/// The stem shared by every sibling file chapmark makes for `target`: `.<name>.chapmark`.
+fn sibling_stem(target: &Path) -> String {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if name.len() > MAX_PLAIN_SIBLING_NAME {
+        format!(".{:08x}.chapmark", crc32fast::hash(name.as_bytes()))
+    } else {
+        format!(".{name}.chapmark")
+    }
+}
+
+/// Where the rollback journal of `target` (already resolved) lives.
+pub fn journal_path(target: &Path) -> PathBuf {
+    parent_dir(target).join(format!("{}-journal", sibling_stem(target)))
+}
+
+/// Where a rebuild of `target` writes before renaming: one fixed name per target, created
+/// exclusively, so a leftover from a killed run is found without listing the directory.
+pub fn temp_path(target: &Path) -> PathBuf {
+    parent_dir(target).join(temp_name(target))
+}
+
+fn temp_name(target: &Path) -> String {
+    format!("{}-tmp", sibling_stem(target))
+}
+
+/// A new, empty temporary sibling at [`temp_path`] (deleted again when dropped).
+fn create_temp(target: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
+    let name = temp_name(target);
+    tempfile::Builder::new()
+        .prefix(&name)
+        .rand_bytes(0)
+        .tempfile_in(parent_dir(target))
+        .map_err(io_err(target, "creating a temporary file"))
+}
+
 /// Applies `plan` to the file at `path` (through symlinks), crash-safely. Returns the number
 /// of bytes written.
+///
+/// An interrupted earlier write is recovered first. If that had to roll something back, the
+/// plan was computed from a half-written file and is refused ([`WriteError::StalePlan`]):
+/// plan again.
 pub fn apply(path: &Path, plan: &Plan) -> Result<u64, WriteError> {
+    let target = resolve_target(path)?;
+    refuse_if_rolled_back(&target)?;
     match plan {
         Plan::Unchanged => Ok(0),
-        Plan::Patch(patches) => {
-            let target = resolve_target(path)?;
-            rebuild_into_place(&target, &patches_as_pieces(&target, patches)?)
-        }
-        Plan::Rebuild(pieces) => {
-            let target = resolve_target(path)?;
-            rebuild_into_place(&target, pieces)
-        }
+        Plan::Patch(patches) => patch_in_place(&target, patches),
+        Plan::Rebuild(pieces) => rebuild_into_place(&target, pieces),
+    }
+}
+
+fn refuse_if_rolled_back(target: &Path) -> Result<(), WriteError> {
+    match recover(target)? {
+        Recovery::RolledBack { .. } => Err(WriteError::StalePlan {
+            path: target.to_path_buf(),
+        }),
+        _ => Ok(()),
     }
 }
 
 /// Applies `plan` to a copy: reads `src`, writes the result to `out` (atomically, via a
-/// temporary sibling of `out`). `src` is never modified.
+/// temporary sibling of `out`). `src` is never modified, except that an interrupted earlier
+/// in-place write to it is rolled back first (see [`recover`]).
 pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> {
+    refuse_if_rolled_back(src)?;
     let pieces = match plan {
         Plan::Unchanged => {
             let len = fs::metadata(src)
@@ -53,11 +217,8 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
         Plan::Rebuild(pieces) => pieces.clone(),
     };
     let dir = parent_dir(out);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".chapmark-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err(out, "creating a temporary file"))?;
+    remove_stale_temp(out);
+    let mut tmp = create_temp(out)?;
     let written = write_pieces(src, &pieces, tmp.as_file_mut())?;
     tmp.as_file()
         .sync_all()
@@ -71,26 +232,327 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
     Ok(written)
 }
 
+/// Finishes whatever an interrupted write to `path` left behind: rolls back an in-place write
+/// whose journal is complete, deletes an incomplete journal, and removes leftover temporary
+/// file of an interrupted rebuild. Cheap when there is nothing to do (a failed open and a
+/// failed unlink; no directory listing).
+///
+/// Call it before reading a file you are about to plan a write for; [`apply`] calls it too.
+/// There is no lock: two writers (processes or threads) must never work on the same file at
+/// once — the recovery of one would take the other's live journal or temporary file for a
+/// leftover. Batch callers should deduplicate canonical paths.
+pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
+    let target = resolve_target(path)?;
+    remove_stale_temp(&target);
+    let jpath = journal_path(&target);
+    let bytes = match read_journal(&jpath) {
+        Ok(Some(b)) => b,
+        Ok(None) => return Ok(Recovery::Clean),
+        Err(e) => return Err(io_err(&jpath, "reading the journal")(e)),
+    };
+    let Some(journal) = Journal::decode(&bytes) else {
+        log::warn!(
+            "{}: deleting an incomplete journal (a write was interrupted before it touched the file)",
+            target.display()
+        );
+        remove_journal(&jpath)?;
+        return Ok(Recovery::DiscardedIncomplete);
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&target)
+        .map_err(io_err(&target, "opening the file to roll back"))?;
+    let len = file
+        .metadata()
+        .map_err(io_err(&target, "reading metadata"))?
+        .len();
+    if len != journal.file_len {
+        return Err(WriteError::JournalMismatch {
+            path: target.clone(),
+            journal: jpath,
+            expected: journal.file_len,
+            actual: len,
+        });
+    }
+    if journal.path != target.as_os_str().as_encoded_bytes() {
+        log::warn!(
+            "{}: the journal was written for {}; rolling back by name",
+            target.display(),
+            String::from_utf8_lossy(&journal.path)
+        );
+    }
+    let mut restored = 0u64;
+    for (offset, data) in &journal.regions {
+        write_at(&mut file, *offset, data).map_err(io_err(&target, "rolling back"))?;
+        restored += data.len() as u64;
+    }
+    file.sync_all()
+        .map_err(io_err(&target, "syncing the rolled-back file"))?;
+    remove_journal(&jpath)?;
+    log::warn!(
+        "{}: rolled back an interrupted write ({} regions, {restored} bytes)",
+        target.display(),
+        journal.regions.len()
+    );
+    Ok(Recovery::RolledBack {
+        regions: journal.regions.len(),
+        bytes: restored,
+    })
+}
+
+/// Reads the journal if there is one; an oversized one is returned empty (hence invalid).
+fn read_journal(jpath: &Path) -> io::Result<Option<Vec<u8>>> {
+    let mut f = match File::open(jpath) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let len = f.metadata()?.len();
+    // Largest journal we ever write: the cap plus headers; anything bigger is not ours.
+    if len > JOURNAL_CAP + (1 << 20) {
+        return Ok(Some(Vec::new()));
+    }
+    let mut buf = Vec::with_capacity(len as usize);
+    f.read_to_end(&mut buf)?;
+    Ok(Some(buf))
+}
+
+fn remove_journal(jpath: &Path) -> Result<(), WriteError> {
+    match fs::remove_file(jpath) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_err(jpath, "deleting the journal")(e)),
+    }
+    sync_dir(parent_dir(jpath));
+    Ok(())
+}
+
+fn remove_stale_temp(target: &Path) {
+    let tmp = temp_path(target);
+    match fs::remove_file(&tmp) {
+        Ok(()) => log::warn!(
+            "{}: removed {}, left by an interrupted write",
+            target.display(),
+            tmp.display()
+        ),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => log::debug!("could not remove {}: {e}", tmp.display()),
+    }
+}
+
+/// A decoded journal.
+struct Journal {
+    path: Vec<u8>,
+    file_len: u64,
+    regions: Vec<(u64, Vec<u8>)>,
+}
+
+impl Journal {
+    fn encode(target: &Path, file_len: u64, regions: &[(u64, Vec<u8>)]) -> Vec<u8> {
+        let path = target.as_os_str().as_encoded_bytes();
+        let body: usize = regions.iter().map(|(_, d)| d.len() + 16).sum();
+        let mut out = Vec::with_capacity(28 + path.len() + body);
+        out.extend_from_slice(JOURNAL_MAGIC);
+        out.extend_from_slice(&(path.len() as u32).to_le_bytes());
+        out.extend_from_slice(path);
+        out.extend_from_slice(&file_len.to_le_bytes());
+        out.extend_from_slice(&(regions.len() as u32).to_le_bytes());
+        for (offset, data) in regions {
+            out.extend_from_slice(&offset.to_le_bytes());
+            out.extend_from_slice(&(data.len() as u64).to_le_bytes());
+            out.extend_from_slice(data);
+        }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// `None` unless the journal is complete and its checksum matches.
+    fn decode(bytes: &[u8]) -> Option<Journal> {
+        let split = bytes.len().checked_sub(4)?;
+        let (body, crc) = bytes.split_at(split);
+        if crc32fast::hash(body).to_le_bytes() != crc {
+            return None;
+        }
+        let mut r = body.strip_prefix(JOURNAL_MAGIC)?;
+        let path_len = u32::from_le_bytes(take(&mut r, 4)?.try_into().ok()?) as usize;
+        let path = take(&mut r, path_len)?.to_vec();
+        let file_len = u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?);
+        let count = u32::from_le_bytes(take(&mut r, 4)?.try_into().ok()?);
+        let mut regions = Vec::new();
+        for _ in 0..count {
+            let offset = u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?);
+            let len =
+                usize::try_from(u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?)).ok()?;
+            let data = take(&mut r, len)?.to_vec();
+            if offset.checked_add(data.len() as u64)? > file_len {
+                return None;
+            }
+            regions.push((offset, data));
+        }
+        if !r.is_empty() {
+            return None;
+        }
+        Some(Journal {
+            path,
+            file_len,
+            regions,
+        })
+    }
+}
+
+/// Splits `n` bytes off the front of `r`.
+fn take<'a>(r: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    if r.len() < n {
+        return None;
+    }
+    let (a, b) = r.split_at(n);
+    *r = b;
+    Some(a)
+}
+
+fn write_at(file: &mut File, offset: u64, data: &[u8]) -> io::Result<()> {
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(data)
+}
+
+/// Sorts patches and checks they neither overlap nor reach past `size`.
+fn checked_patches<'a>(
+    path: &Path,
+    patches: &'a [Patch],
+    size: u64,
+) -> Result<Vec<&'a Patch>, WriteError> {
+    let mut sorted: Vec<&Patch> = patches.iter().collect();
+    sorted.sort_by_key(|p| p.offset);
+    let mut pos = 0u64;
+    for p in &sorted {
+        let end = p.offset.saturating_add(p.data.len() as u64);
+        if p.offset < pos || end > size {
+            return Err(WriteError::PlanOutOfRange {
+                path: path.to_path_buf(),
+                offset: p.offset,
+                len: p.data.len() as u64,
+                size,
+            });
+        }
+        pos = end;
+    }
+    Ok(sorted)
+}
+
+/// Writes same-length patches into `target` under a rollback journal (see the module docs).
+fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, WriteError> {
+    let size = fs::metadata(target)
+        .map_err(io_err(target, "reading metadata"))?
+        .len();
+    let sorted = checked_patches(target, patches, size)?;
+    let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();
+    if total == 0 {
+        return Ok(0);
+    }
+    if total > JOURNAL_CAP {
+        log::debug!(
+            "{}: {total} patch bytes; rebuilding instead",
+            target.display()
+        );
+        return rebuild_into_place(target, &patches_as_pieces(target, patches)?);
+    }
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(target)
+        .map_err(io_err(target, "opening the file for writing"))?;
+    let mut originals = Vec::with_capacity(sorted.len());
+    for p in &sorted {
+        let mut buf = vec![0u8; p.data.len()];
+        file.seek(SeekFrom::Start(p.offset))
+            .and_then(|_| file.read_exact(&mut buf))
+            .map_err(io_err(target, "reading the bytes to be replaced"))?;
+        originals.push((p.offset, buf));
+    }
+    let jpath = journal_path(target);
+    write_journal(&jpath, &Journal::encode(target, size, &originals))?;
+    fault(FaultPoint::JournalWritten);
+
+    if let Err(e) = write_patches(&mut file, &sorted, total).and_then(|()| file.sync_all()) {
+        // Put the original bytes back right away; if even that fails, the journal stays for
+        // the next run's recovery.
+        let rollback = originals
+            .iter()
+            .try_for_each(|(o, d)| write_at(&mut file, *o, d))
+            .and_then(|()| file.sync_all());
+        match rollback {
+            Ok(()) => {
+                let _ = remove_journal(&jpath);
+            }
+            Err(r) => log::error!(
+                "{}: writing failed and so did rolling back ({r}); the journal {} will be \
+                 applied by the next run",
+                target.display(),
+                jpath.display()
+            ),
+        }
+        return Err(io_err(target, "writing in place")(e));
+    }
+    fault(FaultPoint::Patched);
+    remove_journal(&jpath)?;
+    Ok(total)
+}
+
+fn write_journal(jpath: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let mut opts = OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let result = (|| -> io::Result<()> {
+        let mut f = opts.open(jpath)?;
+        let half = bytes.len() / 2;
+        f.write_all(&bytes[..half])?;
+        fault(FaultPoint::JournalHalfWritten);
+        f.write_all(&bytes[half..])?;
+        f.sync_all()
+    })();
+    if let Err(e) = result {
+        // Disk full or similar: the file is untouched; do not leave half a journal.
+        let _ = fs::remove_file(jpath);
+        return Err(io_err(jpath, "writing the journal")(e));
+    }
+    sync_dir(parent_dir(jpath));
+    Ok(())
+}
+
+fn write_patches(file: &mut File, patches: &[&Patch], total: u64) -> io::Result<()> {
+    let half = total / 2;
+    let mut written = 0u64;
+    for p in patches {
+        let len = p.data.len() as u64;
+        if written <= half && half < written + len {
+            let cut = (half - written) as usize;
+            write_at(file, p.offset, &p.data[..cut])?;
+            fault(FaultPoint::PatchHalfWritten);
+            write_at(file, p.offset + cut as u64, &p.data[cut..])?;
+        } else {
+            write_at(file, p.offset, &p.data)?;
+        }
+        written += len;
+    }
+    Ok(())
+}
+
 /// Expresses same-length patches as a full rebuild (used when patching in place is not
 /// wanted, e.g. writing to `-o OUT`).
 fn patches_as_pieces(src: &Path, patches: &[Patch]) -> Result<Vec<Piece>, WriteError> {
     let size = fs::metadata(src)
         .map_err(io_err(src, "reading metadata"))?
         .len();
-    let mut sorted: Vec<&Patch> = patches.iter().collect();
-    sorted.sort_by_key(|p| p.offset);
+    let sorted = checked_patches(src, patches, size)?;
     let mut pieces = Vec::with_capacity(sorted.len() * 2 + 1);
     let mut pos = 0u64;
     for p in sorted {
-        let end = p.offset.saturating_add(p.data.len() as u64);
-        if p.offset < pos || end > size {
-            return Err(WriteError::PlanOutOfRange {
-                path: src.to_path_buf(),
-                offset: p.offset,
-                len: p.data.len() as u64,
-                size,
-            });
-        }
         if p.offset > pos {
             pieces.push(Piece::Copy {
                 offset: pos,
@@ -98,7 +560,7 @@ fn patches_as_pieces(src: &Path, patches: &[Patch]) -> Result<Vec<Piece>, WriteE
             });
         }
         pieces.push(Piece::Bytes(p.data.clone()));
-        pos = end;
+        pos = p.offset + p.data.len() as u64;
     }
     if pos < size {
         pieces.push(Piece::Copy {
@@ -117,15 +579,12 @@ fn parent_dir(path: &Path) -> &Path {
 }
 
 /// Writes the pieces into a temporary sibling of `target`, copies permissions and ownership,
-/// syncs, and renames it over `target`.
+/// syncs, and renames it over `target`. Any error (a full disk included) drops the temporary
+/// file, which deletes it: the original is never touched.
 fn rebuild_into_place(target: &Path, pieces: &[Piece]) -> Result<u64, WriteError> {
     let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
     let dir = parent_dir(target);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".chapmark-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(io_err(target, "creating a temporary file"))?;
+    let mut tmp = create_temp(target)?;
     let written = write_pieces(target, pieces, tmp.as_file_mut())?;
     copy_ownership(&meta, tmp.as_file(), target)?;
     tmp.as_file()
@@ -134,11 +593,13 @@ fn rebuild_into_place(target: &Path, pieces: &[Piece]) -> Result<u64, WriteError
     tmp.as_file()
         .sync_all()
         .map_err(io_err(target, "syncing the temporary file"))?;
+    fault(FaultPoint::BeforeRename);
     tmp.persist(target).map_err(|e| WriteError::Io {
         path: target.to_path_buf(),
         action: "renaming the temporary file into place",
         source: e.error,
     })?;
+    fault(FaultPoint::AfterRename);
     sync_dir(dir);
     Ok(written)
 }
@@ -177,12 +638,27 @@ fn write_pieces(src: &Path, pieces: &[Piece], out: &mut File) -> Result<u64, Wri
         .metadata()
         .map_err(io_err(src, "reading metadata"))?
         .len();
-    let mut out = io::BufWriter::with_capacity(1 << 16, out);
+    let total: u64 = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Bytes(b) => b.len() as u64,
+            Piece::Copy { len, .. } => *len,
+        })
+        .sum();
+    let half = total / 2;
+    let mut out = io::BufWriter::with_capacity(COPY_BLOCK, out);
     let mut written = 0u64;
+    let note = |written: u64, n: u64| {
+        if written <= half && half < written + n {
+            fault(FaultPoint::RebuildHalfCopied);
+        }
+    };
+    let mut buf = vec![0u8; COPY_BLOCK];
     for piece in pieces {
         match piece {
             Piece::Bytes(b) => {
                 out.write_all(b).map_err(io_err(src, "writing"))?;
+                note(written, b.len() as u64);
                 written += b.len() as u64;
             }
             Piece::Copy { offset, len } => {
@@ -197,19 +673,27 @@ fn write_pieces(src: &Path, pieces: &[Piece], out: &mut File) -> Result<u64, Wri
                 input
                     .seek(SeekFrom::Start(*offset))
                     .map_err(io_err(src, "seeking in the original"))?;
-                let copied = io::copy(&mut (&mut input).take(*len), &mut out)
-                    .map_err(io_err(src, "copying audio data"))?;
-                if copied != *len {
-                    return Err(WriteError::Io {
-                        path: src.to_path_buf(),
-                        action: "copying audio data",
-                        source: io::Error::new(
-                            io::ErrorKind::UnexpectedEof,
-                            "the file shrank while it was being written",
-                        ),
-                    });
+                let mut left = *len;
+                while left > 0 {
+                    let want = left.min(COPY_BLOCK as u64) as usize;
+                    let n = input
+                        .read(&mut buf[..want])
+                        .map_err(io_err(src, "copying audio data"))?;
+                    if n == 0 {
+                        return Err(WriteError::Io {
+                            path: src.to_path_buf(),
+                            action: "copying audio data",
+                            source: io::Error::new(
+                                io::ErrorKind::UnexpectedEof,
+                                "the file shrank while it was being written",
+                            ),
+                        });
+                    }
+                    out.write_all(&buf[..n]).map_err(io_err(src, "writing"))?;
+                    note(written, n as u64);
+                    written += n as u64;
+                    left -= n as u64;
                 }
-                written += copied;
             }
         }
     }
@@ -245,12 +729,27 @@ mod tests {
         }]);
         apply(&p, &plan).unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"01xy456789");
+        assert!(!journal_path(&resolve_target(&p).unwrap()).exists());
         let bad = Plan::Patch(vec![Patch {
             offset: 9,
             data: b"xy".to_vec(),
         }]);
         assert!(matches!(
             apply(&p, &bad),
+            Err(WriteError::PlanOutOfRange { .. })
+        ));
+        let overlapping = Plan::Patch(vec![
+            Patch {
+                offset: 1,
+                data: b"abc".to_vec(),
+            },
+            Patch {
+                offset: 2,
+                data: b"z".to_vec(),
+            },
+        ]);
+        assert!(matches!(
+            apply(&p, &overlapping),
             Err(WriteError::PlanOutOfRange { .. })
         ));
         assert_eq!(fs::read(&p).unwrap(), b"01xy456789");
@@ -276,5 +775,117 @@ mod tests {
         assert_eq!(fs::read(&real).unwrap(), b"new");
         let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);
+        // In place, through the link, journal beside the target.
+        let patch = Plan::Patch(vec![Patch {
+            offset: 0,
+            data: b"N".to_vec(),
+        }]);
+        apply(&link, &patch).unwrap();
+        assert_eq!(fs::read(&real).unwrap(), b"New");
+        let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+    }
+
+    #[test]
+    fn journal_round_trip_and_corruption() {
+        let regions = vec![(3u64, b"abc".to_vec()), (10, vec![0xFF; 5])];
+        let j = Journal::encode(Path::new("/x/y.mp3"), 100, &regions);
+        let d = Journal::decode(&j).unwrap();
+        assert_eq!(d.regions, regions);
+        assert_eq!(d.file_len, 100);
+        assert_eq!(d.path, b"/x/y.mp3");
+        for cut in 0..j.len() {
+            assert!(Journal::decode(&j[..cut]).is_none(), "cut at {cut}");
+        }
+        let mut flipped = j.clone();
+        flipped[20] ^= 1;
+        assert!(Journal::decode(&flipped).is_none());
+    }
+
+    #[test]
+    fn recover_rolls_back_a_complete_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bin");
+        fs::write(&p, b"0123456789").unwrap();
+        let target = resolve_target(&p).unwrap();
+        // As if the process died after writing the journal and half of the patch.
+        fs::write(
+            journal_path(&target),
+            Journal::encode(&target, 10, &[(2, b"234".to_vec())]),
+        )
+        .unwrap();
+        fs::write(&p, b"01XY456789").unwrap();
+        assert_eq!(
+            recover(&p).unwrap(),
+            Recovery::RolledBack {
+                regions: 1,
+                bytes: 3
+            }
+        );
+        assert_eq!(fs::read(&p).unwrap(), b"0123456789");
+        assert_eq!(recover(&p).unwrap(), Recovery::Clean);
+        // An incomplete journal is dropped without touching the file.
+        let j = Journal::encode(&target, 10, &[(0, b"zz".to_vec())]);
+        fs::write(journal_path(&target), &j[..j.len() - 3]).unwrap();
+        assert_eq!(recover(&p).unwrap(), Recovery::DiscardedIncomplete);
+        assert_eq!(fs::read(&p).unwrap(), b"0123456789");
+        assert!(!journal_path(&target).exists());
+        // A journal for a file of another length is refused and kept.
+        fs::write(
+            journal_path(&target),
+            Journal::encode(&target, 11, &[(0, b"zz".to_vec())]),
+        )
+        .unwrap();
+        assert!(matches!(
+            recover(&p),
+            Err(WriteError::JournalMismatch { .. })
+        ));
+        assert!(journal_path(&target).exists());
+        assert!(apply(&p, &Plan::Unchanged).is_err());
+    }
+
+    #[test]
+    fn apply_refuses_a_plan_made_before_a_rollback() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bin");
+        fs::write(&p, b"0123456789").unwrap();
+        let target = resolve_target(&p).unwrap();
+        fs::write(
+            journal_path(&target),
+            Journal::encode(&target, 10, &[(0, b"0".to_vec())]),
+        )
+        .unwrap();
+        let plan = Plan::Patch(vec![Patch {
+            offset: 0,
+            data: b"A".to_vec(),
+        }]);
+        assert!(matches!(
+            apply(&p, &plan),
+            Err(WriteError::StalePlan { .. })
+        ));
+        apply(&p, &plan).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"A123456789");
+    }
+
+    #[test]
+    fn stale_temp_files_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bin");
+        fs::write(&p, b"x").unwrap();
+        let stale = dir.path().join(".a.bin.chapmark-tmp");
+        let other = dir.path().join(".b.bin.chapmark-tmp");
+        fs::write(&stale, b"partial").unwrap();
+        fs::write(&other, b"not ours").unwrap();
+        assert_eq!(recover(&p).unwrap(), Recovery::Clean);
+        assert!(!stale.exists());
+        assert!(other.exists());
+    }
+
+    #[test]
+    fn long_names_get_short_siblings() {
+        let long = "x".repeat(250) + ".mp3";
+        let j = journal_path(&Path::new("/d").join(&long));
+        assert!(j.file_name().unwrap().len() < 40);
+        assert_eq!(j, journal_path(&Path::new("/d").join(&long)));
     }
 }
