@@ -306,3 +306,27 @@ mod tests {
         assert!(bad.to_string().starts_with("m.jsonl line 1:"), "{bad}");
     }
 }
+
+/// One line of the `--report` JSON Lines file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// The audio file.
+    pub path: String,
+    /// The chapters file used, if one was found.
+    pub chapters_file: Option<String>,
+    /// What happened.
+    pub status: Status,
+    /// Exact duration in seconds, when the audio was measured.
+    pub duration: Option<f64>,
+    /// Chapters in the chapters file.
+    pub chapters: usize,
+    /// Validation diagnostics (errors and warnings).
+    pub diagnostics: Vec<crate::validate::Diagnostic>,
+    /// Bytes written to disk (0 unless `written`).
+    pub bytes_written: u64,
+    /// Wall time spent on this episode, in milliseconds.
+    pub elapsed_ms: u64,
+    /// Why the episode is unreadable.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+}

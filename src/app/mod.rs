@@ -1,7 +1,13 @@
 //! Command execution for the binary. The library never prints; this module owns stdout,
 //! stderr, colour, progress and the mapping of outcomes to exit codes.
 
+mod batch;
+mod check;
+mod common;
+mod convert;
 mod io;
+mod probe;
+mod write;
 
 use chapmark::cli::{Cli, ColorChoice, Command, ExitStatus};
 use clap::Parser;
@@ -50,9 +56,14 @@ pub fn main() -> ExitCode {
 }
 
 fn run(command: Command, ui: Ui) -> Outcome {
-    let _ = ui;
     match command {
-        _ => Err(io::usage("this command is not available yet")),
+        Command::Convert(a) => convert::run(a, ui),
+        Command::Probe(a) => probe::run(a, ui),
+        Command::Check(a) => check::run(a, ui),
+        Command::Write(a) => write::run_write(a, ui),
+        Command::Show(a) => write::run_show(a, ui),
+        Command::Strip(a) => write::run_strip(a, ui),
+        Command::Batch(a) => batch::run(a, ui),
     }
 }
 

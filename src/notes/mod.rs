@@ -71,3 +71,50 @@ impl fmt::Display for ParseIssue {
         write!(f, "line {}: {}", self.line, self.message)
     }
 }
+
+use crate::format::{self, Format, FormatError};
+
+/// Why a chapters input could not be read at all (as opposed to [`ParseIssue`]s, which are
+/// reported as diagnostics).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The bytes are not text we can decode (empty, binary, unknown encoding).
+    #[error(transparent)]
+    Decode(#[from] NotesError),
+    /// A chapter file that is not well-formed.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+}
+
+impl ReadError {
+    /// The 1-based line the error is about, when there is one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ReadError::Format(e) => e.line(),
+            ReadError::Decode(_) => None,
+        }
+    }
+}
+
+/// Reads chapters from any supported text — show notes or a chapter file — so every command
+/// accepts whatever the producer has. The format is detected from the content unless `from`
+/// forces one; the detected format is returned for messages.
+pub fn read(bytes: &[u8], from: Option<Format>) -> Result<(Format, Parsed), ReadError> {
+    let text = decode(bytes)?;
+    let fmt = from.unwrap_or_else(|| format::detect(&text));
+    let parsed = match fmt {
+        Format::Text => parse_shownotes(&text),
+        other => Parsed {
+            list: format::read(other, &text)?,
+            issues: Vec::new(),
+        },
+    };
+    log::debug!(
+        "read {} chapters as {} ({} issues)",
+        parsed.list.len(),
+        fmt.name(),
+        parsed.issues.len()
+    );
+    Ok((fmt, parsed))
+}

@@ -1,0 +1,298 @@
+//! `chapmark batch`: check or tag a whole archive, in parallel, resumably, shardably.
+
+use super::common;
+use super::io::usage;
+use super::write::{apply, plan_write};
+use super::{Outcome, Ui};
+use chapmark::batch::{self, Entry, Record, Shard, Status};
+use chapmark::cli::{BatchArgs, ExitStatus, Mp4ChaptersArg};
+use chapmark::report;
+use chapmark::write::Plan;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
+    let shard: Option<Shard> = args
+        .shard
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e: batch::BatchError| usage(e.to_string()))?;
+    let jobs = match args.jobs {
+        Some(0) => return Err(usage("--jobs must be at least 1")),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+
+    let mut entries = collect(&args.paths)?;
+    if let Some(shard) = shard {
+        entries.retain(|e| shard.contains(&e.key));
+    }
+    let total = entries.len();
+    log::info!("{total} episodes, {jobs} jobs");
+
+    let report_file = match &args.report {
+        Some(p) => Some(Mutex::new(BufWriter::new(
+            fs::File::create(p).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?,
+        ))),
+        None => None,
+    };
+    let progress = (ui.tty_err && !ui.quiet).then(|| {
+        let bar = ProgressBar::new(total as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} eta {eta} {wide_msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let counts: Vec<AtomicUsize> = Status::ALL.iter().map(|_| AtomicUsize::new(0)).collect();
+    let done = AtomicUsize::new(0);
+    let report_error = Mutex::new(None::<std::io::Error>);
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start {jobs} worker threads: {e}"))?;
+    pool.install(|| {
+        entries.par_iter().for_each(|entry| {
+            let record = process(entry, &args);
+            let idx = Status::ALL.iter().position(|s| *s == record.status).unwrap_or(0);
+            counts[idx].fetch_add(1, Ordering::Relaxed);
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            let line = describe(&record);
+            match &progress {
+                Some(bar) => {
+                    if matches!(record.status, Status::Invalid | Status::Unreadable) {
+                        bar.println(&line);
+                    }
+                    bar.set_message(record.path.clone());
+                    bar.inc(1);
+                }
+                None if !ui.quiet => eprintln!("[{n}/{total}] {line}"),
+                None => {}
+            }
+            if let Some(file) = &report_file {
+                let json = serde_json::to_string(&record).unwrap_or_default();
+                if let Ok(mut f) = file.lock() {
+                    // Flushed per record: an interrupted run leaves a valid prefix.
+                    if let Err(e) = writeln!(f, "{json}").and_then(|_| f.flush()) {
+                        if let Ok(mut slot) = report_error.lock() {
+                            slot.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+        });
+    });
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    if let Ok(Some(e)) = report_error.into_inner() {
+        let name = args.report.as_deref().unwrap_or(Path::new("")).display();
+        return Err(anyhow::anyhow!("{name}: writing the report failed: {e}"));
+    }
+
+    let count = |s: Status| {
+        Status::ALL
+            .iter()
+            .position(|x| *x == s)
+            .map_or(0, |i| counts[i].load(Ordering::Relaxed))
+    };
+    if !ui.quiet {
+        eprintln!("\n{:<12}{:>8}", "status", "episodes");
+        for s in Status::ALL {
+            eprintln!("{:<12}{:>8}", s.name(), count(s));
+        }
+        eprintln!("{:<12}{:>8}", "total", total);
+    }
+    Ok(if count(Status::Unreadable) > 0 {
+        ExitStatus::Input
+    } else if count(Status::Invalid) > 0 {
+        ExitStatus::Invalid
+    } else {
+        ExitStatus::Ok
+    })
+}
+
+fn describe(r: &Record) -> String {
+    let mut s = format!("{:<10} {}", r.status.name(), r.path);
+    if let Some(e) = &r.error {
+        s.push_str(&format!(": {e}"));
+    } else if r.status == Status::Invalid {
+        let first = r
+            .diagnostics
+            .iter()
+            .find(|d| d.severity == chapmark::validate::Severity::Error);
+        if let Some(d) = first {
+            s.push_str(&format!(": {}", d.message));
+        }
+    }
+    s
+}
+
+/// Expands the command-line paths into episodes: directories are walked (sorted, hidden
+/// entries skipped), `.csv`/`.jsonl` files are manifests, anything else is an audio file.
+/// The same file reached twice is processed once.
+fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Entry>> {
+    let mut entries = Vec::new();
+    for path in paths {
+        let meta = fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(path, &mut found)?;
+            found.sort();
+            for audio in found {
+                let key = audio
+                    .strip_prefix(path)
+                    .unwrap_or(&audio)
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                entries.push(Entry {
+                    audio,
+                    chapters: None,
+                    key,
+                });
+            }
+        } else {
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            let json_lines = ext.eq_ignore_ascii_case("jsonl") || ext.eq_ignore_ascii_case("ndjson");
+            if json_lines || ext.eq_ignore_ascii_case("csv") {
+                let text = fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+                let base = path.parent().unwrap_or(Path::new(""));
+                let name = path.display().to_string();
+                entries.extend(batch::parse_manifest(&name, &text, base, json_lines)?);
+            } else {
+                entries.push(Entry {
+                    audio: path.clone(),
+                    chapters: None,
+                    key: path.to_string_lossy().replace('\\', "/"),
+                });
+            }
+        }
+    }
+    let mut seen = HashSet::new();
+    entries.retain(|e| seen.insert(fs::canonicalize(&e.audio).unwrap_or_else(|_| e.audio.clone())));
+    Ok(entries)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let rd = fs::read_dir(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    for item in rd {
+        let item = item.map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        let name = item.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = item.path();
+        let ft = item
+            .file_type()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        if ft.is_dir() {
+            walk(&path, out)?;
+        } else if batch::is_audio_path(&path) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn find_chapters(entry: &Entry, pattern: Option<&str>) -> Result<PathBuf, String> {
+    if let Some(c) = &entry.chapters {
+        return Ok(c.clone());
+    }
+    if let Some(p) = pattern {
+        let c = batch::expand_pattern(p, &entry.audio);
+        return if c.is_file() {
+            Ok(c)
+        } else {
+            Err(format!("no chapters file at {}", c.display()))
+        };
+    }
+    let candidates = batch::sidecar_candidates(&entry.audio);
+    candidates
+        .iter()
+        .find(|c| c.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            let stem = entry
+                .audio
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!("no chapters sidecar found (looked for {stem}.chapters.json, {stem}.txt, … next to it)")
+        })
+}
+
+fn process(entry: &Entry, args: &BatchArgs) -> Record {
+    let started = Instant::now();
+    let mut record = Record {
+        path: entry.audio.display().to_string(),
+        chapters_file: None,
+        status: Status::Unreadable,
+        duration: None,
+        chapters: 0,
+        diagnostics: Vec::new(),
+        bytes_written: 0,
+        elapsed_ms: 0,
+        error: None,
+    };
+    if let Err(e) = process_inner(entry, args, &mut record) {
+        record.status = Status::Unreadable;
+        record.error = Some(format!("{e:#}"));
+    }
+    record.elapsed_ms = started.elapsed().as_millis() as u64;
+    record
+}
+
+fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow::Result<()> {
+    let chapters =
+        find_chapters(entry, args.chapters_pattern.as_deref()).map_err(anyhow::Error::msg)?;
+    record.chapters_file = Some(chapters.display().to_string());
+    let info = common::probe_audio(&entry.audio)?;
+    record.duration = Some(info.duration.as_secs_f64());
+    let mut loaded = common::load_chapters(&chapters, None)?;
+    common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
+    record.chapters = loaded.parsed.list.len();
+    let ctx = common::context(
+        Some(info.duration),
+        args.validate.profile,
+        common::target_for(info.container),
+    );
+    let diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
+    let ok = report::passed(&diags, args.validate.deny_warnings);
+    record.diagnostics = diags;
+    if !ok {
+        record.status = Status::Invalid;
+        return Ok(());
+    }
+    if args.check {
+        record.status = Status::Ok;
+        return Ok(());
+    }
+    let plan = plan_write(
+        &entry.audio,
+        &info,
+        &loaded.parsed.list,
+        None,
+        false,
+        Mp4ChaptersArg::Both,
+    )?;
+    if matches!(plan, Plan::Unchanged) {
+        record.status = Status::Unchanged;
+        return Ok(());
+    }
+    let written = apply(&entry.audio, None, &plan)?;
+    record.bytes_written = written.bytes;
+    record.status = Status::Written;
+    Ok(())
+}

@@ -1,0 +1,75 @@
+//! `chapmark check`: do the chapters fit the audio and the platform's rules?
+
+use super::common::{self, parse_duration_arg};
+use super::{Outcome, Ui};
+use chapmark::cli::{CheckArgs, ExitStatus, ReportFormat};
+use chapmark::notes::Parsed;
+use chapmark::report::{self, FileReport};
+use std::io::Write;
+
+pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
+    let deny = args.validate.deny_warnings;
+    let (path_name, duration, target, embedded) = match &args.audio {
+        Some(audio) => {
+            let info = common::probe_audio(audio)?;
+            let target = common::target_for(info.container);
+            // Embedded chapters are needed when they are what we check, or to report drift.
+            let embedded = match target {
+                Some(_) => Some(common::embedded_chapters(audio, info.container)?),
+                None => None,
+            };
+            (audio.display().to_string(), Some(info.duration), target, embedded)
+        }
+        None => {
+            let d = args.duration.as_deref().map(parse_duration_arg).transpose()?;
+            (String::new(), d, None, None)
+        }
+    };
+    let ctx = common::context(duration, args.validate.profile, target);
+
+    let report = match &args.chapters {
+        Some(chapters) => {
+            let loaded = common::load_chapters(chapters, None)?;
+            let path = if path_name.is_empty() { loaded.name.clone() } else { path_name };
+            let (mut report, _) =
+                common::validate_report(path, Some(loaded.name.clone()), &loaded.parsed, &ctx);
+            if let Some(emb) = embedded.filter(|e| !e.is_empty()) {
+                report
+                    .diagnostics
+                    .extend(chapmark::validate::drift(&emb, &loaded.parsed.list));
+            }
+            report
+        }
+        None => {
+            let Some(list) = embedded else {
+                return Err(super::io::usage(
+                    "nothing to check: give --chapters, or an mp3/m4a file with embedded chapters",
+                ));
+            };
+            let parsed = Parsed { list, issues: Vec::new() };
+            common::validate_report(path_name, None, &parsed, &ctx).0
+        }
+    };
+
+    let ok = report::passed(&report.diagnostics, deny);
+    let out = render(&report, args.format, ui, deny);
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(out.as_bytes())?;
+    stdout.flush()?;
+    Ok(if ok { ExitStatus::Ok } else { ExitStatus::Invalid })
+}
+
+fn render(report: &FileReport, format: ReportFormat, ui: Ui, deny: bool) -> String {
+    match format {
+        ReportFormat::Text => report::render_text(report, ui.color, deny),
+        ReportFormat::Json => {
+            let mut s = report::render_json(report, deny);
+            if !s.ends_with('\n') {
+                s.push('\n');
+            }
+            s
+        }
+        ReportFormat::Github => report::render_github(report),
+        ReportFormat::Junit => report::render_junit(std::slice::from_ref(report), deny),
+    }
+}

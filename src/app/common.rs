@@ -1,0 +1,158 @@
+//! Steps several commands share: loading chapters, probing audio, reading embedded chapters,
+//! and presenting diagnostics.
+
+use super::io::{display_name, read_text_input, usage};
+use super::Ui;
+use anyhow::Context as _;
+use chapmark::cli::{FormatArg, ProfileArg};
+use chapmark::notes::{self, Parsed};
+use chapmark::probe::{self, Container, ProbeInfo};
+use chapmark::report::{self, FileReport};
+use chapmark::validate::{Context, Diagnostic, Profile, Target};
+use chapmark::write::{id3, mp4};
+use chapmark::{Chapter, ChapterList, SampleTime, Time};
+use std::path::Path;
+
+/// Chapters loaded from a file, with the name to show in messages.
+pub struct Loaded {
+    pub name: String,
+    pub parsed: Parsed,
+}
+
+/// Reads and parses a chapters input (show notes or any chapter file; `-` is stdin).
+pub fn load_chapters(path: &Path, from: Option<FormatArg>) -> anyhow::Result<Loaded> {
+    let name = display_name(path);
+    let bytes = read_text_input(path)?;
+    let (fmt, parsed) =
+        notes::read(&bytes, from.map(Into::into)).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    log::info!("{name}: read {} chapters ({})", parsed.list.len(), fmt.name());
+    Ok(Loaded { name, parsed })
+}
+
+/// Measures the audio's exact length.
+pub fn probe_audio(path: &Path) -> anyhow::Result<ProbeInfo> {
+    Ok(probe::probe_path(path)?)
+}
+
+/// The chapters already embedded in an audio file.
+pub fn embedded_chapters(path: &Path, container: Container) -> anyhow::Result<ChapterList> {
+    match container {
+        Container::Mp3 => Ok(id3::read_chapters(path)?),
+        Container::Mp4 => Ok(mp4::read_chapters(path)?),
+        other => Err(anyhow::anyhow!(
+            "{}: reading chapters from {} files is not supported (mp3 and m4a/mp4 are)",
+            path.display(),
+            other.name()
+        )),
+    }
+}
+
+/// Where chapters of this container are written, for the container-specific rules.
+pub fn target_for(container: Container) -> Option<Target> {
+    match container {
+        Container::Mp3 => Some(Target::Id3),
+        Container::Mp4 => Some(Target::Mp4),
+        _ => None,
+    }
+}
+
+/// Parses a `--duration` argument (`38:00`, `1:02:03.500`, or plain seconds `2280`).
+pub fn parse_duration_arg(s: &str) -> anyhow::Result<SampleTime> {
+    let t = match s.trim().parse::<u64>() {
+        Ok(secs) => Time::from_secs(secs),
+        Err(_) => notes::parse_timestamp(s.trim())
+            .map_err(|e| usage(format!("--duration {s:?}: {e}")))?,
+    };
+    Ok(SampleTime::new(t.as_millis(), 1000))
+}
+
+/// The library profile for a CLI profile.
+pub fn profile(p: ProfileArg) -> Profile {
+    match p {
+        ProfileArg::Default => Profile::Default,
+        ProfileArg::Apple => Profile::Apple,
+        ProfileArg::Spotify => Profile::Spotify,
+        ProfileArg::Youtube => Profile::Youtube,
+        ProfileArg::Podcastindex => Profile::Podcastindex,
+        ProfileArg::Strict => Profile::Strict,
+    }
+}
+
+/// Builds the validation context.
+pub fn context(duration: Option<SampleTime>, p: ProfileArg, target: Option<Target>) -> Context {
+    Context {
+        duration,
+        profile: profile(p),
+        target,
+        ..Context::default()
+    }
+}
+
+/// Inserts an intro chapter at 0:00 when the first listed chapter starts later.
+pub fn add_intro(list: &mut ChapterList, title: Option<&str>) {
+    let Some(title) = title else { return };
+    if list.chapters.first().is_some_and(|c| c.start > Time::ZERO) {
+        list.chapters.insert(0, Chapter::new(Time::ZERO, title));
+    }
+}
+
+/// Prints a failed validation to stderr (text), for commands whose stdout carries data.
+pub fn print_rejection(ui: Ui, report: &FileReport, deny_warnings: bool) {
+    eprint!("{}", report::render_text(report, ui.color_err, deny_warnings));
+}
+
+/// Prints warnings of a passing validation to stderr unless quiet.
+pub fn print_warnings(ui: Ui, report: &FileReport) {
+    if ui.quiet || report.warnings() == 0 {
+        return;
+    }
+    eprint!("{}", report::render_text(report, ui.color_err, false));
+}
+
+/// Validates and packs the result into a report.
+pub fn validate_report(
+    path: String,
+    source: Option<String>,
+    parsed: &Parsed,
+    ctx: &Context,
+) -> (FileReport, Vec<Diagnostic>) {
+    let diagnostics = chapmark::validate::validate(&parsed.list, &parsed.issues, ctx);
+    let report = FileReport {
+        path,
+        source,
+        duration: ctx.duration,
+        diagnostics: diagnostics.clone(),
+        chapters: parsed.list.len(),
+    };
+    (report, diagnostics)
+}
+
+/// Context for an I/O error on an output path.
+pub fn write_context(path: &Path) -> impl FnOnce() -> String + '_ {
+    move || format!("{}: cannot write", path.display())
+}
+
+/// Writes bytes to `out` atomically (temporary sibling + rename), or to stdout for `None`.
+pub fn emit(out: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    match out {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(bytes).context("standard output")?;
+            stdout.flush().context("standard output")?;
+        }
+        Some(path) => {
+            let dir = match path.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p,
+                _ => Path::new("."),
+            };
+            let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(write_context(path))?;
+            tmp.write_all(bytes).with_context(write_context(path))?;
+            tmp.as_file().sync_all().with_context(write_context(path))?;
+            tmp.persist(path)
+                .map_err(|e| e.error)
+                .with_context(write_context(path))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! `chapmark probe`: exact durations, for people or as JSON Lines.
+
+use super::{Outcome, Ui};
+use chapmark::cli::{ExitStatus, ProbeArgs};
+use chapmark::probe::{self, ProbeInfo};
+use chapmark::validate::format_length;
+use std::io::Write;
+
+pub fn run(args: ProbeArgs, ui: Ui) -> Outcome {
+    let mut stdout = std::io::stdout().lock();
+    let mut failed = false;
+    for path in &args.audio {
+        match probe::probe_path(path) {
+            Ok(info) => {
+                let text = if args.json {
+                    json_line(&path.display().to_string(), &info)?
+                } else {
+                    human(&path.display().to_string(), &info)
+                };
+                stdout.write_all(text.as_bytes())?;
+            }
+            Err(e) => {
+                failed = true;
+                stdout.flush()?;
+                let prefix = if ui.color_err { "\x1b[1;31merror\x1b[0m" } else { "error" };
+                eprintln!("chapmark: {prefix}: {e}");
+            }
+        }
+    }
+    stdout.flush()?;
+    Ok(if failed { ExitStatus::Input } else { ExitStatus::Ok })
+}
+
+/// One JSON object: the documented keys first, then everything the probe knows.
+fn json_line(path: &str, info: &ProbeInfo) -> anyhow::Result<String> {
+    let mut v = serde_json::to_value(info)?;
+    if let Some(obj) = v.as_object_mut() {
+        let mut out = serde_json::Map::new();
+        out.insert("path".into(), path.into());
+        out.insert("format".into(), info.container.name().into());
+        out.insert("sample_rate".into(), info.sample_rate.into());
+        out.insert("samples".into(), info.duration.samples.into());
+        out.insert("duration".into(), info.duration.as_secs_f64().into());
+        for (k, val) in std::mem::take(obj) {
+            if k != "duration" {
+                out.entry(k).or_insert(val);
+            }
+        }
+        v = serde_json::Value::Object(out);
+    }
+    Ok(format!("{}\n", serde_json::to_string(&v)?))
+}
+
+fn human(path: &str, info: &ProbeInfo) -> String {
+    let d = info.duration;
+    let method = serde_json::to_value(info.method)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mut s = format!(
+        "{path}\n  format      {} ({}), {} Hz, {} ch\n  duration    {} ({} samples, from {method})\n",
+        info.container.name(),
+        info.codec,
+        info.sample_rate,
+        info.channels,
+        format_length(d.to_time_round()),
+        d.samples,
+    );
+    if info.encoder_delay > 0 || info.encoder_padding > 0 {
+        s.push_str(&format!(
+            "  gapless     delay {} + padding {} samples\n",
+            info.encoder_delay, info.encoder_padding
+        ));
+    }
+    if let Some(id3) = &info.tags.id3 {
+        s.push_str(&format!(
+            "  id3v2.{}     {} bytes ({} padding), {} chapters{}\n",
+            id3.version,
+            id3.size,
+            id3.padding,
+            id3.chapters,
+            if id3.toc { " + toc" } else { "" }
+        ));
+    }
+    if let Some(m) = &info.tags.mp4_chapters {
+        s.push_str(&format!(
+            "  chapters    {} nero (chpl), {} quicktime\n",
+            m.nero, m.quicktime
+        ));
+    }
+    for w in &info.warnings {
+        s.push_str(&format!("  warning     {w}\n"));
+    }
+    s
+}
