@@ -6,6 +6,7 @@
 //! [`safe`] module is the only place that applies a plan to disk, so crash safety, permission
 //! keeping and symlink handling are written once for every container.
 
+pub mod mp4;
 pub mod safe;
 
 use std::path::PathBuf;
