@@ -99,7 +99,9 @@ pub(crate) fn scan_top_level(file: &mut File, file_len: u64) -> Result<Vec<TopBo
                 if want < 16 {
                     return Err(ScanError::Problem(BoxProblem::new(
                         fourcc_str(&typ),
-                        format!("64-bit size header at offset {pos} is cut off by the end of the file"),
+                        format!(
+                            "64-bit size header at offset {pos} is cut off by the end of the file"
+                        ),
                     )));
                 }
                 let large = u64::from_be_bytes([
@@ -272,7 +274,11 @@ impl Node {
 }
 
 fn header_len_for(body: u64) -> u64 {
-    if body + 8 <= u64::from(u32::MAX) { 8 } else { 16 }
+    if body + 8 <= u64::from(u32::MAX) {
+        8
+    } else {
+        16
+    }
 }
 
 /// Writes a box header for a payload of `body` bytes; returns the header length.
@@ -505,7 +511,9 @@ mod tests {
     #[test]
     fn bad_sizes_are_errors_not_panics() {
         // Child claims more than the parent holds.
-        let data = [0, 0, 0, 16, b'm', b'o', b'o', b'v', 0, 0, 0, 99, b'u', b'd', b't', b'a'];
+        let data = [
+            0, 0, 0, 16, b'm', b'o', b'o', b'v', 0, 0, 0, 99, b'u', b'd', b't', b'a',
+        ];
         let e = parse_box(&data).unwrap_err();
         assert_eq!(e.box_path, "moov/udta");
         // 64-bit header cut off.

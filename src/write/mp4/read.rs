@@ -83,7 +83,8 @@ pub(crate) fn read_range(
     let mut buf = vec![0u8; len];
     file.seek(SeekFrom::Start(offset))
         .map_err(Mp4Error::io(path, action))?;
-    file.read_exact(&mut buf).map_err(Mp4Error::io(path, action))?;
+    file.read_exact(&mut buf)
+        .map_err(Mp4Error::io(path, action))?;
     Ok(buf)
 }
 
@@ -113,8 +114,9 @@ pub(crate) fn tracks(path: &Path, moov: &Node) -> Result<Vec<Track>, Mp4Error> {
         let tkhd = child
             .child(b"tkhd")
             .ok_or_else(|| Mp4Error::malformed(path, &tpath, "no tkhd box"))?;
-        let id = tkhd_track_id(tkhd.payload())
-            .ok_or_else(|| Mp4Error::malformed(path, format!("{tpath}/tkhd"), "box is too short"))?;
+        let id = tkhd_track_id(tkhd.payload()).ok_or_else(|| {
+            Mp4Error::malformed(path, format!("{tpath}/tkhd"), "box is too short")
+        })?;
         let handler = child
             .find(&[b"mdia", b"hdlr"])
             .and_then(|h| h.payload().get(8..12))
@@ -179,11 +181,7 @@ pub(crate) fn chapter_track_ids(tracks: &[Track]) -> Vec<u32> {
     let mut ids: Vec<u32> = Vec::new();
     for t in tracks {
         for &r in &t.chap_refs {
-            if !ids.contains(&r)
-                && tracks
-                    .iter()
-                    .any(|x| x.id == r && &x.handler == b"text")
-            {
+            if !ids.contains(&r) && tracks.iter().any(|x| x.id == r && &x.handler == b"text") {
                 ids.push(r);
             }
         }
@@ -211,9 +209,10 @@ pub fn read_chapters(path: &Path) -> Result<ChapterList, Mp4Error> {
 pub fn read_forms(path: &Path) -> Result<Mp4ChapterForms, Mp4Error> {
     let mut ld = load(path)?;
     let nero = match ld.moov.find(&[b"udta", b"chpl"]) {
-        Some(chpl) => Some(parse_chpl(chpl.payload()).map_err(|p| {
-            Mp4Error::malformed(path, "moov/udta/chpl", p)
-        })?),
+        Some(chpl) => Some(
+            parse_chpl(chpl.payload())
+                .map_err(|p| Mp4Error::malformed(path, "moov/udta/chpl", p))?,
+        ),
         None => None,
     };
     let tracks = tracks(path, &ld.moov)?;
@@ -255,7 +254,12 @@ pub(crate) fn parse_chpl(p: &[u8]) -> Result<ChapterList, String> {
     let count = r.u8().ok_or("box is too short")?;
     let mut chapters = Vec::with_capacity(usize::from(count));
     for i in 0..count {
-        let cut = || format!("chapter {} of {count} is cut off by the end of the box", i + 1);
+        let cut = || {
+            format!(
+                "chapter {} of {count} is cut off by the end of the box",
+                i + 1
+            )
+        };
         let start = r.u64().ok_or_else(cut)?;
         let n = r.u8().ok_or_else(cut)?;
         let title = r.bytes(usize::from(n)).ok_or_else(cut)?;
@@ -475,7 +479,10 @@ fn read_chapter_track(
                 format!("{size} bytes is too large for a chapter title"),
             ));
         }
-        if off.checked_add(u64::from(size)).is_none_or(|e| e > file_len) {
+        if off
+            .checked_add(u64::from(size))
+            .is_none_or(|e| e > file_len)
+        {
             return Err(Mp4Error::malformed(
                 path,
                 sample_path,
@@ -483,8 +490,8 @@ fn read_chapter_track(
             ));
         }
         let data = read_range(file, path, off, size as usize, "reading chapter samples")?;
-        let (title, link) = parse_text_sample(&data)
-            .map_err(|p| Mp4Error::malformed(path, sample_path, p))?;
+        let (title, link) =
+            parse_text_sample(&data).map_err(|p| Mp4Error::malformed(path, sample_path, p))?;
         let start = Time::from_units(at, u64::from(t.timescale))
             .unwrap_or(Time::ZERO)
             .saturating_add(offset_ms);

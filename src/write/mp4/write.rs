@@ -505,7 +505,12 @@ fn edit_moov(
                 .and_then(|h| h.payload().get(8..12))
                 .map(|b| [b[0], b[1], b[2], b[3]])
         };
-        let pick = |h: &FourCc| trak_idx.iter().copied().find(|&i| handler_of(i) == Some(*h));
+        let pick = |h: &FourCc| {
+            trak_idx
+                .iter()
+                .copied()
+                .find(|&i| handler_of(i) == Some(*h))
+        };
         match pick(b"soun").or_else(|| pick(b"vide")) {
             Some(i) => targets.push(i),
             None => {
@@ -731,7 +736,9 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
 
     let gmin = Node::leaf(
         b"gmin",
-        &[0, 0, 0, 0, 0x00, 0x40, 0x80, 0, 0x80, 0, 0x80, 0, 0, 0, 0, 0],
+        &[
+            0, 0, 0, 0, 0x00, 0x40, 0x80, 0, 0x80, 0, 0x80, 0, 0, 0, 0, 0,
+        ],
     );
     let matrix: Vec<u8> = MATRIX.iter().flat_map(|m| m.to_be_bytes()).collect();
     let gmhd = Node::container(b"gmhd", vec![gmin, Node::leaf(b"text", &matrix)]);
@@ -813,7 +820,10 @@ fn shift_offsets(
             continue;
         };
         let b = &kids[at];
-        let bpath = format!("moov/trak[{n}]/mdia/minf/stbl/{}", boxes::fourcc_str(&b.typ));
+        let bpath = format!(
+            "moov/trak[{n}]/mdia/minf/stbl/{}",
+            boxes::fourcc_str(&b.typ)
+        );
         let mut offs = boxes::chunk_offsets(&b.typ, b.payload())
             .map_err(|e| Mp4Error::malformed(path, &bpath, e))?;
         let mut changed = false;
@@ -863,7 +873,11 @@ fn assemble(
             return Err(Mp4Error::malformed(path, "moov", "not a container"));
         };
         let Some(slot) = children.get_mut(pos) else {
-            return Err(Mp4Error::malformed(path, "moov", "lost the chapter track slot"));
+            return Err(Mp4Error::malformed(
+                path,
+                "moov",
+                "lost the chapter track slot",
+            ));
         };
         *slot = chapter_trak(id, movie_ts, spec, 0, co64);
         let offset = region.start + moov.size() + header;
@@ -1039,7 +1053,9 @@ mod tests {
         let s = text_sample("Main", None);
         assert_eq!(
             s,
-            [0, 4, b'M', b'a', b'i', b'n', 0, 0, 0, 12, b'e', b'n', b'c', b'd', 0, 0, 1, 0]
+            [
+                0, 4, b'M', b'a', b'i', b'n', 0, 0, 0, 12, b'e', b'n', b'c', b'd', 0, 0, 1, 0
+            ]
         );
         let link = Link {
             url: "https://例え.jp/パス".into(),
