@@ -538,4 +538,29 @@ mod tests {
             vec![1, u64::from(u32::MAX) + 1]
         );
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parsing_arbitrary_bytes_never_panics(data in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+            let _ = parse_box(&data);
+            let _ = chunk_offsets(b"stco", &data);
+            let _ = chunk_offsets(b"co64", &data);
+        }
+
+        #[test]
+        fn parsed_boxes_reserialise_identically(body in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            // An opaque leaf inside udta inside moov comes back byte for byte.
+            let mut leaf = Vec::new();
+            write_header(&mut leaf, b"ilst", body.len() as u64);
+            leaf.extend_from_slice(&body);
+            let mut udta = Vec::new();
+            write_header(&mut udta, b"udta", leaf.len() as u64);
+            udta.extend_from_slice(&leaf);
+            let mut moov = Vec::new();
+            write_header(&mut moov, b"moov", udta.len() as u64);
+            moov.extend_from_slice(&udta);
+            let n = parse_box(&moov).unwrap();
+            proptest::prop_assert_eq!(n.to_bytes(), moov);
+        }
+    }
 }

@@ -632,4 +632,12 @@ mod tests {
         assert!(parse_text_sample(&[0, 9, b'a']).is_err());
         assert!(parse_text_sample(&[0]).is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_chpl_and_samples_never_panic(data in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let _ = parse_chpl(&data);
+            let _ = parse_text_sample(&data);
+        }
+    }
 }

@@ -1078,6 +1078,92 @@ mod tests {
         assert!(ascii_url(&long).unwrap_err().contains("at most 255"));
     }
 
+    /// A minimal moov: mvhd (timescale 1000, next track 2) and one sound track whose chunk
+    /// offsets are `offsets`.
+    fn synthetic_moov(offsets: &[u64]) -> Node {
+        let mut mvhd = vec![0u8; 100];
+        mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
+        mvhd[96..100].copy_from_slice(&2u32.to_be_bytes());
+        let mut tkhd = vec![0u8; 84];
+        tkhd[12..16].copy_from_slice(&1u32.to_be_bytes());
+        let mut hdlr = vec![0u8; 8];
+        hdlr.extend_from_slice(b"soun");
+        hdlr.extend_from_slice(&[0; 13]);
+        let stbl = Node::container(b"stbl", vec![boxes::chunk_offset_box(offsets, false)]);
+        let minf = Node::container(b"minf", vec![stbl]);
+        let mdia = Node::container(b"mdia", vec![Node::leaf(b"hdlr", &hdlr), minf]);
+        let trak = Node::container(b"trak", vec![Node::leaf(b"tkhd", &tkhd), mdia]);
+        Node::container(b"moov", vec![Node::leaf(b"mvhd", &mvhd), trak])
+    }
+
+    fn offsets_of(moov: &Node) -> (FourCc, Vec<u64>) {
+        let trak = moov.child(b"trak").unwrap();
+        let b = chunk_box(trak).unwrap();
+        (b.typ, boxes::chunk_offsets(&b.typ, b.payload()).unwrap())
+    }
+
+    #[test]
+    fn shifting_past_4_gib_switches_to_co64() {
+        let near = u64::from(u32::MAX) - 10;
+        let mut moov = synthetic_moov(&[40, 5_000, near]);
+        shift_offsets(Path::new("x.m4a"), &mut moov, None, 1_000, 100).unwrap();
+        assert_eq!(offsets_of(&moov), (*b"co64", vec![40, 5_100, near + 100]));
+        // co64 stays co64 even when the offsets would fit again.
+        shift_offsets(Path::new("x.m4a"), &mut moov, None, 1_000, -200).unwrap();
+        assert_eq!(offsets_of(&moov), (*b"co64", vec![40, 4_900, near - 100]));
+        // Shrinking never converts.
+        let mut moov = synthetic_moov(&[40, 5_000]);
+        shift_offsets(Path::new("x.m4a"), &mut moov, None, 1_000, -64).unwrap();
+        assert_eq!(offsets_of(&moov), (*b"stco", vec![40, 4_936]));
+    }
+
+    #[test]
+    fn chapter_track_beyond_4_gib_uses_co64() {
+        let path = Path::new("x.m4a");
+        let mut moov = synthetic_moov(&[40]);
+        let ld_tracks = read::tracks(path, &moov).unwrap();
+        let prepared = prepare(
+            path,
+            &three_chapters(),
+            SampleTime::new(441_000, 22_050),
+            &Mp4Options::default(),
+        )
+        .unwrap();
+        let pos = edit_moov(path, &mut moov, &ld_tracks, &[], &prepared)
+            .unwrap()
+            .unwrap();
+        let region = Region {
+            start: 5 << 30,
+            end: (5 << 30) + 1_000,
+        };
+        let (bytes, mdat) =
+            assemble(path, &moov, Some((pos, 2)), &prepared, 1000, &region, 0).unwrap();
+        let built = boxes::parse_box(&bytes).unwrap();
+        let trak = &built.children()[pos];
+        let (typ, offs) = (chunk_box(trak).unwrap().typ, {
+            let b = chunk_box(trak).unwrap();
+            boxes::chunk_offsets(&b.typ, b.payload()).unwrap()
+        });
+        assert_eq!(&typ, b"co64");
+        assert_eq!(offs, vec![(5 << 30) + bytes.len() as u64 + 8]);
+        assert_eq!(&mdat[4..8], b"mdat");
+        // The sound track references it and mvhd's next track ID moved past it.
+        let snd = &built.children()[1];
+        assert_eq!(chap_ids(snd), vec![2]);
+        let mvhd = built.child(b"mvhd").unwrap().payload();
+        assert_eq!(&mvhd[96..100], &3u32.to_be_bytes());
+        // chpl went into a new udta at the end.
+        assert_eq!(&built.children().last().unwrap().typ, b"udta");
+    }
+
+    fn three_chapters() -> ChapterList {
+        ChapterList::new(vec![
+            Chapter::new(Time::ZERO, "A"),
+            Chapter::new(Time::from_secs(5), "B"),
+            Chapter::new(Time::from_secs(10), "C"),
+        ])
+    }
+
     #[test]
     fn text_sample_entry_size() {
         assert_eq!(Node::leaf(b"text", &TEXT_SAMPLE_ENTRY).size(), 59);
