@@ -7,11 +7,19 @@ use std::io::{Read, Seek, SeekFrom};
 /// A box type.
 pub(crate) type FourCc = [u8; 4];
 
-/// Containers we descend into. Everything else (notably `meta`/`ilst`, `stsd`, `udta` of a
-/// track's children we do not touch) stays an opaque leaf and is re-emitted byte for byte.
-const CONTAINERS: [&FourCc; 10] = [
-    b"moov", b"trak", b"mdia", b"minf", b"stbl", b"udta", b"tref", b"edts", b"dinf", b"gmhd",
-];
+/// Whether to descend into `typ` under `parent`. Only the path to the boxes we read or edit
+/// is parsed; everything else (`meta`/`ilst`, `stsd`, a track's `udta`, ...) stays an opaque
+/// leaf that is re-emitted byte for byte, so odd but valid contents there never stop a write.
+fn is_container(parent: Option<&FourCc>, typ: &FourCc) -> bool {
+    matches!(
+        (parent, typ),
+        (None, b"moov")
+            | (Some(b"moov"), b"trak" | b"udta")
+            | (Some(b"trak"), b"tref" | b"mdia" | b"edts")
+            | (Some(b"mdia"), b"minf")
+            | (Some(b"minf"), b"stbl" | b"dinf")
+    )
+}
 
 /// Nesting deeper than this is not a real `moov` and is refused rather than recursed into.
 const MAX_DEPTH: usize = 12;
@@ -298,7 +306,7 @@ pub(crate) fn write_header(out: &mut Vec<u8>, typ: &FourCc, body: u64) -> usize 
 /// Parses a whole box (e.g. `moov`) from memory.
 pub(crate) fn parse_box(data: &[u8]) -> Result<Node, BoxProblem> {
     let mut nodes = Vec::new();
-    let trailing = parse_into(data, "", 0, &mut nodes)?;
+    let trailing = parse_into(data, None, "", 0, &mut nodes)?;
     match (nodes.len(), trailing.is_empty()) {
         (1, true) => nodes
             .pop()
@@ -314,6 +322,7 @@ pub(crate) fn parse_box(data: &[u8]) -> Result<Node, BoxProblem> {
 /// could not be a box.
 fn parse_into(
     data: &[u8],
+    parent_type: Option<&FourCc>,
     parent: &str,
     depth: usize,
     out: &mut Vec<Node>,
@@ -369,11 +378,17 @@ fn parse_into(
         }
         let size = size as usize;
         let raw = &rest[..size];
-        let node = if CONTAINERS.contains(&&typ) {
+        let node = if is_container(parent_type, &typ) {
             // A container re-emits with the compact header form; an unusual original header
             // (64-bit size on a small box, size 0) is normalised, which readers cannot tell.
             let mut children = Vec::new();
-            let trailing = parse_into(&raw[header_len..], &path, depth + 1, &mut children)?;
+            let trailing = parse_into(
+                &raw[header_len..],
+                Some(&typ),
+                &path,
+                depth + 1,
+                &mut children,
+            )?;
             Node {
                 typ,
                 kind: Kind::Container { children, trailing },

@@ -175,13 +175,21 @@ pub(crate) fn movie_timescale(path: &Path, moov: &Node) -> Result<u32, Mp4Error>
     }
 }
 
-/// Track IDs referenced by any `tref/chap` whose track is a `text` track: the chapter
-/// tracks. Other referenced tracks (chapter images in a `vide` track) are not ours.
+/// Handlers of tracks that hold chapter titles: QuickTime `text` (Apple, ffmpeg, us) and
+/// the subtitle handlers some tools use for the same samples.
+const CHAPTER_HANDLERS: [&FourCc; 3] = [b"text", b"sbtl", b"subt"];
+
+/// Track IDs referenced by any `tref/chap` whose track holds text: the chapter tracks.
+/// Other referenced tracks (chapter images in a `vide` track) are not ours and are kept.
 pub(crate) fn chapter_track_ids(tracks: &[Track]) -> Vec<u32> {
     let mut ids: Vec<u32> = Vec::new();
     for t in tracks {
         for &r in &t.chap_refs {
-            if !ids.contains(&r) && tracks.iter().any(|x| x.id == r && &x.handler == b"text") {
+            if !ids.contains(&r)
+                && tracks
+                    .iter()
+                    .any(|x| x.id == r && CHAPTER_HANDLERS.contains(&&x.handler))
+            {
                 ids.push(r);
             }
         }
