@@ -7,6 +7,7 @@
 //! keeping and symlink handling are written once for every container.
 
 pub mod id3;
+pub mod mp4;
 pub mod safe;
 
 use std::path::PathBuf;
