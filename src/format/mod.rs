@@ -3,7 +3,7 @@
 //! One module per format with fixed roles: `mod.rs` (facade, documenting the format's
 //! conventions and lossy corners), `read.rs`, `write.rs`. This module is the dispatcher the CLI
 //! uses: [`detect`] picks a format from content (so `convert` needs no `--from` for files), and
-//! [`read`] / [`write`] route to the per-format functions.
+//! [`read()`] / [`write()`] route to the per-format functions.
 //!
 //! Readers are strict about timestamps (`00:12:75.000` is an error, never a carry into the next
 //! minute) and lenient about everything that does not change the timeline (unknown JSON
@@ -125,7 +125,9 @@ impl fmt::Display for Format {
 
 /// A format name that is not one of ours; lists the accepted names so the user can fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown chapter format `{0}` (expected json, psc, vtt, ffmetadata, mp4chaps, cue or text)")]
+#[error(
+    "unknown chapter format `{0}` (expected json, psc, vtt, ffmetadata, mp4chaps, cue or text)"
+)]
 pub struct UnknownFormat(pub String);
 
 /// Parses the names of [`Format::name`] case-insensitively, plus a few obvious aliases
@@ -310,7 +312,10 @@ mod tests {
 
     #[test]
     fn file_names() {
-        assert_eq!(Format::from_file_name("ep.chapters.txt"), Some(Format::Mp4chaps));
+        assert_eq!(
+            Format::from_file_name("ep.chapters.txt"),
+            Some(Format::Mp4chaps)
+        );
         assert_eq!(Format::from_file_name("ep.TXT"), Some(Format::Text));
         assert_eq!(Format::from_file_name("ep.vtt"), Some(Format::Vtt));
         assert_eq!(Format::from_file_name("ep"), None);

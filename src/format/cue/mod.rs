@@ -30,9 +30,19 @@ mod write;
 pub use read::read;
 pub use write::write;
 
-/// A `TRACK nn AUDIO` or `INDEX 01 mm:ss:ff` line anywhere.
+/// A `TRACK nn AUDIO`, `INDEX 01 mm:ss:ff` or `FILE "…" MP3|WAVE|AIFF|…` line anywhere.
 pub(crate) fn sniff(body: &str) -> bool {
     body.lines().any(|l| {
+        let t = l.trim();
+        if t.len() >= 5 && t.get(..5).is_some_and(|c| c.eq_ignore_ascii_case("FILE ")) {
+            let kind = t.rsplit(char::is_whitespace).next().unwrap_or("");
+            let typed = ["MP3", "WAVE", "AIFF", "BINARY", "MOTOROLA"]
+                .iter()
+                .any(|k| kind.eq_ignore_ascii_case(k));
+            if typed && t.contains('"') {
+                return true;
+            }
+        }
         let words: Vec<&str> = l.split_whitespace().collect();
         match words.as_slice() {
             [a, b, c] => {

@@ -139,11 +139,7 @@ pub fn read(text: &str) -> Result<ChapterList, FormatError> {
             "INDEX" => {
                 let mut words = rest.split_whitespace();
                 let (Some(idx), Some(time)) = (words.next(), words.next()) else {
-                    return Err(FormatError::at(
-                        F,
-                        n,
-                        "expected `INDEX nn MM:SS:FF`",
-                    ));
+                    return Err(FormatError::at(F, n, "expected `INDEX nn MM:SS:FF`"));
                 };
                 if idx != "01" && idx != "1" {
                     continue;
@@ -198,7 +194,9 @@ mod tests {
     fn errors_name_lines() {
         let e = |t: &str| read(t).unwrap_err().to_string();
         assert_eq!(
-            e("FILE \"a.mp3\" MP3\nTRACK 01 AUDIO\nTITLE \"x\"\nTRACK 02 AUDIO\nINDEX 01 00:01:00\n"),
+            e(
+                "FILE \"a.mp3\" MP3\nTRACK 01 AUDIO\nTITLE \"x\"\nTRACK 02 AUDIO\nINDEX 01 00:01:00\n"
+            ),
             "cue line 2: track 01 has no INDEX 01"
         );
         assert_eq!(

@@ -158,8 +158,7 @@ impl Section {
 /// A START/END tick count in time base `num/den` → ms, rounded, in integer math.
 fn ticks_to_time(key: &str, text: &str, (num, den): (u64, u64)) -> Result<Time, String> {
     let t = text.trim();
-    if t
-        .strip_prefix('-')
+    if t.strip_prefix('-')
         .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
     {
         return Err(format!("{key}={text} is negative"));
@@ -167,7 +166,9 @@ fn ticks_to_time(key: &str, text: &str, (num, den): (u64, u64)) -> Result<Time, 
     if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("{key}={text} is not a number"));
     }
-    let ticks: u64 = t.parse().map_err(|_| format!("{key}={text} is too large"))?;
+    let ticks: u64 = t
+        .parse()
+        .map_err(|_| format!("{key}={text} is too large"))?;
     let ms = (u128::from(ticks) * u128::from(num) * 1000 + u128::from(den) / 2) / u128::from(den);
     u64::try_from(ms)
         .ok()
@@ -331,7 +332,10 @@ mod tests {
             e(";FFMETADATA1\n[CHAPTER]\nSTART=-5\n"),
             "ffmetadata line 3: START=-5 is negative"
         );
-        assert_eq!(e("title=x\n"), "ffmetadata line 1: missing ;FFMETADATA1 header");
+        assert_eq!(
+            e("title=x\n"),
+            "ffmetadata line 1: missing ;FFMETADATA1 header"
+        );
         assert_eq!(e("\u{feff}  \n"), "ffmetadata: empty file");
     }
 }

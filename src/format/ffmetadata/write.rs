@@ -20,7 +20,10 @@ pub fn write(list: &ChapterList, opts: &WriteOptions) -> Vec<u8> {
         }
     }
     for (i, c) in list.chapters.iter().enumerate() {
-        let end = list.end_of(i, opts.duration).unwrap_or(c.start).max(c.start);
+        let end = list
+            .end_of(i, opts.duration)
+            .unwrap_or(c.start)
+            .max(c.start);
         out.push_str("\n[CHAPTER]\nTIMEBASE=1/1000\n");
         out.push_str(&format!("START={}\n", c.start.as_millis()));
         out.push_str(&format!("END={}\n", end.as_millis()));
@@ -59,7 +62,10 @@ mod tests {
         let title = "a=b;c#d\\e\nf\r\ng";
         let list = ChapterList::new(vec![Chapter::new(Time::from_millis(1_500), title)]);
         let text = String::from_utf8(write(&list, &WriteOptions::default())).unwrap();
-        assert!(text.contains("title=a\\=b\\;c\\#d\\\\e\\\nf\\\r\\\ng\n"), "{text:?}");
+        assert!(
+            text.contains("title=a\\=b\\;c\\#d\\\\e\\\nf\\\r\\\ng\n"),
+            "{text:?}"
+        );
         assert!(text.contains("START=1500\nEND=1500\n"));
         let back = super::super::read(&text).unwrap();
         assert_eq!(back.chapters[0].title, title);

@@ -16,8 +16,8 @@ const MAX_MS: u64 = 1 << 53;
 pub fn read(text: &str) -> Result<ChapterList, FormatError> {
     ensure_not_empty(F, text)?;
     let body = strip_bom(text);
-    let value: Value = serde_json::from_str(body)
-        .map_err(|e| FormatError::at(F, e.line(), serde_message(&e)))?;
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| FormatError::at(F, e.line(), serde_message(&e)))?;
     let Value::Object(root) = value else {
         return Err(FormatError::at(
             F,

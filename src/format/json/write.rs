@@ -82,7 +82,10 @@ mod tests {
 
     #[test]
     fn strings_escape_what_json_needs() {
-        assert_eq!(json_string("a\"b\\c\n\u{1}日本"), r#""a\"b\\c\n\u0001日本""#);
+        assert_eq!(
+            json_string("a\"b\\c\n\u{1}日本"),
+            r#""a\"b\\c\n\u0001日本""#
+        );
         let parsed: String = serde_json::from_str(&json_string("x\u{7}\t\"y")).unwrap();
         assert_eq!(parsed, "x\u{7}\t\"y");
     }

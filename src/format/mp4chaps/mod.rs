@@ -14,7 +14,10 @@ mod write;
 pub use read::read;
 pub use write::write;
 
-/// Every non-blank, non-comment line is `H+:MM:SS[.mmm] title`.
+/// Every non-blank, non-comment line is `H+:MM:SS.mmm title`. Detection insists on the
+/// milliseconds (mp4chaps tools always write them) and on no bare trailing URL, so a
+/// description written as `1:02:03 Title https://…` is left to the show-notes parser, which
+/// reads such URLs; the reader itself is more lenient.
 pub(crate) fn sniff(body: &str) -> bool {
     let mut any = false;
     for line in body.lines() {
@@ -22,7 +25,15 @@ pub(crate) fn sniff(body: &str) -> bool {
         if t.is_empty() || t.starts_with('#') {
             continue;
         }
-        if read::split_line(t).is_none_or(|(time, _)| read::parse_time(time).is_err()) {
+        let Some((time, rest)) = read::split_line(t) else {
+            return false;
+        };
+        let has_millis = time.rsplit_once('.').is_some_and(|(_, ms)| ms.len() == 3);
+        let bare_url = rest
+            .rsplit(char::is_whitespace)
+            .next()
+            .is_some_and(|w| w.starts_with("http://") || w.starts_with("https://"));
+        if !has_millis || bare_url || read::parse_time(time).is_err() {
             return false;
         }
         any = true;

@@ -37,7 +37,10 @@ fn split_url(rest: &str) -> (&str, Option<&str>) {
             let url = inner.get(open + 1..).unwrap_or("");
             let title = inner.get(..open).unwrap_or("");
             let spaced = title.is_empty() || title.ends_with([' ', '\t']);
-            if spaced && !url.contains(char::is_whitespace) && url::Url::parse(url).is_ok() {
+            if spaced
+                && !url.contains(char::is_whitespace)
+                && url::Url::parse(url).is_ok_and(|u| !u.cannot_be_a_base())
+            {
                 return (title.trim_end(), Some(url));
             }
         }
@@ -80,28 +83,28 @@ mod tests {
 
     #[test]
     fn reads_lines_urls_and_comments() {
-        let text = "# chapters\n00:00:00.000 Intro\n\n00:01:40 Title <https://x.test/a>\n100:00:00.5 Long <beta>\r\n00:02:00.000\n";
+        let text = "# chapters\n00:00:00.000 Intro\n\n00:01:40 Title <https://x.test/a>\n100:00:00.5 Long <beta>\r\n00:01:41 Mail <mailto:a@b.test>\n00:02:00.000\n";
         let list = read(text).unwrap();
-        assert_eq!(list.len(), 4);
+        assert_eq!(list.len(), 5);
+        assert_eq!(list.chapters[3].title, "Mail <mailto:a@b.test>");
         assert_eq!(list.chapters[1].title, "Title");
         assert_eq!(list.chapters[1].url(), Some("https://x.test/a"));
         assert_eq!(list.chapters[1].start, Time::from_secs(100));
         assert_eq!(list.chapters[1].line(), Some(4));
         assert_eq!(list.chapters[2].title, "Long <beta>");
         assert_eq!(list.chapters[2].start, Time::from_millis(360_000_500));
-        assert_eq!(list.chapters[3].title, "");
+        assert_eq!(list.chapters[4].title, "");
     }
 
     #[test]
     fn errors_name_lines() {
         assert_eq!(
-            read("00:00:00.000 a\n00:12:75.000 b\n").unwrap_err().to_string(),
+            read("00:00:00.000 a\n00:12:75.000 b\n")
+                .unwrap_err()
+                .to_string(),
             "mp4chaps line 2: bad timestamp `00:12:75.000`: seconds 75 out of range (must be below 60)"
         );
-        assert_eq!(
-            read("00:00:00.000 a\nhello\n").unwrap_err().line(),
-            Some(2)
-        );
+        assert_eq!(read("00:00:00.000 a\nhello\n").unwrap_err().line(), Some(2));
         assert_eq!(read("01:40 a\n").unwrap_err().line(), Some(1));
     }
 }

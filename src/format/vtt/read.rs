@@ -183,7 +183,10 @@ mod tests {
         assert_eq!(list.chapters[0].end, Some(Time::from_secs(100)));
         assert_eq!(list.chapters[0].written_timestamp(), "00:00.000");
         assert_eq!(list.chapters[1].url(), Some("https://x.test/a?b=1"));
-        assert_eq!(list.chapters[1].title, "A &日本語 B <c> 日本 &unknown; & done");
+        assert_eq!(
+            list.chapters[1].title,
+            "A &日本語 B <c> 日本 &unknown; & done"
+        );
         assert_eq!(list.chapters[1].line(), Some(12));
         assert_eq!(list.chapters[2].title, "line one\nline two");
         assert_eq!(list.chapters[2].end, Some(Time::from_secs(3600)));
@@ -201,7 +204,10 @@ mod tests {
             read("chapters\n").unwrap_err().to_string(),
             "vtt line 1: missing WEBVTT header"
         );
-        assert_eq!(read("WEBVTT\n\nintro\nno timing\n").unwrap_err().line(), Some(3));
+        assert_eq!(
+            read("WEBVTT\n\nintro\nno timing\n").unwrap_err().line(),
+            Some(3)
+        );
         assert_eq!(
             read("WEBVTT\n\n00:00:00.000 -->\nx\n").unwrap_err().line(),
             Some(3)

@@ -23,7 +23,10 @@ pub fn write(list: &ChapterList, opts: &WriteOptions) -> Vec<u8> {
                 used_ids.insert(id);
             }
         }
-        let end = list.end_of(i, opts.duration).unwrap_or(c.start).max(c.start);
+        let end = list
+            .end_of(i, opts.duration)
+            .unwrap_or(c.start)
+            .max(c.start);
         out.push_str(&c.start.hms_millis());
         out.push_str(" --> ");
         out.push_str(&end.hms_millis());
