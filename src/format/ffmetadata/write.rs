@@ -1,0 +1,73 @@
+//! Model → ffmetadata.
+
+use crate::chapter::ChapterList;
+use crate::format::WriteOptions;
+
+/// Writes an ffmetadata file ffmpeg can map with `-map_chapters`.
+pub fn write(list: &ChapterList, opts: &WriteOptions) -> Vec<u8> {
+    let mut out = String::from(";FFMETADATA1\n");
+    let meta = [
+        ("title", &list.meta.title),
+        ("artist", &list.meta.author),
+        ("album", &list.meta.podcast),
+    ];
+    for (key, value) in meta {
+        if let Some(v) = value {
+            out.push_str(key);
+            out.push('=');
+            out.push_str(&escape(v));
+            out.push('\n');
+        }
+    }
+    for (i, c) in list.chapters.iter().enumerate() {
+        let end = list
+            .end_of(i, opts.duration)
+            .unwrap_or(c.start)
+            .max(c.start);
+        out.push_str("\n[CHAPTER]\nTIMEBASE=1/1000\n");
+        out.push_str(&format!("START={}\n", c.start.as_millis()));
+        out.push_str(&format!("END={}\n", end.as_millis()));
+        out.push_str("title=");
+        out.push_str(&escape(&c.title));
+        out.push('\n');
+        if let Some(url) = c.url() {
+            out.push_str("url=");
+            out.push_str(&escape(url));
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}
+
+/// Backslash-escapes what ffmetadata treats specially.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(ch, '=' | ';' | '#' | '\\' | '\n' | '\r') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chapter::Chapter;
+    use crate::time::Time;
+
+    #[test]
+    fn escapes_round_trip() {
+        let title = "a=b;c#d\\e\nf\r\ng";
+        let list = ChapterList::new(vec![Chapter::new(Time::from_millis(1_500), title)]);
+        let text = String::from_utf8(write(&list, &WriteOptions::default())).unwrap();
+        assert!(
+            text.contains("title=a\\=b\\;c\\#d\\\\e\\\nf\\\r\\\ng\n"),
+            "{text:?}"
+        );
+        assert!(text.contains("START=1500\nEND=1500\n"));
+        let back = super::super::read(&text).unwrap();
+        assert_eq!(back.chapters[0].title, title);
+    }
+}

@@ -1,0 +1,66 @@
+//! Model → description text.
+
+use crate::chapter::ChapterList;
+use crate::format::WriteOptions;
+use crate::format::common::one_line;
+use crate::time::Time;
+
+/// Writes one `MM:SS Title [url]` line per chapter (`H:MM:SS` for all once any chapter
+/// starts past an hour). Descriptions carry no ends, so the options are unused.
+pub fn write(list: &ChapterList, _opts: &WriteOptions) -> Vec<u8> {
+    let with_hours = list
+        .chapters
+        .iter()
+        .any(|c| c.start >= Time::from_secs(3600));
+    let mut out = String::new();
+    for c in &list.chapters {
+        out.push_str(&stamp(c.start, with_hours));
+        out.push(' ');
+        out.push_str(&one_line(&c.title));
+        if let Some(url) = c.url() {
+            out.push(' ');
+            out.push_str(url);
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+fn stamp(t: Time, with_hours: bool) -> String {
+    let (h, m, s, ms) = t.parts();
+    let mut out = if with_hours {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    };
+    if ms != 0 {
+        out.push_str(&format!(".{ms:03}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chapter::Chapter;
+
+    #[test]
+    fn one_width_for_all_lines() {
+        let short = ChapterList::new(vec![
+            Chapter::new(Time::ZERO, "Intro"),
+            Chapter::new(Time::from_millis(100_250), "Two").with_url("https://x.test/"),
+        ]);
+        assert_eq!(
+            String::from_utf8(write(&short, &WriteOptions::default())).unwrap(),
+            "00:00 Intro\n01:40.250 Two https://x.test/\n"
+        );
+        let long = ChapterList::new(vec![
+            Chapter::new(Time::ZERO, "Intro"),
+            Chapter::new(Time::from_secs(3723), "Late\nnight"),
+        ]);
+        assert_eq!(
+            String::from_utf8(write(&long, &WriteOptions::default())).unwrap(),
+            "0:00:00 Intro\n1:02:03 Late night\n"
+        );
+    }
+}
