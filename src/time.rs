@@ -186,7 +186,10 @@ mod tests {
     #[test]
     fn hmsm_overflow_is_none() {
         assert_eq!(Time::from_hmsm(u64::MAX, 0, 0, 0), None);
-        assert_eq!(Time::from_hmsm(1, 2, 3, 4), Some(Time::from_millis(3_723_004)));
+        assert_eq!(
+            Time::from_hmsm(1, 2, 3, 4),
+            Some(Time::from_millis(3_723_004))
+        );
     }
 
     #[test]

@@ -141,7 +141,9 @@ impl<R: Read> Read for Offset<R> {
 impl<R: Seek> Seek for Offset<R> {
     fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
         let abs = match pos {
-            SeekFrom::Start(p) => self.inner.seek(SeekFrom::Start(self.base.saturating_add(p)))?,
+            SeekFrom::Start(p) => self
+                .inner
+                .seek(SeekFrom::Start(self.base.saturating_add(p)))?,
             other => self.inner.seek(other)?,
         };
         if abs < self.base {
@@ -164,7 +166,14 @@ mod tests {
     fn windows_across_refills() {
         let data: Vec<u8> = (0..(BUF_LEN * 3 + 17)).map(|i| (i % 251) as u8).collect();
         let mut s = Source::new(Cursor::new(data.clone())).unwrap();
-        for &pos in &[0usize, 5, BUF_LEN - 2, BUF_LEN * 2 + 100, 3, BUF_LEN * 3 + 10] {
+        for &pos in &[
+            0usize,
+            5,
+            BUF_LEN - 2,
+            BUF_LEN * 2 + 100,
+            3,
+            BUF_LEN * 3 + 10,
+        ] {
             let w = s.window(pos as u64, 16).unwrap().to_vec();
             let end = (pos + 16).min(data.len());
             assert_eq!(w, &data[pos..end], "at {pos}");

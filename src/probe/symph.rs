@@ -159,7 +159,10 @@ fn measure<R: Read + Seek + Send + Sync>(
             warnings.push(format!(
                 "the {cname} header gives no total length; every packet was counted"
             ));
-            (count_packets(&mut *format, track.id).map_err(sym)?, Method::PacketScan)
+            (
+                count_packets(&mut *format, track.id).map_err(sym)?,
+                Method::PacketScan,
+            )
         }
     };
     Ok(ProbeInfo {

@@ -44,7 +44,9 @@ pub fn apply(path: &Path, plan: &Plan) -> Result<u64, WriteError> {
 pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> {
     let pieces = match plan {
         Plan::Unchanged => {
-            let len = fs::metadata(src).map_err(io_err(src, "reading metadata"))?.len();
+            let len = fs::metadata(src)
+                .map_err(io_err(src, "reading metadata"))?
+                .len();
             vec![Piece::Copy { offset: 0, len }]
         }
         Plan::Patch(patches) => patches_as_pieces(src, patches)?,
@@ -60,12 +62,11 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
     tmp.as_file()
         .sync_all()
         .map_err(io_err(out, "syncing the temporary file"))?;
-    tmp.persist(out)
-        .map_err(|e| WriteError::Io {
-            path: out.to_path_buf(),
-            action: "renaming the temporary file into place",
-            source: e.error,
-        })?;
+    tmp.persist(out).map_err(|e| WriteError::Io {
+        path: out.to_path_buf(),
+        action: "renaming the temporary file into place",
+        source: e.error,
+    })?;
     sync_dir(dir);
     Ok(written)
 }
@@ -73,7 +74,9 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
 /// Expresses same-length patches as a full rebuild (used when patching in place is not
 /// wanted, e.g. writing to `-o OUT`).
 fn patches_as_pieces(src: &Path, patches: &[Patch]) -> Result<Vec<Piece>, WriteError> {
-    let size = fs::metadata(src).map_err(io_err(src, "reading metadata"))?.len();
+    let size = fs::metadata(src)
+        .map_err(io_err(src, "reading metadata"))?
+        .len();
     let mut sorted: Vec<&Patch> = patches.iter().collect();
     sorted.sort_by_key(|p| p.offset);
     let mut pieces = Vec::with_capacity(sorted.len() * 2 + 1);
@@ -264,7 +267,12 @@ mod tests {
         fs::set_permissions(&real, fs::Permissions::from_mode(0o640)).unwrap();
         std::os::unix::fs::symlink(&real, &link).unwrap();
         apply(&link, &Plan::Rebuild(vec![Piece::Bytes(b"new".to_vec())])).unwrap();
-        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(fs::read(&real).unwrap(), b"new");
         let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);

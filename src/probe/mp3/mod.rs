@@ -1,10 +1,10 @@
 //! MPEG audio (MP3, MP2, MP1): exact length by walking every frame header.
 //!
-//! * [`header`]: the 4-byte frame header → frame length and samples per frame;
-//! * [`vbr`]: Xing/Info + LAME tag (gapless delay/padding) and VBRI in the first frame;
-//! * [`tags`]: ID3v2 (leading, stacked, appended, in-stream), ID3v1, APE, Lyrics3 — the byte
+//! * `header`: the 4-byte frame header → frame length and samples per frame;
+//! * `vbr`: Xing/Info + LAME tag (gapless delay/padding) and VBRI in the first frame;
+//! * `tags`: ID3v2 (leading, stacked, appended, in-stream), ID3v1, APE, Lyrics3 — the byte
 //!   ranges that are not audio;
-//! * [`scan`]: the frame walk with resync over junk.
+//! * `scan`: the frame walk with resync over junk.
 //!
 //! The playable length follows what a gapless decoder (ffmpeg, mpg123, foobar2000) outputs:
 //! frames × samples per frame, minus the LAME encoder delay and padding. When the LAME tag's
@@ -151,7 +151,11 @@ pub(crate) fn detect_leading<R: Read + Seek>(
     name: &str,
 ) -> Result<(u64, Option<super::Id3Summary>, usize), ProbeError> {
     let l = leading_tags(src, name)?;
-    Ok((l.end, l.tags.first().map(|t| t.summary.clone()), l.tags.len()))
+    Ok((
+        l.end,
+        l.tags.first().map(|t| t.summary.clone()),
+        l.tags.len(),
+    ))
 }
 
 /// Length of the playable audio under ffmpeg's gapless rules (`mp3dec.c` + `demux.c`).
@@ -164,7 +168,9 @@ fn gapless_length(frames: u64, stated: u64, spf: u64, delay: u64, padding: u64) 
     let total = frames.saturating_mul(spf);
     let start_skip = delay + DECODER_DELAY;
     let end_trim = if padding >= DECODER_DELAY {
-        let first_discard = stated.saturating_mul(spf).saturating_sub(padding - DECODER_DELAY);
+        let first_discard = stated
+            .saturating_mul(spf)
+            .saturating_sub(padding - DECODER_DELAY);
         let last_discard = stated.saturating_mul(spf);
         total.min(last_discard).saturating_sub(first_discard)
     } else {
@@ -199,7 +205,11 @@ pub(crate) fn probe<R: Read + Seek>(
         warnings.push(format!(
             "{} bytes between the {} and the first frame are not audio",
             first_pos - lead.end,
-            if lead.end > 0 { "id3v2 tag" } else { "start of the file" }
+            if lead.end > 0 {
+                "id3v2 tag"
+            } else {
+                "start of the file"
+            }
         ));
     }
 
@@ -357,9 +367,15 @@ mod tests {
     #[test]
     fn gapless_cut_file_keeps_decoder_delay_rule() {
         // 10 frames missing: no end trim is reached; start skip is delay + 529.
-        assert_eq!(gapless_length(78, 88, 1152, 576, 797), 78 * 1152 - 576 - 529);
+        assert_eq!(
+            gapless_length(78, 88, 1152, 576, 797),
+            78 * 1152 - 576 - 529
+        );
         // Extra frames after the stated end: only the padding inside the stated end is cut.
-        assert_eq!(gapless_length(90, 88, 1152, 576, 797), 90 * 1152 - 576 - 797);
+        assert_eq!(
+            gapless_length(90, 88, 1152, 576, 797),
+            90 * 1152 - 576 - 797
+        );
         // Zero padding: ffmpeg trims nothing at the end but still skips 529 at the start.
         assert_eq!(gapless_length(10, 10, 1152, 0, 0), 10 * 1152 - 529);
         assert_eq!(gapless_length(0, 0, 1152, 576, 797), 0);

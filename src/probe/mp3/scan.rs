@@ -5,9 +5,9 @@
 //! a tag in the middle, a cut), the walk searches for the next header that is followed by
 //! another one of the same stream, so a stray `0xFFE` pattern in junk does not count as audio.
 
+use super::super::io::Source;
 use super::header::{self, FrameHeader, HeaderError, SAME_STREAM_MASK};
 use super::tags::{self, Id3Tag};
-use super::super::io::Source;
 use std::io::{self, Read, Seek};
 
 /// How far past the tags the first frame may start before we give up: real files have at most
@@ -71,7 +71,6 @@ fn next_candidate<R: Read + Seek>(
     from: u64,
     to: u64,
     bits: Option<u32>,
-    free_seen: &mut bool,
 ) -> io::Result<Option<(u64, FrameHeader)>> {
     let mut base = from;
     while base + 4 <= to {
@@ -90,10 +89,8 @@ fn next_candidate<R: Read + Seek>(
                     continue;
                 }
             }
-            match header::parse(raw) {
-                Ok(h) => return Ok(Some((base + i as u64, h))),
-                Err(HeaderError::FreeFormat) => *free_seen = true,
-                Err(HeaderError::Invalid) => {}
+            if let Ok(h) = header::parse(raw) {
+                return Ok(Some((base + i as u64, h)));
             }
         }
         base += limit as u64;
@@ -108,25 +105,21 @@ pub(crate) fn find_first<R: Read + Seek>(
     end: u64,
 ) -> io::Result<Result<(u64, FrameHeader), SyncFailure>> {
     let to = end.min(from.saturating_add(SYNC_SEARCH_LIMIT));
-    let mut free_seen = false;
-    // A free-format header right at the start is the stream itself, not junk.
+    // A free-format header right at the start is the stream itself, not junk. (Elsewhere a
+    // free-format-looking word is as likely to be noise, so it does not decide the error.)
     if let Some(raw) = src.bytes::<4>(from)? {
         if header::parse(u32::from_be_bytes(raw)) == Err(HeaderError::FreeFormat) {
             return Ok(Err(SyncFailure::FreeFormat));
         }
     }
     let mut pos = from;
-    while let Some((p, h)) = next_candidate(src, pos, to, None, &mut free_seen)? {
+    while let Some((p, h)) = next_candidate(src, pos, to, None)? {
         if confirm(src, p, &h, end, FIRST_SYNC_CHAIN)? {
             return Ok(Ok((p, h)));
         }
         pos = p + 1;
     }
-    Ok(Err(if free_seen {
-        SyncFailure::FreeFormat
-    } else {
-        SyncFailure::NoFrames
-    }))
+    Ok(Err(SyncFailure::NoFrames))
 }
 
 /// What the walk found.
@@ -163,7 +156,6 @@ pub(crate) fn walk<R: Read + Seek>(
         min_kbps: u32::MAX,
         ..Walk::default()
     };
-    let mut free_seen = false;
     while pos < end {
         if end - pos >= 4 {
             let raw = match word(src.window(pos, 4)?) {
@@ -199,7 +191,7 @@ pub(crate) fn walk<R: Read + Seek>(
         // Lost sync: find the next header that starts a chain of this stream.
         let mut from = pos + 1;
         let mut found = None;
-        while let Some((p, h)) = next_candidate(src, from, end, Some(bits), &mut free_seen)? {
+        while let Some((p, h)) = next_candidate(src, from, end, Some(bits))? {
             if confirm(src, p, &h, end, 1)? {
                 found = Some(p);
                 break;

@@ -279,9 +279,7 @@ pub(crate) fn trailing<R: Read + Seek>(src: &mut Source<R>, floor: u64) -> io::R
                         .and_then(|s| s.parse::<u64>().ok());
                     if let Some(size) = size {
                         let total = size + 15;
-                        if total <= room
-                            && src.bytes::<11>(end - total)? == Some(*b"LYRICSBEGIN")
-                        {
+                        if total <= room && src.bytes::<11>(end - total)? == Some(*b"LYRICSBEGIN") {
                             t.lyrics3 = true;
                             t.audio_end -= total;
                             continue;

@@ -115,7 +115,9 @@ fn parse_xing(frame: &[u8], off: usize) -> Option<VbrHeader> {
 fn parse_lame(frame: &[u8], at: usize) -> Option<LameTag> {
     let version = frame.get(at..at + 9)?;
     // The same three encoder families ffmpeg trusts for gapless values.
-    if !(version.starts_with(b"LAME") || version.starts_with(b"Lavf") || version.starts_with(b"Lavc"))
+    if !(version.starts_with(b"LAME")
+        || version.starts_with(b"Lavf")
+        || version.starts_with(b"Lavc"))
     {
         return None;
     }
@@ -129,7 +131,13 @@ fn parse_lame(frame: &[u8], at: usize) -> Option<LameTag> {
     let encoder = version
         .iter()
         .take_while(|&&b| b != 0)
-        .map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '?' })
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '?'
+            }
+        })
         .collect::<String>()
         .trim_end()
         .to_string();

@@ -108,7 +108,8 @@ impl<R: Read + Seek> Ctx<'_, R> {
     }
 
     fn kids(&mut self, parent: &BoxHeader, skip: u64) -> Result<Vec<BoxHeader>, ProbeError> {
-        let kids = children(self.src, parent.body() + skip, parent.end()).map_err(|e| self.err(e))?;
+        let kids =
+            children(self.src, parent.body() + skip, parent.end()).map_err(|e| self.err(e))?;
         if let Some(last) = kids.last() {
             if last.end() > parent.end() {
                 return Err(ProbeError::invalid(
@@ -324,11 +325,16 @@ fn length<R: Read + Seek>(
     t: &Trak,
 ) -> Result<(u64, Method, u64, u64), ProbeError> {
     if t.media_timescale == 0 {
-        return Err(ProbeError::invalid(cx.name, "mp4", "the audio track's timescale is 0"));
+        return Err(ProbeError::invalid(
+            cx.name,
+            "mp4",
+            "the audio track's timescale is 0",
+        ));
     }
     let total = t.stts_total;
     if t.stts_samples == 0 {
-        cx.warnings.push("the audio track has no samples".to_string());
+        cx.warnings
+            .push("the audio track has no samples".to_string());
     }
     // Samples a decoder produces but the sample table already shortened (the last AAC frame
     // decodes to 1024 samples even when stts says 675).
@@ -339,7 +345,12 @@ fn length<R: Read + Seek>(
     } else {
         0
     };
-    let normal: Vec<Edit> = t.edits.iter().copied().filter(|e| e.media_time >= 0).collect();
+    let normal: Vec<Edit> = t
+        .edits
+        .iter()
+        .copied()
+        .filter(|e| e.media_time >= 0)
+        .collect();
     let gaps: u64 = t
         .edits
         .iter()
@@ -356,7 +367,11 @@ fn length<R: Read + Seek>(
     let mut trivial = true;
     if !normal.is_empty() {
         if movie.timescale == 0 {
-            return Err(ProbeError::invalid(cx.name, "mp4", "the movie timescale is 0"));
+            return Err(ProbeError::invalid(
+                cx.name,
+                "mp4",
+                "the movie timescale is 0",
+            ));
         }
         let mts = u128::from(movie.timescale);
         let media_ts = u128::from(t.media_timescale);
@@ -689,7 +704,10 @@ fn read_stts<R: Read + Seek>(
     let end = first + n * 8;
     while p < end {
         let chunk = usize::try_from((end - p).min(32 * 1024)).unwrap_or(32 * 1024);
-        let w = cx.src.window(p, chunk).map_err(|e| ProbeError::io(cx.name, e))?;
+        let w = cx
+            .src
+            .window(p, chunk)
+            .map_err(|e| ProbeError::io(cx.name, e))?;
         if w.len() < 8 {
             return Err(ProbeError::truncated(cx.name, "mp4", "the stts box is cut"));
         }
@@ -705,7 +723,9 @@ fn read_stts<R: Read + Seek>(
             }
             t.last_delta = delta;
             t.stts_samples = t.stts_samples.saturating_add(count);
-            t.stts_total = t.stts_total.saturating_add(count.saturating_mul(u64::from(delta)));
+            t.stts_total = t
+                .stts_total
+                .saturating_add(count.saturating_mul(u64::from(delta)));
         }
         p += whole as u64;
     }
@@ -754,19 +774,88 @@ fn read_stsd<R: Read + Seek>(
             size: e.end() - children_start,
         };
         if let Ok(kids) = children(cx.src, inner.body(), inner.end()) {
-            if let Some(esds) = kids.iter().find(|k| &k.kind == b"esds" && k.end() <= e.end()) {
-                let body = small_body(cx.src, esds.body() + 4, esds.end(), 256).map_err(|e| cx.io(e))?;
-                let (ot, aot) = parse_esds(&body);
-                entry.object_type = ot;
-                entry.aac_aot = aot;
+            if let Some(esds) = kids
+                .iter()
+                .find(|k| &k.kind == b"esds" && k.end() <= e.end())
+            {
+                let body =
+                    small_body(cx.src, esds.body() + 4, esds.end(), 256).map_err(|e| cx.io(e))?;
+                let esds = parse_esds(&body);
+                entry.object_type = esds.object_type;
+                if let Some(asc) = esds.asc {
+                    entry.aac_aot = Some(asc.aot);
+                    // MP4 writers put a fixed 2 in the sample entry's channel field; the
+                    // AudioSpecificConfig has the real count (7 means 7.1, 8 channels).
+                    match asc.channel_config {
+                        1..=6 => entry.channels = u16::from(asc.channel_config),
+                        7 => entry.channels = 8,
+                        _ => {}
+                    }
+                }
             }
         }
     }
     Ok(Some(entry))
 }
 
-/// Object type indication and AAC audio object type from an `esds` descriptor chain.
-fn parse_esds(b: &[u8]) -> (Option<u8>, Option<u8>) {
+/// What an `esds` descriptor chain tells: object type indication and, for AAC, the
+/// AudioSpecificConfig.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Esds {
+    object_type: Option<u8>,
+    asc: Option<Asc>,
+}
+
+/// The start of an AAC AudioSpecificConfig.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Asc {
+    /// Audio object type (2 LC, 5 SBR, 29 PS).
+    aot: u8,
+    /// Core sampling rate.
+    sample_rate: u32,
+    /// Channel configuration (0 = defined in a program config element).
+    channel_config: u8,
+}
+
+fn parse_asc(b: &[u8]) -> Option<Asc> {
+    const RATES: [u32; 13] = [
+        96_000, 88_200, 64_000, 48_000, 44_100, 32_000, 24_000, 22_050, 16_000, 12_000, 11_025,
+        8_000, 7_350,
+    ];
+    let mut bits = 0u64;
+    for (i, &x) in b.iter().take(8).enumerate() {
+        bits |= u64::from(x) << (56 - 8 * i);
+    }
+    let avail = b.len().min(8) * 8;
+    let mut at = 0usize;
+    let mut take = |n: usize| -> Option<u32> {
+        if at + n > avail {
+            return None;
+        }
+        let v = (bits << at) >> (64 - n);
+        at += n;
+        Some(v as u32)
+    };
+    let mut aot = take(5)?;
+    if aot == 31 {
+        aot = 32 + take(6)?;
+    }
+    let idx = take(4)?;
+    let sample_rate = if idx == 15 {
+        take(24)?
+    } else {
+        *RATES.get(idx as usize)?
+    };
+    let channel_config = take(4)? as u8;
+    Some(Asc {
+        aot: u8::try_from(aot).ok()?,
+        sample_rate,
+        channel_config,
+    })
+}
+
+/// Parses an `esds` body (after its version/flags).
+fn parse_esds(b: &[u8]) -> Esds {
     // Descriptor: tag, length (1–4 bytes of 7 bits), payload.
     fn desc(b: &[u8], at: usize) -> Option<(u8, usize, usize)> {
         let tag = *b.get(at)?;
@@ -782,14 +871,13 @@ fn parse_esds(b: &[u8]) -> (Option<u8>, Option<u8>) {
         }
         Some((tag, p, len))
     }
-    let mut ot = None;
-    let mut aot = None;
+    let mut out = Esds::default();
     let Some((0x03, p, _)) = desc(b, 0) else {
-        return (None, None);
+        return out;
     };
     // ES_ID (2) + flags (1), optional fields by flag.
     let Some(&flags) = b.get(p + 2) else {
-        return (None, None);
+        return out;
     };
     let mut q = p + 3;
     if flags & 0x80 != 0 {
@@ -802,14 +890,13 @@ fn parse_esds(b: &[u8]) -> (Option<u8>, Option<u8>) {
         q += 2;
     }
     if let Some((0x04, p4, _)) = desc(b, q) {
-        ot = b.get(p4).copied();
-        if let Some((0x05, p5, _)) = desc(b, p4 + 13) {
-            if let Some(&x) = b.get(p5) {
-                aot = Some(x >> 3);
-            }
+        out.object_type = b.get(p4).copied();
+        if let Some((0x05, p5, len5)) = desc(b, p4 + 13) {
+            let end = p5.saturating_add(len5).min(b.len());
+            out.asc = b.get(p5..end).and_then(parse_asc);
         }
     }
-    (ot, aot)
+    out
 }
 
 #[cfg(test)]
@@ -832,12 +919,25 @@ mod tests {
 
     #[test]
     fn esds_of_ffmpeg_aac_lc() {
-        // ES_Descriptor → DecoderConfigDescriptor (0x40) → DecoderSpecificInfo 0x1210.
+        // ES_Descriptor → DecoderConfigDescriptor (0x40) → DecoderSpecificInfo 0x1210, as
+        // ffmpeg writes it (4-byte descriptor lengths), taken from aac-faststart.m4a.
         let b = [
-            0x03, 0x19, 0x00, 0x01, 0x00, 0x04, 0x11, 0x40, 0x15, 0x00, 0x00, 0x00, 0x00, 0x00,
-            0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x02, 0x12, 0x10, 0x06, 0x01, 0x02,
+            0x03, 0x80, 0x80, 0x80, 0x25, 0x00, 0x01, 0x00, 0x04, 0x80, 0x80, 0x80, 0x17, 0x40,
+            0x15, 0x00, 0x00, 0x00, 0x00, 0x00, 0xfc, 0xa5, 0x00, 0x00, 0xfc, 0xa5, 0x05, 0x80,
+            0x80, 0x80, 0x05, 0x12, 0x10, 0x56, 0xe5, 0x00, 0x06, 0x80, 0x80, 0x80,
         ];
-        assert_eq!(parse_esds(&b), (Some(0x40), Some(2)));
-        assert_eq!(parse_esds(&b[..5]), (None, None));
+        let e = parse_esds(&b);
+        assert_eq!(e.object_type, Some(0x40));
+        assert_eq!(
+            e.asc,
+            Some(Asc {
+                aot: 2,
+                sample_rate: 44_100,
+                channel_config: 2
+            })
+        );
+        assert_eq!(parse_esds(&b[..5]), Esds::default());
+        // Explicit 24-bit rate (index 15) and an escaped object type.
+        assert_eq!(parse_asc(&[0xF8, 0x00]), None);
     }
 }

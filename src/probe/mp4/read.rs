@@ -34,7 +34,13 @@ impl BoxHeader {
     pub(crate) fn name(&self) -> String {
         self.kind
             .iter()
-            .map(|&c| if c.is_ascii_graphic() || c == b' ' { c as char } else { '?' })
+            .map(|&c| {
+                if c.is_ascii_graphic() || c == b' ' {
+                    c as char
+                } else {
+                    '?'
+                }
+            })
             .collect()
     }
 }
