@@ -65,7 +65,10 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
     pool.install(|| {
         entries.par_iter().for_each(|entry| {
             let record = process(entry, &args);
-            let idx = Status::ALL.iter().position(|s| *s == record.status).unwrap_or(0);
+            let idx = Status::ALL
+                .iter()
+                .position(|s| *s == record.status)
+                .unwrap_or(0);
             counts[idx].fetch_add(1, Ordering::Relaxed);
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             let line = describe(&record);
@@ -164,7 +167,8 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Entry>> {
             }
         } else {
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            let json_lines = ext.eq_ignore_ascii_case("jsonl") || ext.eq_ignore_ascii_case("ndjson");
+            let json_lines =
+                ext.eq_ignore_ascii_case("jsonl") || ext.eq_ignore_ascii_case("ndjson");
             if json_lines || ext.eq_ignore_ascii_case("csv") {
                 let text = fs::read_to_string(path)
                     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;

@@ -18,10 +18,19 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 Some(_) => Some(common::embedded_chapters(audio, info.container)?),
                 None => None,
             };
-            (audio.display().to_string(), Some(info.duration), target, embedded)
+            (
+                audio.display().to_string(),
+                Some(info.duration),
+                target,
+                embedded,
+            )
         }
         None => {
-            let d = args.duration.as_deref().map(parse_duration_arg).transpose()?;
+            let d = args
+                .duration
+                .as_deref()
+                .map(parse_duration_arg)
+                .transpose()?;
             (String::new(), d, None, None)
         }
     };
@@ -30,7 +39,11 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let report = match &args.chapters {
         Some(chapters) => {
             let loaded = common::load_chapters(chapters, None)?;
-            let path = if path_name.is_empty() { loaded.name.clone() } else { path_name };
+            let path = if path_name.is_empty() {
+                loaded.name.clone()
+            } else {
+                path_name
+            };
             let (mut report, _) =
                 common::validate_report(path, Some(loaded.name.clone()), &loaded.parsed, &ctx);
             if let Some(emb) = embedded.filter(|e| !e.is_empty()) {
@@ -46,7 +59,10 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                     "nothing to check: give --chapters, or an mp3/m4a file with embedded chapters",
                 ));
             };
-            let parsed = Parsed { list, issues: Vec::new() };
+            let parsed = Parsed {
+                list,
+                issues: Vec::new(),
+            };
             common::validate_report(path_name, None, &parsed, &ctx).0
         }
     };
@@ -56,7 +72,11 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let mut stdout = std::io::stdout().lock();
     stdout.write_all(out.as_bytes())?;
     stdout.flush()?;
-    Ok(if ok { ExitStatus::Ok } else { ExitStatus::Invalid })
+    Ok(if ok {
+        ExitStatus::Ok
+    } else {
+        ExitStatus::Invalid
+    })
 }
 
 fn render(report: &FileReport, format: ReportFormat, ui: Ui, deny: bool) -> String {

@@ -1,8 +1,8 @@
 //! Steps several commands share: loading chapters, probing audio, reading embedded chapters,
 //! and presenting diagnostics.
 
-use super::io::{display_name, read_text_input, usage};
 use super::Ui;
+use super::io::{display_name, read_text_input, usage};
 use anyhow::Context as _;
 use chapmark::cli::{FormatArg, ProfileArg};
 use chapmark::notes::{self, Parsed};
@@ -25,7 +25,11 @@ pub fn load_chapters(path: &Path, from: Option<FormatArg>) -> anyhow::Result<Loa
     let bytes = read_text_input(path)?;
     let (fmt, parsed) =
         notes::read(&bytes, from.map(Into::into)).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    log::info!("{name}: read {} chapters ({})", parsed.list.len(), fmt.name());
+    log::info!(
+        "{name}: read {} chapters ({})",
+        parsed.list.len(),
+        fmt.name()
+    );
     Ok(Loaded { name, parsed })
 }
 
@@ -60,8 +64,9 @@ pub fn target_for(container: Container) -> Option<Target> {
 pub fn parse_duration_arg(s: &str) -> anyhow::Result<SampleTime> {
     let t = match s.trim().parse::<u64>() {
         Ok(secs) => Time::from_secs(secs),
-        Err(_) => notes::parse_timestamp(s.trim())
-            .map_err(|e| usage(format!("--duration {s:?}: {e}")))?,
+        Err(_) => {
+            notes::parse_timestamp(s.trim()).map_err(|e| usage(format!("--duration {s:?}: {e}")))?
+        }
     };
     Ok(SampleTime::new(t.as_millis(), 1000))
 }
@@ -98,7 +103,10 @@ pub fn add_intro(list: &mut ChapterList, title: Option<&str>) {
 
 /// Prints a failed validation to stderr (text), for commands whose stdout carries data.
 pub fn print_rejection(ui: Ui, report: &FileReport, deny_warnings: bool) {
-    eprint!("{}", report::render_text(report, ui.color_err, deny_warnings));
+    eprint!(
+        "{}",
+        report::render_text(report, ui.color_err, deny_warnings)
+    );
 }
 
 /// Prints warnings of a passing validation to stderr unless quiet.

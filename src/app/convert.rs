@@ -9,7 +9,11 @@ use chapmark::validate::Target;
 
 pub fn run(args: ConvertArgs, ui: Ui) -> Outcome {
     let loaded = common::load_chapters(&args.input, args.from)?;
-    let duration = args.duration.as_deref().map(parse_duration_arg).transpose()?;
+    let duration = args
+        .duration
+        .as_deref()
+        .map(parse_duration_arg)
+        .transpose()?;
     // A converted file is a sidecar; only errors that make the list meaningless stop it
     // (impossible timestamps, disorder, an empty list). Platform advice is `check`'s job.
     let ctx = common::context(duration, ProfileArg::Default, Some(Target::Sidecar));

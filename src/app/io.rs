@@ -26,15 +26,6 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
     .into()
 }
 
-/// An invalid-chapters error (exit 1).
-pub fn invalid(message: impl Into<String>) -> anyhow::Error {
-    StatusError {
-        status: ExitStatus::Invalid,
-        message: message.into(),
-    }
-    .into()
-}
-
 /// The exit status for an error: its own if it carries one, else 3 (input problem).
 pub fn exit_status_of(err: &anyhow::Error) -> ExitStatus {
     err.chain()

@@ -22,13 +22,21 @@ pub fn run(args: ProbeArgs, ui: Ui) -> Outcome {
             Err(e) => {
                 failed = true;
                 stdout.flush()?;
-                let prefix = if ui.color_err { "\x1b[1;31merror\x1b[0m" } else { "error" };
+                let prefix = if ui.color_err {
+                    "\x1b[1;31merror\x1b[0m"
+                } else {
+                    "error"
+                };
                 eprintln!("chapmark: {prefix}: {e}");
             }
         }
     }
     stdout.flush()?;
-    Ok(if failed { ExitStatus::Input } else { ExitStatus::Ok })
+    Ok(if failed {
+        ExitStatus::Input
+    } else {
+        ExitStatus::Ok
+    })
 }
 
 /// One JSON object: the documented keys first, then everything the probe knows.
