@@ -14,7 +14,7 @@ use crate::chapter::ChapterList;
 use std::fmt;
 
 mod decode;
-mod shownotes;
+pub(crate) mod shownotes;
 pub mod timestamp;
 
 pub use decode::{NotesError, decode};

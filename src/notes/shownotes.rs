@@ -536,6 +536,20 @@ fn range_end(rest: &str, close: Option<char>) -> Option<(&str, &str)> {
     Some((r.get(..n)?, after))
 }
 
+/// True when a title written right after a timestamp would lose its first characters to
+/// [`strip_separator`]; the description writer then puts an explicit ` - ` in between.
+pub(crate) fn title_needs_separator(title: &str) -> bool {
+    SEPARATORS.iter().any(|sep| title.starts_with(sep))
+}
+
+/// True when `title url` on a chapter line reads back as exactly this title and URL. When it
+/// does not (a title ending in `:` or `(`), the description writer puts the URL on a
+/// `Link:` line instead.
+pub(crate) fn url_appends_cleanly(title: &str, url: &str) -> bool {
+    let (t, link) = split_title(&format!("{title} {url}"));
+    t == title && link.is_some_and(|l| l.url == url)
+}
+
 fn strip_separator(s: &str) -> &str {
     for sep in SEPARATORS {
         if let Some(r) = s.strip_prefix(sep) {
@@ -716,8 +730,13 @@ fn split_title(raw: &str) -> (String, Option<Link>) {
         );
     }
     if let Some((p, url)) = rfind_url(raw) {
-        let title = strip_trailing_separator(strip_trailing_openers(raw.get(..p).unwrap_or("")));
-        let title = if title.is_empty() { raw } else { title };
+        let before = strip_trailing_openers(raw.get(..p).unwrap_or(""));
+        // A title that is only a separator-like character (`:`) stays as written.
+        let title = match strip_trailing_separator(before) {
+            "" if before.is_empty() => raw,
+            "" => before,
+            t => t,
+        };
         return (title.to_owned(), Some(Link::new(url)));
     }
     (raw.to_owned(), None)

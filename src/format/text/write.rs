@@ -16,9 +16,19 @@ pub fn write(list: &ChapterList, _opts: &WriteOptions) -> Vec<u8> {
     for c in &list.chapters {
         out.push_str(&stamp(c.start, with_hours));
         out.push(' ');
-        out.push_str(&one_line(&c.title));
+        let title = one_line(&c.title);
+        if crate::notes::shownotes::title_needs_separator(&title) {
+            // `01:40 - :)`: without it the parser would take the `:` for a separator.
+            out.push_str("- ");
+        }
+        out.push_str(&title);
         if let Some(url) = c.url() {
-            out.push(' ');
+            if crate::notes::shownotes::url_appends_cleanly(&title, url) {
+                out.push(' ');
+            } else {
+                // `01:40 Q&A: https://…` would read back as the title `Q&A`.
+                out.push_str("\nLink: ");
+            }
             out.push_str(url);
         }
         out.push('\n');
