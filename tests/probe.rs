@@ -377,3 +377,29 @@ fn three_hour_stream_with_bounded_reads() {
         v.len
     );
 }
+
+/// Random bytes are not mistaken for MPEG audio: the first frame must start a chain of
+/// frames of one stream, so sync words in noise do not count.
+#[test]
+fn random_bytes_are_not_mp3() {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    for i in 0..300 {
+        let n = 512 + (i * 37) % 16_384;
+        let data: Vec<u8> = (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 24) as u8
+            })
+            .collect();
+        let r = probe::probe_reader(Cursor::new(data), Some("noise.mp3"));
+        assert!(
+            matches!(
+                r,
+                Err(ProbeError::NoMpegFrames { .. } | ProbeError::FreeFormat { .. })
+            ),
+            "buffer {i} ({n} bytes): {r:?}"
+        );
+    }
+}

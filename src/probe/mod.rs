@@ -8,7 +8,7 @@
 //! * MP3 (MPEG-1/2/2.5 layers I–III): every frame header is walked (no decoding) and the
 //!   LAME/Xing gapless delay and padding are applied when present ([`mp3`]).
 //! * MP4/M4A (AAC, ALAC, …): the audio track's sample table, corrected by the edit list or
-//!   `iTunSMPB` ([`mp4`]).
+//!   `iTunSMPB` (module `mp4`).
 //! * WAV via hound, FLAC and Ogg (Vorbis, Opus, FLAC) via symphonia.
 //!
 //! The container is detected from the content, never from the extension. Reads are
@@ -17,7 +17,7 @@
 mod detect;
 mod io;
 pub mod mp3;
-pub mod mp4;
+mod mp4;
 mod symph;
 mod wav;
 

@@ -140,7 +140,22 @@ fn measure<R: Read + Seek + Send + Sync>(
     };
     let start_ts = track.start_ts.get();
     let (samples, method) = match (container, track.num_frames) {
-        (Container::Flac, Some(n)) if n > 0 => (n, Method::Header),
+        (Container::Flac, Some(n)) if n > 0 => match flac_frames_end(&mut *format, track.id, n) {
+            Some(end) if end < n => {
+                warnings.push(format!(
+                    "streaminfo says {n} samples but the frames end at {end}; the file is cut"
+                ));
+                (end, Method::PacketScan)
+            }
+            Some(_) => (n, Method::Header),
+            None => {
+                warnings.push(
+                    "could not check that the last flac frame is present; streaminfo's total is used"
+                        .to_string(),
+                );
+                (n, Method::Header)
+            }
+        },
         (Container::Ogg, Some(last_granule)) => {
             // Granules before 0 are discarded by the decoder; a positive start means the
             // stream was cut from a longer one and starts late.
@@ -182,6 +197,46 @@ fn measure<R: Read + Seek + Send + Sync>(
         mp3: None,
         warnings,
     })
+}
+
+/// Where the FLAC frames really end: seek near the STREAMINFO end and demux what is left.
+/// A cut file still declares its original total; this costs one seek and a frame or two.
+/// `None` when the check itself fails (seek refused).
+fn flac_frames_end(
+    format: &mut dyn symphonia::core::formats::FormatReader,
+    track: u32,
+    total: u64,
+) -> Option<u64> {
+    use symphonia::core::formats::{SeekMode, SeekTo};
+    use symphonia::core::units::Timestamp;
+    let ts = Timestamp::try_from(total.saturating_sub(1)).ok()?;
+    let mut end = match format.seek(
+        SeekMode::Accurate,
+        SeekTo::Timestamp {
+            ts,
+            track_id: track,
+        },
+    ) {
+        Ok(seeked) => u64::try_from(seeked.actual_ts.get()).ok()?,
+        // The seek fails when no frame near the end exists (a badly cut file): count from
+        // the start instead.
+        Err(_) => {
+            let zero = SeekTo::Timestamp {
+                ts: Timestamp::ZERO,
+                track_id: track,
+            };
+            format.seek(SeekMode::Accurate, zero).ok()?;
+            0
+        }
+    };
+    // Demux errors here mean a damaged tail: what was read so far is what plays.
+    while let Ok(Some(p)) = format.next_packet() {
+        if p.track_id == track {
+            let start = u64::try_from(p.pts.get()).unwrap_or(0);
+            end = end.max(start.saturating_add(p.dur.get()));
+        }
+    }
+    Some(end)
 }
 
 /// Sums the playable duration of every packet of `track` (duration minus trims).

@@ -32,19 +32,22 @@ fn word(w: &[u8]) -> Option<u32> {
 
 /// Checks that `chain` more headers of the same stream follow the frame at `pos`, or that the
 /// stream ends exactly at a frame boundary (or inside a last, truncated frame) before that.
+/// A lone frame ending exactly at `end` counts only when `lone_ok` (a candidate in random
+/// data lands on the end of the file often enough to matter).
 fn confirm<R: Read + Seek>(
     src: &mut Source<R>,
     pos: u64,
     h: &FrameHeader,
     end: u64,
     chain: u32,
+    lone_ok: bool,
 ) -> io::Result<bool> {
     let bits = h.raw & SAME_STREAM_MASK;
     let mut p = pos + u64::from(h.len);
     let mut matched = 0;
     while matched < chain {
         if p == end {
-            return Ok(true);
+            return Ok(matched > 0 || lone_ok);
         }
         if p > end {
             // Only a truncated tail frame may overrun, and only after a real chain.
@@ -114,7 +117,8 @@ pub(crate) fn find_first<R: Read + Seek>(
     }
     let mut pos = from;
     while let Some((p, h)) = next_candidate(src, pos, to, None)? {
-        if confirm(src, p, &h, end, FIRST_SYNC_CHAIN)? {
+        // A file that is one frame long must start with it.
+        if confirm(src, p, &h, end, FIRST_SYNC_CHAIN, p == from)? {
             return Ok(Ok((p, h)));
         }
         pos = p + 1;
@@ -192,7 +196,7 @@ pub(crate) fn walk<R: Read + Seek>(
         let mut from = pos + 1;
         let mut found = None;
         while let Some((p, h)) = next_candidate(src, from, end, Some(bits))? {
-            if confirm(src, p, &h, end, 1)? {
+            if confirm(src, p, &h, end, 1, true)? {
                 found = Some(p);
                 break;
             }

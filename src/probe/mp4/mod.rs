@@ -242,7 +242,7 @@ pub(crate) fn probe<R: Read + Seek>(
         .iter()
         .filter(|t| audio.chapter_refs.contains(&t.id))
         .map(|t| usize::try_from(t.stsz_count.max(t.stts_samples)).unwrap_or(usize::MAX))
-        .sum();
+        .fold(0usize, usize::saturating_add);
     if let Some(off) = audio.last_chunk_offset {
         if off >= len {
             return Err(ProbeError::truncated(
@@ -356,7 +356,7 @@ fn length<R: Read + Seek>(
         .iter()
         .filter(|e| e.media_time < 0)
         .map(|e| e.segment_duration)
-        .sum();
+        .fold(0u64, u64::saturating_add);
     if gaps > 0 {
         cx.warnings.push(format!(
             "the edit list starts with {gaps} movie-timescale units of silence (an empty edit); it is not counted"
