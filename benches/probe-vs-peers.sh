@@ -10,8 +10,8 @@
 #  3. peak memory (max RSS) of chapmark on the 40-minute file vs a 1-second one.
 #
 # Usage:   bash benches/probe-vs-peers.sh
-# Env:     CHAPMARK_CMD  command printing one JSON line per file (default: the `probe` example,
-#                        built in release mode; later `chapmark probe --json`)
+# Env:     CHAPMARK_CMD  command printing one JSON line per file (default: the release
+#                        build's `chapmark probe --json`)
 #          BENCH_SECONDS length of the long file (default 2400)
 #          RUNS          hyperfine runs per command (default 30)
 #          KEEP          keep the temp dir (default: removed)
@@ -23,8 +23,8 @@ PY=/usr/bin/python3
 SECS=${BENCH_SECONDS:-2400}
 RUNS=${RUNS:-30}
 if [ -z "${CHAPMARK_CMD:-}" ]; then
-  (cd "$ROOT" && cargo build --release --example probe -q)
-  CHAPMARK_CMD="$ROOT/target/release/examples/probe"
+  (cd "$ROOT" && cargo build --release -q)
+  CHAPMARK_CMD="$ROOT/target/release/chapmark probe --json"
 fi
 TMP=$(mktemp -d)
 if [ -z "${KEEP:-}" ]; then trap 'rm -rf "$TMP"' EXIT; else echo "temp dir: $TMP"; fi
@@ -42,7 +42,7 @@ while IFS=$'\t' read -r file want kind; do
     fi
     continue
   fi
-  got=$($CHAPMARK_CMD "$FIX/$file" | $PY -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["duration"]["samples"])') || got="error"
+  got=$($CHAPMARK_CMD "$FIX/$file" | $PY -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["samples"])') || got="error"
   if [ "$got" != "$want" ]; then echo "  FAIL $file: $got samples, want $want"; fail=1; fi
 done < <($PY - "$FIX/truth.json" <<'EOF'
 import json, sys
@@ -70,7 +70,7 @@ echo "  file: $(stat -c %s "$MP3") bytes, $frames frames (ffprobe -count_packets
 
 # What each tool reports.
 cm_json=$($CHAPMARK_CMD "$MP3")
-cm=$(echo "$cm_json" | $PY -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["duration"]["samples"]/d["duration"]["sample_rate"], d["frames"])')
+cm=$(echo "$cm_json" | $PY -c 'import json,sys; d=json.loads(sys.stdin.readline()); print(d["samples"]/d["sample_rate"], d["frames"])')
 ffp=$(ffprobe -v error -show_entries format=duration -of default=nw=1:nk=1 "$MP3")
 ffc=$(ffprobe -v error -count_packets -show_entries stream=nb_read_packets,duration -of default=nw=1:nk=1 "$MP3" | tr '\n' ' ')
 mut=$($PY -c 'import sys, mutagen.mp3; print(mutagen.mp3.MP3(sys.argv[1]).info.length)' "$MP3")
