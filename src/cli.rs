@@ -3,6 +3,8 @@
 //! Kept in the library so tests and documentation generators can inspect the exact interface
 //! the binary exposes; the binary owns execution and output.
 
+use crate::format::Format;
+use crate::validate::Profile;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -70,40 +72,6 @@ pub enum Command {
     Batch(BatchArgs),
 }
 
-/// Chapter formats on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
-    /// Podcasting 2.0 JSON chapters.
-    Json,
-    /// Podlove Simple Chapters XML.
-    Psc,
-    /// WebVTT chapters.
-    Vtt,
-    /// ffmpeg ffmetadata.
-    Ffmetadata,
-    /// mp4chaps text.
-    Mp4chaps,
-    /// CUE sheet.
-    Cue,
-    /// Plain description text (show notes).
-    Text,
-}
-
-impl From<FormatArg> for crate::format::Format {
-    fn from(f: FormatArg) -> Self {
-        use crate::format::Format;
-        match f {
-            FormatArg::Json => Format::Json,
-            FormatArg::Psc => Format::Psc,
-            FormatArg::Vtt => Format::Vtt,
-            FormatArg::Ffmetadata => Format::Ffmetadata,
-            FormatArg::Mp4chaps => Format::Mp4chaps,
-            FormatArg::Cue => Format::Cue,
-            FormatArg::Text => Format::Text,
-        }
-    }
-}
-
 /// `chapmark convert`.
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
@@ -111,10 +79,10 @@ pub struct ConvertArgs {
     pub input: PathBuf,
     /// Force the input format instead of detecting it from the content.
     #[arg(long, value_enum)]
-    pub from: Option<FormatArg>,
+    pub from: Option<Format>,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Json)]
-    pub to: FormatArg,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub to: Format,
     /// Write to this file instead of standard output (atomically).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -134,23 +102,6 @@ pub struct ProbeArgs {
     pub json: bool,
 }
 
-/// Validation rule sets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProfileArg {
-    /// Rules for ID3/MP4 chapters; the first chapter need not be at 0:00.
-    Default,
-    /// Apple Podcasts.
-    Apple,
-    /// Spotify description timestamps.
-    Spotify,
-    /// YouTube description chapters.
-    Youtube,
-    /// Podcast Index / Podcasting 2.0 apps.
-    Podcastindex,
-    /// Every warning is an error.
-    Strict,
-}
-
 /// Report formats for `check` and `batch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -168,8 +119,8 @@ pub enum ReportFormat {
 #[derive(Debug, Clone, Args)]
 pub struct ValidateOpts {
     /// Platform rule set to check against.
-    #[arg(long, value_enum, default_value_t = ProfileArg::Default)]
-    pub profile: ProfileArg,
+    #[arg(long, value_enum, default_value_t = Profile::Default)]
+    pub profile: Profile,
     /// Treat warnings as errors for the exit code.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -244,8 +195,8 @@ pub struct ShowArgs {
     /// The audio file.
     pub audio: PathBuf,
     /// Output format (default: Podcasting 2.0 JSON with `endTime`).
-    #[arg(long, value_enum, default_value_t = FormatArg::Json)]
-    pub to: FormatArg,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub to: Format,
 }
 
 /// `chapmark strip`.

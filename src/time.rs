@@ -94,11 +94,17 @@ impl Time {
     /// The shortest form people write in show notes: `M:SS`, `MM:SS`, `H:MM:SS`, plus
     /// `.mmm` only when the time is not on a whole second.
     pub fn short(self) -> String {
+        self.clock(self.parts().0 > 0)
+    }
+
+    /// `MM:SS` or, with `hours`, `H:MM:SS`, plus `.mmm` only when the time is not on a whole
+    /// second. Lists use one width for every line (`hours` when any start is past an hour).
+    pub fn clock(self, hours: bool) -> String {
         let (h, m, s, ms) = self.parts();
-        let mut out = if h > 0 {
+        let mut out = if hours {
             format!("{h}:{m:02}:{s:02}")
         } else {
-            format!("{m:02}:{s:02}")
+            format!("{:02}:{s:02}", h * 60 + m)
         };
         if ms != 0 {
             out.push_str(&format!(".{ms:03}"));

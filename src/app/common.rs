@@ -4,7 +4,7 @@
 use super::Ui;
 use super::io::{display_name, read_text_input, usage};
 use anyhow::Context as _;
-use chapmark::cli::{FormatArg, ProfileArg};
+use chapmark::format::Format;
 use chapmark::notes::{self, Parsed};
 use chapmark::probe::{self, Container, ProbeInfo};
 use chapmark::report::{self, FileReport};
@@ -20,11 +20,10 @@ pub struct Loaded {
 }
 
 /// Reads and parses a chapters input (show notes or any chapter file; `-` is stdin).
-pub fn load_chapters(path: &Path, from: Option<FormatArg>) -> anyhow::Result<Loaded> {
+pub fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Loaded> {
     let name = display_name(path);
     let bytes = read_text_input(path)?;
-    let (fmt, parsed) =
-        notes::read(&bytes, from.map(Into::into)).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let (fmt, parsed) = notes::read(&bytes, from).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     log::info!(
         "{name}: read {} chapters ({})",
         parsed.list.len(),
@@ -71,23 +70,11 @@ pub fn parse_duration_arg(s: &str) -> anyhow::Result<SampleTime> {
     Ok(SampleTime::new(t.as_millis(), 1000))
 }
 
-/// The library profile for a CLI profile.
-pub fn profile(p: ProfileArg) -> Profile {
-    match p {
-        ProfileArg::Default => Profile::Default,
-        ProfileArg::Apple => Profile::Apple,
-        ProfileArg::Spotify => Profile::Spotify,
-        ProfileArg::Youtube => Profile::Youtube,
-        ProfileArg::Podcastindex => Profile::Podcastindex,
-        ProfileArg::Strict => Profile::Strict,
-    }
-}
-
 /// Builds the validation context.
-pub fn context(duration: Option<SampleTime>, p: ProfileArg, target: Option<Target>) -> Context {
+pub fn context(duration: Option<SampleTime>, profile: Profile, target: Option<Target>) -> Context {
     Context {
         duration,
-        profile: profile(p),
+        profile,
         target,
         ..Context::default()
     }

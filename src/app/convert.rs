@@ -2,10 +2,10 @@
 
 use super::common::{self, emit, parse_duration_arg};
 use super::{Outcome, Ui};
-use chapmark::cli::{ConvertArgs, ExitStatus, ProfileArg};
+use chapmark::cli::{ConvertArgs, ExitStatus};
 use chapmark::format::{self, WriteOptions};
 use chapmark::report;
-use chapmark::validate::Target;
+use chapmark::validate::{Profile, Target};
 
 pub fn run(args: ConvertArgs, ui: Ui) -> Outcome {
     let loaded = common::load_chapters(&args.input, args.from)?;
@@ -16,7 +16,7 @@ pub fn run(args: ConvertArgs, ui: Ui) -> Outcome {
         .transpose()?;
     // A converted file is a sidecar; only errors that make the list meaningless stop it
     // (impossible timestamps, disorder, an empty list). Platform advice is `check`'s job.
-    let ctx = common::context(duration, ProfileArg::Default, Some(Target::Sidecar));
+    let ctx = common::context(duration, Profile::Default, Some(Target::Sidecar));
     let (report, diags) = common::validate_report(loaded.name.clone(), None, &loaded.parsed, &ctx);
     if !report::passed(&diags, false) {
         common::print_rejection(ui, &report, false);
@@ -24,7 +24,7 @@ pub fn run(args: ConvertArgs, ui: Ui) -> Outcome {
     }
     common::print_warnings(ui, &report);
     let opts = WriteOptions::with_duration(duration.map(|d| d.to_time_round()));
-    let bytes = format::write(args.to.into(), &loaded.parsed.list, &opts);
+    let bytes = format::write(args.to, &loaded.parsed.list, &opts);
     emit(args.output.as_deref(), &bytes)?;
     Ok(ExitStatus::Ok)
 }

@@ -143,7 +143,7 @@ fn end_opts(duration: SampleTime) -> WriteOptions {
 pub fn run_show(args: ShowArgs, _ui: Ui) -> Outcome {
     let info = common::probe_audio(&args.audio)?;
     let list = common::embedded_chapters(&args.audio, info.container)?;
-    let bytes = format::write(args.to.into(), &list, &end_opts(info.duration));
+    let bytes = format::write(args.to, &list, &end_opts(info.duration));
     emit(None, &bytes)?;
     Ok(ExitStatus::Ok)
 }

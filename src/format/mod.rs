@@ -34,7 +34,7 @@ pub mod vtt;
 pub const MAX_CHAPTERS: usize = 100_000;
 
 /// The chapter formats chapmark reads and writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Format {

@@ -14,7 +14,7 @@ pub fn write(list: &ChapterList, _opts: &WriteOptions) -> Vec<u8> {
         .any(|c| c.start >= Time::from_secs(3600));
     let mut out = String::new();
     for c in &list.chapters {
-        out.push_str(&stamp(c.start, with_hours));
+        out.push_str(&c.start.clock(with_hours));
         out.push(' ');
         let title = one_line(&c.title);
         if crate::notes::shownotes::title_needs_separator(&title) {
@@ -34,19 +34,6 @@ pub fn write(list: &ChapterList, _opts: &WriteOptions) -> Vec<u8> {
         out.push('\n');
     }
     out.into_bytes()
-}
-
-fn stamp(t: Time, with_hours: bool) -> String {
-    let (h, m, s, ms) = t.parts();
-    let mut out = if with_hours {
-        format!("{h}:{m:02}:{s:02}")
-    } else {
-        format!("{m:02}:{s:02}")
-    };
-    if ms != 0 {
-        out.push_str(&format!(".{ms:03}"));
-    }
-    out
 }
 
 #[cfg(test)]
