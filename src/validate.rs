@@ -756,9 +756,9 @@ fn check_times(
                     Rule::NotAscending,
                     Some((idx, ch)),
                     format!(
-                        "{w}: start {ts} comes before the start of {} ({})",
-                        who(idx - 1, prev),
-                        prev.written_timestamp()
+                        "{w}: start {ts} comes before {}, the start of {}",
+                        prev.written_timestamp(),
+                        who(idx - 1, prev)
                     ),
                     Some(
                         "chapters must be in time order; sort them or fix the timestamp"
