@@ -681,7 +681,10 @@ fn check_counts(b: &mut Builder, list: &ChapterList, target: Option<Target>) {
                 who(1, first),
                 first.written_timestamp()
             ),
-            Some("add an intro chapter at 0:00, e.g. --intro \"Intro\"".to_string()),
+            Some(
+                "add an intro chapter at 0:00 to the notes, or let `chapmark write` add one with --intro \"Intro\""
+                    .to_string(),
+            ),
         );
     }
 }
