@@ -532,6 +532,45 @@ fn embedded_chapters_pass_and_drift_is_reported_when_the_notes_move() {
         );
         assert_eq!(check_moved(&["--deny-warnings"]).code, 1);
 
+        // Drift is merged into the line order: the moved chapter (line 5) before the one
+        // that also runs past the 38-minute end (line 8, past-end then drift).
+        let late = dir.path().join("late.txt");
+        std::fs::write(
+            &late,
+            notes
+                .replace("\n12:59 ", "\n13:10 ")
+                .replace("\n25:05 ", "\n39:00 "),
+        )
+        .expect("write notes");
+        let r = run_cmd(
+            chapmark()
+                .arg("check")
+                .arg(audio)
+                .arg("--chapters")
+                .arg(&late)
+                .args(["--format", "json"]),
+        );
+        assert_eq!(r.code, 1);
+        let order: Vec<(String, u64)> = r.json()["diagnostics"]
+            .as_array()
+            .expect("diagnostics")
+            .iter()
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap_or_default().to_string(),
+                    d["line"].as_u64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("drift".to_string(), 5),
+                ("past-end".to_string(), 8),
+                ("drift".to_string(), 8)
+            ]
+        );
+
         // GitHub annotations point at the notes file and line.
         let r = check_moved(&["--format", "github"]);
         assert_eq!(r.code, 0);
@@ -556,6 +595,19 @@ fn a_file_without_chapters_or_a_format_without_them() {
     let d = &r.diagnostics("too-few")[0];
     assert_eq!(d["message"], "the file has no embedded chapters");
     assert!(d["hint"].as_str().is_some_and(|h| h.contains("--chapters")));
+    // Notes that decode but hold no chapter line: invalid, not unreadable.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let prose = dir.path().join("prose.txt");
+    std::fs::write(&prose, "This week: no timestamps, just prose.\n").expect("write");
+    let r = run_cmd(
+        chapmark()
+            .args(["check", "--duration", "38:00", "--chapters"])
+            .arg(&prose)
+            .args(["--format", "json"]),
+    );
+    assert_eq!(r.code, 1);
+    assert_eq!(r.codes(), ["error[too-few]"]);
+    assert_eq!(r.diagnostics("too-few")[0]["message"], "no chapters found");
     // A WAV has no chapter format we read: nothing to check without --chapters (usage), but
     // notes can be checked against it.
     let r = run(["check", "fixtures/audio/pcm16-mono.wav"]);
@@ -909,4 +961,83 @@ fn colour_follows_the_flag_and_no_color() {
         );
         assert!(!r.stdout.contains('\x1b'), "{format}");
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// scripts/chapmark-check-episodes.sh (the pre-commit hook's entry)
+
+#[test]
+fn episode_script_pairs_notes_with_audio_and_keeps_the_worst_status() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let copy = |from: &str, to: &str| {
+        std::fs::copy(root(from), d.join(to)).unwrap_or_else(|e| panic!("{from}: {e}"));
+    };
+    copy(PEP_MP3, "ep 1.mp3");
+    copy(PEP_NOTES, "ep 1.txt");
+    copy(M4A_40, "ep2.m4a");
+    copy("fixtures/check/past-end.txt", "ep2.md");
+    copy("fixtures/check/two-chapters.txt", "notes-only.txt");
+    copy(MP3_40, "audio-only.mp3");
+    std::fs::write(d.join("cover.jpg"), b"not an episode").expect("write");
+
+    let script = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg(root("scripts/chapmark-check-episodes.sh"))
+            .args(args)
+            .current_dir(d)
+            .env("CHAPMARK", env!("CARGO_BIN_EXE_chapmark"))
+            .env("NO_COLOR", "1")
+            .env_remove("CHAPMARK_REQUIRE_AUDIO");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("bash runs");
+        (
+            out.status.code().expect("exit code"),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+
+    // Either half of an episode checks it, once; other files are ignored.
+    let (code, out, err) = script(&["ep 1.txt", "ep 1.mp3", "cover.jpg"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, "✓ ep 1.mp3: 3 chapters fit 38:00.000\n");
+    assert_eq!(err, "");
+
+    // Options go to every check; the worst status wins.
+    let (code, out, _) = script(&["--profile", "youtube", "ep 1.mp3"], &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[first-not-zero]"), "{out}");
+    let (code, out, err) = script(
+        &[
+            "--format",
+            "github",
+            "--",
+            "ep2.m4a",
+            "ep 1.txt",
+            "notes-only.txt",
+            "audio-only.mp3",
+        ],
+        &[],
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.starts_with("::error file=ep2.md,line=4,title=past-end::"),
+        "{out}"
+    );
+    assert!(err.contains("notes-only.txt: no audio next to it"), "{err}");
+    assert!(err.contains("audio-only.mp3: no notes next to it"), "{err}");
+
+    // Missing audio fails only on request; bad options are a usage error.
+    let (code, _, err) = script(&["notes-only.txt"], &[("CHAPMARK_REQUIRE_AUDIO", "1")]);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(script(&["notes-only.txt"], &[]).0, 0);
+    assert_eq!(script(&["--profile", "nope", "ep 1.txt"], &[]).0, 2);
+    assert_eq!(script(&["--duration", "38:00", "ep 1.txt"], &[]).0, 2);
+    assert_eq!(
+        script(&["ep 1.txt"], &[("CHAPMARK", "no-such-chapmark")]).0,
+        127
+    );
 }

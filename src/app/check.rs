@@ -53,6 +53,11 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 report
                     .diagnostics
                     .extend(chapmark::validate::drift(&emb, &loaded.parsed.list));
+                // Back into the validator's order (whole-list first, then by line), stably, so
+                // a line's drift follows that line's other diagnostics.
+                report
+                    .diagnostics
+                    .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
             }
             report
         }
