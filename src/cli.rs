@@ -134,10 +134,11 @@ pub struct CheckArgs {
     pub audio: Option<PathBuf>,
     /// Chapters to check (show notes or a chapter file); without it, the chapters embedded in
     /// the audio are checked.
-    #[arg(long, short = 'c', required_unless_present = "audio")]
+    #[arg(long, short = 'c')]
     pub chapters: Option<PathBuf>,
-    /// Check against a stated length instead of audio (`38:00`, `1:02:03.500`).
-    #[arg(long, conflicts_with = "audio")]
+    /// Check against a stated length instead of audio (`38:00`, `1:02:03.500`, or seconds
+    /// such as `2280` or ffprobe's `2280.000000`); needs `--chapters`.
+    #[arg(long, conflicts_with = "audio", requires = "chapters")]
     pub duration: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]

@@ -681,7 +681,10 @@ fn check_counts(b: &mut Builder, list: &ChapterList, target: Option<Target>) {
                 who(1, first),
                 first.written_timestamp()
             ),
-            Some("add an intro chapter at 0:00, e.g. --intro \"Intro\"".to_string()),
+            Some(
+                "add an intro chapter at 0:00 to the notes, or let `chapmark write` add one with --intro \"Intro\""
+                    .to_string(),
+            ),
         );
     }
 }
@@ -756,9 +759,9 @@ fn check_times(
                     Rule::NotAscending,
                     Some((idx, ch)),
                     format!(
-                        "{w}: start {ts} comes before the start of {} ({})",
-                        who(idx - 1, prev),
-                        prev.written_timestamp()
+                        "{w}: start {ts} comes before {}, the start of {}",
+                        prev.written_timestamp(),
+                        who(idx - 1, prev)
                     ),
                     Some(
                         "chapters must be in time order; sort them or fix the timestamp"

@@ -280,7 +280,7 @@ fn out_of_order_starts_are_errors() {
     assert_eq!(codes(&diags), ["error[not-ascending]"]);
     assert_eq!(
         diags[0].message,
-        "chapter 3 (line 3): start 05:00 comes before the start of chapter 2 (line 2) (10:00)"
+        "chapter 3 (line 3): start 05:00 comes before 10:00, the start of chapter 2 (line 2)"
     );
     // Ascending lists do not trigger it.
     let l = list(vec![at(0, "a"), at(10, "b"), at(20, "c")]);

@@ -5,6 +5,7 @@ use super::{Outcome, Ui};
 use chapmark::cli::{CheckArgs, ExitStatus, ReportFormat};
 use chapmark::notes::Parsed;
 use chapmark::report::{self, FileReport};
+use chapmark::validate::Rule;
 use std::io::Write;
 
 pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
@@ -39,17 +40,24 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let report = match &args.chapters {
         Some(chapters) => {
             let loaded = common::load_chapters(chapters, None)?;
-            let path = if path_name.is_empty() {
-                loaded.name.clone()
+            // Against audio, the report is about the audio and its lines point into the notes
+            // (`source`); with `--duration` the notes are the only file, so `source` stays
+            // empty rather than repeating it.
+            let (path, source) = if path_name.is_empty() {
+                (loaded.name.clone(), None)
             } else {
-                path_name
+                (path_name, Some(loaded.name.clone()))
             };
-            let (mut report, _) =
-                common::validate_report(path, Some(loaded.name.clone()), &loaded.parsed, &ctx);
+            let (mut report, _) = common::validate_report(path, source, &loaded.parsed, &ctx);
             if let Some(emb) = embedded.filter(|e| !e.is_empty()) {
                 report
                     .diagnostics
                     .extend(chapmark::validate::drift(&emb, &loaded.parsed.list));
+                // Back into the validator's order (whole-list first, then by line), stably, so
+                // a line's drift follows that line's other diagnostics.
+                report
+                    .diagnostics
+                    .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
             }
             report
         }
@@ -63,7 +71,11 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 list,
                 issues: Vec::new(),
             };
-            common::validate_report(path_name, None, &parsed, &ctx).0
+            let mut report = common::validate_report(path_name, None, &parsed, &ctx).0;
+            if parsed.list.is_empty() {
+                explain_no_embedded_chapters(&mut report);
+            }
+            report
         }
     };
 
@@ -77,6 +89,20 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     } else {
         ExitStatus::Invalid
     })
+}
+
+/// The validator's `too-few` for an empty list talks about notes lines; for a file without
+/// embedded chapters, say that and what to do instead.
+fn explain_no_embedded_chapters(report: &mut FileReport) {
+    for d in &mut report.diagnostics {
+        if d.rule == Rule::TooFew {
+            d.message = "the file has no embedded chapters".to_string();
+            d.hint = Some(
+                "check a chapter list against it with --chapters, or embed one with `chapmark write`"
+                    .to_string(),
+            );
+        }
+    }
 }
 
 fn render(report: &FileReport, format: ReportFormat, ui: Ui, deny: bool) -> String {

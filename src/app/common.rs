@@ -59,15 +59,40 @@ pub fn target_for(container: Container) -> Option<Target> {
     }
 }
 
-/// Parses a `--duration` argument (`38:00`, `1:02:03.500`, or plain seconds `2280`).
+/// Parses a `--duration` argument: a timestamp (`38:00`, `1:02:03.500`) or seconds (`2280`,
+/// `2280.5`, ffprobe's `2280.000000`), floored to the millisecond. Zero is refused: no chapter
+/// fits in no audio, so it is a mistake (an empty variable in a script), not a length.
 pub fn parse_duration_arg(s: &str) -> anyhow::Result<SampleTime> {
-    let t = match s.trim().parse::<u64>() {
-        Ok(secs) => Time::from_secs(secs),
-        Err(_) => {
-            notes::parse_timestamp(s.trim()).map_err(|e| usage(format!("--duration {s:?}: {e}")))?
+    let trimmed = s.trim();
+    let t = match parse_seconds(trimmed) {
+        Some(t) => t,
+        None => {
+            notes::parse_timestamp(trimmed).map_err(|e| usage(format!("--duration {s:?}: {e}")))?
         }
     };
+    if t == Time::ZERO {
+        return Err(usage(format!(
+            "--duration {s:?}: the length must be more than zero"
+        )));
+    }
     Ok(SampleTime::new(t.as_millis(), 1000))
+}
+
+/// Plain seconds with an optional decimal fraction (`2280`, `2280.000000`), floored to the
+/// millisecond; `None` when `s` is not that shape or overflows.
+fn parse_seconds(s: &str) -> Option<Time> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(frac) {
+        return None;
+    }
+    let secs: u64 = whole.parse().ok()?;
+    let ms = frac
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
+    Time::from_hmsm(0, 0, secs, ms)
 }
 
 /// Builds the validation context.

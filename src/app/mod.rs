@@ -49,10 +49,28 @@ pub fn main() -> ExitCode {
             } else {
                 "error"
             };
-            eprintln!("chapmark: {prefix}: {err:#}");
+            eprintln!("chapmark: {prefix}: {}", error_text(&err));
             ExitCode::from(status as u8)
         }
     }
+}
+
+/// The error and its causes joined with `: ` like `{:#}`, but without a cause whose text is
+/// already in the message: library errors name their source in their own message (`x.mp3:
+/// opening: No such file…`) and also expose it as `source()`, which `{:#}` prints again.
+fn error_text(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 fn run(command: Command, ui: Ui) -> Outcome {

@@ -26,7 +26,10 @@
 //!   colon) whose URL is on the same or the next line; the source text becomes the link label.
 //!   A source line attaches to the preceding chapter unless a section header (`■…`, `【…`,
 //!   `# …`, a rule `---`) came between, or it follows the last chapter after a blank line
-//!   (that is a footer, not a chapter's source). The first link of a chapter wins;
+//!   (that is a footer, not a chapter's source). The first link of a chapter wins. Links are
+//!   http(s) URLs, except that a source line's `scheme://…` link of another scheme
+//!   (`Link: ftp://…`) is kept too, so validation reports it (`bad-url`) instead of the
+//!   producer's link disappearing silently;
 //! * the lines directly under a chapter line, up to a blank line, source line, header or the
 //!   next chapter, become its description (trimmed lines joined with `\n`).
 //!
@@ -679,7 +682,7 @@ fn source_line(line: &str) -> Option<Source<'_>> {
             url: Some(url),
         });
     }
-    match find_url(rest) {
+    match find_url(rest).or_else(|| find_other_scheme_url(rest)) {
         Some((p, url)) => {
             let before = strip_trailing_openers(rest.get(..p).unwrap_or(""));
             Some(Source {
@@ -816,6 +819,33 @@ fn find_url(s: &str) -> Option<(usize, &str)> {
         skip_to = p + end.max(1);
     }
     None
+}
+
+/// The first `scheme://…` link with a scheme other than http(s) (`ftp://`, `sftp://`), for
+/// source lines only: the line says it is a link, so it is kept and validation reports it as
+/// `bad-url`, instead of the producer's link vanishing from the chapter without a word.
+fn find_other_scheme_url(s: &str) -> Option<(usize, &str)> {
+    let sep = s.find("://")?;
+    let head = s.get(..sep)?;
+    // The scheme is the run of scheme characters right before `://`, starting with a letter.
+    let mut start = sep;
+    for (i, c) in head.char_indices().rev() {
+        if c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.') {
+            start = i;
+        } else {
+            break;
+        }
+    }
+    let scheme_len = sep - start;
+    if !head
+        .get(start..)?
+        .starts_with(|c: char| c.is_ascii_alphabetic())
+    {
+        return None;
+    }
+    let tail = s.get(start..)?;
+    let u = trim_url_punct(tail.get(..url_end(tail))?);
+    (u.len() > scheme_len + 3 && u.len() <= MAX_URL_LEN).then_some((start, u))
 }
 
 /// The URL that ends `s` (only punctuation or closing brackets may follow it).
@@ -1006,6 +1036,10 @@ mod tests {
         // A source line without URL followed by prose: nothing attaches.
         let p = parse_shownotes("0:00 A\n出典: 某誌\n本文です。\nhttps://late.example/");
         assert_eq!(p.list.chapters[0].url(), None);
+        // A source line with a non-http link attaches it for validation to report (bad-url).
+        let p = parse_shownotes("0:00 A\nLink: ftp://example.com/a.pdf\n5:00 B");
+        assert_eq!(p.list.chapters[0].url(), Some("ftp://example.com/a.pdf"));
+        assert_eq!(p.list.chapters[1].url(), None);
         // Blank lines between a chapter and its source, before the next chapter: attaches.
         let p = parse_shownotes("0:00 A\n\nSource: https://a.example/\n\n5:00 B");
         assert_eq!(p.list.chapters[0].url(), Some("https://a.example/"));
@@ -1022,6 +1056,22 @@ mod tests {
         assert_eq!(s, Some((Some("某誌"), Some("https://a.example/z"))));
         let s = source_line("sources : https://a.example/").map(|s| (s.label, s.url));
         assert_eq!(s, Some((None, Some("https://a.example/"))));
+        // Another scheme is still the producer's link: kept, so validation can report it.
+        let s = source_line("Link: ftp://example.com/interview.pdf").map(|s| (s.label, s.url));
+        assert_eq!(s, Some((None, Some("ftp://example.com/interview.pdf"))));
+        let s = source_line("出典：資料 (sftp://files.example/a.pdf)。").map(|s| (s.label, s.url));
+        assert_eq!(s, Some((Some("資料"), Some("sftp://files.example/a.pdf"))));
+        // An http(s) link on the line wins; text without `scheme://` stays a label.
+        let s = source_line("Links: ftp://a.example/x https://b.example/").map(|s| s.url);
+        assert_eq!(s, Some(Some("https://b.example/")));
+        for label in [
+            "Source: 某誌",
+            "Source: ://nothing",
+            "Source: 9p://x",
+            "Link: ftp://",
+        ] {
+            assert_eq!(source_line(label).and_then(|s| s.url), None, "{label}");
+        }
         assert!(source_line("Sourcecode: x").is_none());
         assert!(source_line("参考になれば幸いです：x").is_none());
     }
