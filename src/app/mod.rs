@@ -100,8 +100,16 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, 1) => log::LevelFilter::Info,
         (false, _) => log::LevelFilter::Debug,
     };
+    // Dependencies (symphonia) log their own recoverable oddities at warn; only errors of
+    // theirs are worth a producer's attention unless debugging.
+    let deps = if verbose >= 2 {
+        level
+    } else {
+        log::LevelFilter::Error
+    };
     env_logger::Builder::new()
-        .filter_level(level)
+        .filter_level(deps)
+        .filter_module("chapmark", level)
         .parse_env("CHAPMARK_LOG")
         .format_timestamp(None)
         .format_target(false)
