@@ -140,6 +140,10 @@ pub struct CheckArgs {
     /// such as `2280` or ffprobe's `2280.000000`); needs `--chapters`.
     #[arg(long, conflicts_with = "audio", requires = "chapters")]
     pub duration: Option<String>,
+    /// Check the list as `write --intro TITLE` would write it (a chapter at 0:00 added when
+    /// the first starts later), so notes without an intro match a file written with one.
+    #[arg(long, requires = "chapters")]
+    pub intro: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,

@@ -1041,3 +1041,55 @@ fn episode_script_pairs_notes_with_audio_and_keeps_the_worst_status() {
         127
     );
 }
+
+/// `check --intro` checks the list as `write --intro` wrote it: no drift for the added intro
+/// chapter, and the youtube profile's first-not-zero rule is met.
+#[test]
+fn check_intro_matches_a_file_written_with_intro() {
+    let (_dir, copies) = temp_copy(&[PEP_MP3]);
+    let mp3 = &copies[0];
+    chapmark()
+        .arg("write")
+        .arg(mp3)
+        .args(["--chapters", PEP_NOTES, "--intro", "Intro"])
+        .assert()
+        .success();
+    let without = chapmark()
+        .arg("check")
+        .arg(mp3)
+        .args([
+            "--chapters",
+            PEP_NOTES,
+            "--profile",
+            "youtube",
+            "--format",
+            "json",
+        ])
+        .assert()
+        .code(1);
+    let v: serde_json::Value = serde_json::from_slice(&without.get_output().stdout).unwrap();
+    let codes: Vec<&str> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"drift") && codes.contains(&"first-not-zero"),
+        "{codes:?}"
+    );
+    chapmark()
+        .arg("check")
+        .arg(mp3)
+        .args([
+            "--chapters",
+            PEP_NOTES,
+            "--profile",
+            "youtube",
+            "--intro",
+            "Intro",
+        ])
+        .args(["--deny-warnings", "--format", "json"])
+        .assert()
+        .success();
+}
