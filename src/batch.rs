@@ -154,6 +154,7 @@ pub fn parse_manifest(
         chapters: Option<String>,
     }
     let mut entries = Vec::new();
+    let mut first_record = true;
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let raw = raw.trim_start_matches('\u{feff}').trim();
@@ -172,12 +173,17 @@ pub fn parse_manifest(
             let fields = split_csv(raw).map_err(err)?;
             let mut it = fields.into_iter();
             let audio = it.next().unwrap_or_default();
-            let chapters = it.next().filter(|c| !c.is_empty());
-            if line == 1 && audio.eq_ignore_ascii_case("audio") {
+            let chapters = it.next();
+            // The header is optional, and may follow comment lines.
+            if std::mem::take(&mut first_record) && audio.eq_ignore_ascii_case("audio") {
                 continue;
             }
             (audio, chapters)
         };
+        first_record = false;
+        // An empty chapters field means "not given" in both formats: fall back to the pattern
+        // or the sidecar search, rather than to the manifest's folder.
+        let chapters = chapters.filter(|c| !c.trim().is_empty());
         if audio.is_empty() {
             return Err(err("the audio path is empty".to_string()));
         }
@@ -289,6 +295,17 @@ mod tests {
             expand_pattern("{dir}/notes/{stem}.txt", Path::new("a/b/ep.mp3")),
             Path::new("a/b/notes/ep.txt")
         );
+        assert_eq!(
+            expand_pattern("{dir}/{name}.{ext}.vtt", Path::new("ep.m4a")),
+            Path::new("./ep.m4a.m4a.vtt")
+        );
+        // The documented order: dedicated chapter files before show notes, longer
+        // (more specific) suffixes before the shorter ones they end with.
+        for (i, a) in SIDECAR_SUFFIXES.iter().enumerate() {
+            for b in &SIDECAR_SUFFIXES[..i] {
+                assert!(!a.ends_with(b), "{a} must come before {b}");
+            }
+        }
     }
 
     #[test]
@@ -302,6 +319,23 @@ mod tests {
         let jl = "{\"audio\":\"a.mp3\",\"chapters\":\"a.txt\"}\n{\"audio\":\"b.m4a\"}\n";
         let e = parse_manifest("m.jsonl", jl, Path::new(""), true).unwrap();
         assert_eq!(e[1].audio, Path::new("b.m4a"));
+        // The header may follow comments; an empty chapters field is "not given" in both.
+        let csv = "# exported 2024-05-01\nAudio,Chapters\nep.mp3,\n";
+        let e = parse_manifest("m.csv", csv, Path::new("d"), false).unwrap();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].chapters, None);
+        assert_eq!(e[0].key, "ep.mp3");
+        let jl = "{\"audio\":\"a.mp3\",\"chapters\":\"\"}\n";
+        let e = parse_manifest("m.jsonl", jl, Path::new("d"), true).unwrap();
+        assert_eq!(e[0].chapters, None);
+        // A header is only recognised before the first record.
+        let csv = "a.mp3\naudio\n";
+        assert_eq!(
+            parse_manifest("m.csv", csv, Path::new(""), false)
+                .unwrap()
+                .len(),
+            2
+        );
         let bad = parse_manifest("m.jsonl", "{\n", Path::new(""), true).unwrap_err();
         assert!(bad.to_string().starts_with("m.jsonl line 1:"), "{bad}");
     }

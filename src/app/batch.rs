@@ -7,7 +7,7 @@ use super::{Outcome, Ui};
 use chapmark::batch::{self, Entry, Record, Shard, Status};
 use chapmark::cli::{BatchArgs, ExitStatus, Mp4ChaptersArg};
 use chapmark::report;
-use chapmark::write::Plan;
+use chapmark::write::{Plan, safe};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -32,8 +32,14 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
     };
 
     let mut entries = collect(&args.paths)?;
+    if entries.is_empty() && !ui.quiet {
+        eprintln!(
+            "chapmark: warning: no audio files ({}) found",
+            batch::AUDIO_EXTENSIONS.join(", ")
+        );
+    }
     if let Some(shard) = shard {
-        entries.retain(|e| shard.contains(&e.key));
+        entries.retain(|e| shard.contains(e.key()));
     }
     let total = entries.len();
     log::info!("{total} episodes, {jobs} jobs");
@@ -64,7 +70,7 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
         .map_err(|e| anyhow::anyhow!("cannot start {jobs} worker threads: {e}"))?;
     pool.install(|| {
         entries.par_iter().for_each(|entry| {
-            let record = process(entry, &args);
+            let record = process_guarded(entry, &args);
             let idx = Status::ALL
                 .iter()
                 .position(|s| *s == record.status)
@@ -129,6 +135,11 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
 fn describe(r: &Record) -> String {
     let mut s = format!("{:<10} {}", r.status.name(), r.path);
     if let Some(e) = &r.error {
+        // Most errors already start with the audio path; do not say it twice.
+        let e = e
+            .strip_prefix(r.path.as_str())
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(e);
         s.push_str(&format!(": {e}"));
     } else if r.status == Status::Invalid {
         let first = r
@@ -142,27 +153,48 @@ fn describe(r: &Record) -> String {
     s
 }
 
+/// One unit of work: an episode, or a folder the walk could not read. The latter becomes an
+/// `unreadable` record instead of stopping the run, like any other file that fails.
+enum Job {
+    Episode(Entry),
+    Unlisted { entry: Entry, error: String },
+}
+
+impl Job {
+    fn key(&self) -> &str {
+        match self {
+            Job::Episode(e) | Job::Unlisted { entry: e, .. } => &e.key,
+        }
+    }
+}
+
 /// Expands the command-line paths into episodes: directories are walked (sorted, hidden
-/// entries skipped), `.csv`/`.jsonl` files are manifests, anything else is an audio file.
-/// The same file reached twice is processed once.
-fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Entry>> {
-    let mut entries = Vec::new();
+/// entries and symlinked folders skipped), `.csv`/`.jsonl` files are manifests, anything else
+/// is an audio file. The same file reached twice is processed once. A path given on the
+/// command line that does not exist stops the run (a typo should not pass CI with zero
+/// episodes); a sub-folder that cannot be listed is reported as an unreadable entry.
+fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Job>> {
+    let mut jobs = Vec::new();
     for path in paths {
         let meta = fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            walk(path, &mut found)?;
-            found.sort();
-            for audio in found {
+            walk(path, &mut found, true)?;
+            found.sort_by(|a, b| a.0.cmp(&b.0));
+            for (audio, error) in found {
                 let key = audio
                     .strip_prefix(path)
                     .unwrap_or(&audio)
                     .to_string_lossy()
                     .replace('\\', "/");
-                entries.push(Entry {
+                let entry = Entry {
                     audio,
                     chapters: None,
                     key,
+                };
+                jobs.push(match error {
+                    None => Job::Episode(entry),
+                    Some(error) => Job::Unlisted { entry, error },
                 });
             }
         } else {
@@ -174,37 +206,68 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Entry>> {
                     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
                 let base = path.parent().unwrap_or(Path::new(""));
                 let name = path.display().to_string();
-                entries.extend(batch::parse_manifest(&name, &text, base, json_lines)?);
+                let entries = batch::parse_manifest(&name, &text, base, json_lines)?;
+                jobs.extend(entries.into_iter().map(Job::Episode));
             } else {
-                entries.push(Entry {
+                jobs.push(Job::Episode(Entry {
                     audio: path.clone(),
                     chapters: None,
                     key: path.to_string_lossy().replace('\\', "/"),
-                });
+                }));
             }
         }
     }
     let mut seen = HashSet::new();
-    entries.retain(|e| seen.insert(fs::canonicalize(&e.audio).unwrap_or_else(|_| e.audio.clone())));
-    Ok(entries)
+    jobs.retain(|j| match j {
+        Job::Episode(e) => {
+            seen.insert(fs::canonicalize(&e.audio).unwrap_or_else(|_| e.audio.clone()))
+        }
+        Job::Unlisted { .. } => true,
+    });
+    Ok(jobs)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    let rd = fs::read_dir(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+/// Collects audio files under `dir`; an error listing a sub-folder is kept as
+/// `(folder, Some(error))`. Only an error on the top folder itself fails the walk.
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, Option<String>)>, top: bool) -> anyhow::Result<()> {
+    let rd = match fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if top => return Err(anyhow::anyhow!("{}: {e}", dir.display())),
+        Err(e) => {
+            out.push((
+                dir.to_path_buf(),
+                Some(format!("cannot list the folder: {e}")),
+            ));
+            return Ok(());
+        }
+    };
     for item in rd {
-        let item = item.map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        let item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                out.push((
+                    dir.to_path_buf(),
+                    Some(format!("cannot list the folder: {e}")),
+                ));
+                return Ok(());
+            }
+        };
         let name = item.file_name();
         if name.to_string_lossy().starts_with('.') {
             continue;
         }
         let path = item.path();
-        let ft = item
-            .file_type()
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        if ft.is_dir() {
-            walk(&path, out)?;
+        let is_dir = match item.file_type() {
+            Ok(ft) => ft.is_dir(),
+            Err(e) => {
+                out.push((path, Some(format!("cannot read the file type: {e}"))));
+                continue;
+            }
+        };
+        if is_dir {
+            walk(&path, out, false)?;
         } else if batch::is_audio_path(&path) {
-            out.push(path);
+            out.push((path, None));
         }
     }
     Ok(())
@@ -237,9 +300,35 @@ fn find_chapters(entry: &Entry, pattern: Option<&str>) -> Result<PathBuf, String
         })
 }
 
-fn process(entry: &Entry, args: &BatchArgs) -> Record {
+/// [`process`], with a panic (a bug, never expected) turned into an `unreadable` record so
+/// one bad file cannot stop the rest of the archive.
+fn process_guarded(job: &Job, args: &BatchArgs) -> Record {
+    let entry = match job {
+        Job::Episode(entry) => entry,
+        Job::Unlisted { entry, error } => {
+            let mut record = blank_record(entry);
+            record.error = Some(error.clone());
+            return record;
+        }
+    };
     let started = Instant::now();
-    let mut record = Record {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| process(entry, args))).unwrap_or_else(
+        |payload| {
+            let what = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let mut record = blank_record(entry);
+            record.error = Some(format!("internal error (please report): {what}"));
+            record.elapsed_ms = elapsed_ms(started);
+            record
+        },
+    )
+}
+
+fn blank_record(entry: &Entry) -> Record {
+    Record {
         path: entry.audio.display().to_string(),
         chapters_file: None,
         status: Status::Unreadable,
@@ -249,12 +338,21 @@ fn process(entry: &Entry, args: &BatchArgs) -> Record {
         bytes_written: 0,
         elapsed_ms: 0,
         error: None,
-    };
+    }
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+fn process(entry: &Entry, args: &BatchArgs) -> Record {
+    let started = Instant::now();
+    let mut record = blank_record(entry);
     if let Err(e) = process_inner(entry, args, &mut record) {
         record.status = Status::Unreadable;
         record.error = Some(format!("{e:#}"));
     }
-    record.elapsed_ms = started.elapsed().as_millis() as u64;
+    record.elapsed_ms = elapsed_ms(started);
     record
 }
 
@@ -262,6 +360,12 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     let chapters =
         find_chapters(entry, args.chapters_pattern.as_deref()).map_err(anyhow::Error::msg)?;
     record.chapters_file = Some(chapters.display().to_string());
+    if !args.check {
+        // Resuming after a killed run: undo a half-done in-place write (and drop a stale
+        // temporary file) before measuring, so neither the duration nor the plan is made from
+        // a half-written file. `--check` never writes, so it leaves such files alone.
+        safe::recover(&entry.audio)?;
+    }
     let info = common::probe_audio(&entry.audio)?;
     record.duration = Some(info.duration.as_secs_f64());
     let mut loaded = common::load_chapters(&chapters, None)?;
