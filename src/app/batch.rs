@@ -262,6 +262,7 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     let chapters =
         find_chapters(entry, args.chapters_pattern.as_deref()).map_err(anyhow::Error::msg)?;
     record.chapters_file = Some(chapters.display().to_string());
+    let _guard = super::write::prepare_audio(&entry.audio, super::write::Access::Write)?;
     let info = common::probe_audio(&entry.audio)?;
     record.duration = Some(info.duration.as_secs_f64());
     let mut loaded = common::load_chapters(&chapters, None)?;

@@ -8,7 +8,8 @@ use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report;
 use chapmark::write::{Plan, id3, mp4, safe};
 use chapmark::{ChapterList, SampleTime};
-use std::path::Path;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 
 /// What a write did, for the summary line and batch reports.
 pub struct Written {
@@ -57,12 +58,100 @@ fn unsupported(audio: &Path, c: Container) -> anyhow::Error {
     )
 }
 
-/// Applies a plan in place or to `out`.
+/// How a command is going to use an audio file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Only reads it (`show`, `check`): other readers may work at the same time.
+    Read,
+    /// May change it (`write`, `strip`, `batch`): nobody else may read or write meanwhile.
+    Write,
+}
+
+/// Held while a command works on an audio file; dropping it lets other chapmark processes in.
+pub struct AudioGuard {
+    _lock: Option<File>,
+}
+
+/// Gets a file ready for any read: waits for a chapmark process that is writing it, then
+/// finishes whatever an interrupted write left ([`safe::recover`]: rolls back a half-applied
+/// in-place patch, deletes a stale temporary file), so the probe, the chapter reader and the
+/// planner never see a half-written file.
+///
+/// The advisory lock (shared for [`Access::Read`], exclusive for [`Access::Write`]) is what
+/// makes recovering from a reader safe: without it, `show` running next to a live `write`
+/// would take that write's journal for a leftover and roll back a patch in mid-flight. A file
+/// that does not exist is left to the probe to report; a filesystem without locks is used
+/// without one.
+pub fn prepare_audio(path: &Path, access: Access) -> anyhow::Result<AudioGuard> {
+    let Ok(target) = safe::resolve_target(path) else {
+        return Ok(AudioGuard { _lock: None });
+    };
+    let lock = lock_file(&target, access);
+    safe::recover(&target)?;
+    Ok(AudioGuard { _lock: lock })
+}
+
+/// Locks the file at `target`, retrying when a rebuild renamed a new file over the one we
+/// locked while we waited. `None` when locking is impossible (opening failed: the probe
+/// will say why; or the filesystem has no locks).
+fn lock_file(target: &PathBuf, access: Access) -> Option<File> {
+    loop {
+        let file = File::open(target).ok()?;
+        let try_lock = match access {
+            Access::Read => file.try_lock_shared(),
+            Access::Write => file.try_lock(),
+        };
+        match try_lock {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                log::info!(
+                    "{}: waiting for another chapmark process working on it",
+                    target.display()
+                );
+                let locked = match access {
+                    Access::Read => file.lock_shared(),
+                    Access::Write => file.lock(),
+                };
+                if let Err(e) = locked {
+                    log::debug!("{}: cannot lock: {e}", target.display());
+                    return None;
+                }
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                log::debug!("{}: cannot lock: {e}", target.display());
+                return None;
+            }
+        }
+        if is_same_file(&file, target) {
+            return Some(file);
+        }
+    }
+}
+
+#[cfg(unix)]
+fn is_same_file(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        // The path is gone (renamed away mid-wait): the probe will report it.
+        _ => true,
+    }
+}
+
+#[cfg(not(unix))]
+fn is_same_file(_: &File, _: &Path) -> bool {
+    true
+}
+
+/// Applies a plan in place or to `out`. An `out` that names the input itself (or a link to
+/// it) is an in-place write, so it keeps the input's permissions and links like one.
 pub fn apply(audio: &Path, out: Option<&Path>, plan: &Plan) -> anyhow::Result<Written> {
-    let plan_kind = match plan {
-        Plan::Unchanged => "unchanged",
-        Plan::Patch(_) => "in place",
-        Plan::Rebuild(_) => "rewritten",
+    let out = out.filter(|o| !same_target(audio, o));
+    let plan_kind = match (plan, out) {
+        (Plan::Unchanged, None) => "unchanged",
+        (Plan::Unchanged, Some(_)) => "copied",
+        (Plan::Patch(_), None) => "in place",
+        (Plan::Patch(_), Some(_)) | (Plan::Rebuild(_), _) => "rewritten",
     };
     let bytes = match out {
         Some(out) => safe::apply_to(audio, out, plan)?,
@@ -71,7 +160,21 @@ pub fn apply(audio: &Path, out: Option<&Path>, plan: &Plan) -> anyhow::Result<Wr
     Ok(Written { plan_kind, bytes })
 }
 
+/// Whether `out` is the same file as `audio` (both exist and resolve to one path).
+fn same_target(audio: &Path, out: &Path) -> bool {
+    match (safe::resolve_target(audio), safe::resolve_target(out)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
+    let access = if args.dry_run {
+        Access::Read
+    } else {
+        Access::Write
+    };
+    let _guard = prepare_audio(&args.audio, access)?;
     let info = common::probe_audio(&args.audio)?;
     if !matches!(info.container, Container::Mp3 | Container::Mp4) {
         return Err(unsupported(&args.audio, info.container));
@@ -103,14 +206,25 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         args.mp4_chapters,
     )?;
     if args.dry_run {
-        let json = format::write(Format::Json, list, &end_opts(info.duration));
+        let stored = as_stored(list, info.container, args.mp4_chapters);
+        let json = format::write(Format::Json, &stored, &end_opts(info.duration));
         emit(None, &json)?;
         if !ui.quiet {
+            let out = args
+                .output
+                .as_deref()
+                .filter(|o| !same_target(&args.audio, o));
+            let (dest, how, bytes) = match out {
+                Some(o) => (
+                    o.display().to_string(),
+                    "a new file",
+                    plan_output_len(&plan, &args.audio),
+                ),
+                None => (audio_name.clone(), describe(&plan), plan.bytes_written()),
+            };
             eprintln!(
-                "chapmark: dry run: would write {} chapters to {audio_name} ({}, {} bytes); nothing written",
+                "chapmark: dry run: would write {} chapters to {dest} ({how}, {bytes} bytes); nothing written",
                 list.len(),
-                describe(&plan),
-                plan.bytes_written()
             );
         }
         return Ok(ExitStatus::Ok);
@@ -118,14 +232,47 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     let written = apply(&args.audio, args.output.as_deref(), &plan)?;
     if !ui.quiet {
         let dest = args.output.as_deref().unwrap_or(&args.audio).display();
-        eprintln!(
-            "chapmark: wrote {} chapters to {dest} ({}, {} bytes written)",
-            list.len(),
-            written.plan_kind,
-            written.bytes
-        );
+        if written.plan_kind == "unchanged" {
+            eprintln!(
+                "chapmark: {dest} already has these {} chapters; nothing written",
+                list.len()
+            );
+        } else {
+            eprintln!(
+                "chapmark: wrote {} chapters to {dest} ({}, {} bytes written)",
+                list.len(),
+                written.plan_kind,
+                written.bytes
+            );
+        }
     }
     Ok(ExitStatus::Ok)
+}
+
+/// The chapters as the container will hold them, for `--dry-run`: URLs in the ASCII form
+/// both writers store (IDNA host, percent-encoded path), and none when only the Nero list,
+/// which has no URL field, is written.
+fn as_stored(list: &ChapterList, container: Container, kinds: Mp4ChaptersArg) -> ChapterList {
+    let mut stored = list.clone();
+    let keep_urls = !(container == Container::Mp4 && kinds == Mp4ChaptersArg::Nero);
+    for c in &mut stored.chapters {
+        if keep_urls {
+            if let Some(link) = &mut c.link {
+                link.url = id3::ascii_url(&link.url);
+            }
+        } else {
+            c.link = None;
+        }
+    }
+    stored
+}
+
+/// Length of the file a plan produces when written to a new path.
+fn plan_output_len(plan: &Plan, audio: &Path) -> u64 {
+    match plan {
+        Plan::Rebuild(_) => plan.bytes_written(),
+        Plan::Unchanged | Plan::Patch(_) => std::fs::metadata(audio).map_or(0, |m| m.len()),
+    }
 }
 
 fn describe(plan: &Plan) -> &'static str {
@@ -141,6 +288,7 @@ fn end_opts(duration: SampleTime) -> WriteOptions {
 }
 
 pub fn run_show(args: ShowArgs, _ui: Ui) -> Outcome {
+    let _guard = prepare_audio(&args.audio, Access::Read)?;
     let info = common::probe_audio(&args.audio)?;
     let list = common::embedded_chapters(&args.audio, info.container)?;
     let bytes = format::write(args.to.into(), &list, &end_opts(info.duration));
@@ -149,6 +297,7 @@ pub fn run_show(args: ShowArgs, _ui: Ui) -> Outcome {
 }
 
 pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {
+    let _guard = prepare_audio(&args.audio, Access::Write)?;
     let info = common::probe_audio(&args.audio)?;
     let plan = match info.container {
         Container::Mp3 => id3::plan_strip(&args.audio)?,
@@ -158,8 +307,10 @@ pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {
     let written = apply(&args.audio, args.output.as_deref(), &plan)?;
     if !ui.quiet {
         let dest = args.output.as_deref().unwrap_or(&args.audio).display();
-        if matches!(plan, Plan::Unchanged) {
+        if written.plan_kind == "unchanged" {
             eprintln!("chapmark: {dest} has no chapters; nothing to strip");
+        } else if written.plan_kind == "copied" {
+            eprintln!("chapmark: {dest}: copied (the input has no chapters)");
         } else {
             eprintln!(
                 "chapmark: removed chapters from {dest} ({}, {} bytes written)",

@@ -220,6 +220,15 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
     remove_stale_temp(out);
     let mut tmp = create_temp(out)?;
     let written = write_pieces(src, &pieces, tmp.as_file_mut())?;
+    // The temporary file is private (0600); the result gets the permissions of the file it
+    // replaces, or else of its source, as `cp` would, rather than staying unreadable to others.
+    let perms = fs::metadata(out)
+        .or_else(|_| fs::metadata(src))
+        .map_err(io_err(src, "reading metadata"))?
+        .permissions();
+    tmp.as_file()
+        .set_permissions(perms)
+        .map_err(io_err(out, "setting permissions"))?;
     tmp.as_file()
         .sync_all()
         .map_err(io_err(out, "syncing the temporary file"))?;
@@ -784,6 +793,32 @@ mod tests {
         assert_eq!(fs::read(&real).unwrap(), b"New");
         let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn apply_to_gives_the_output_the_source_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.bin");
+        let out = dir.path().join("out.bin");
+        fs::write(&src, b"abc").unwrap();
+        fs::set_permissions(&src, fs::Permissions::from_mode(0o644)).unwrap();
+        apply_to(&src, &out, &Plan::Unchanged).unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"abc");
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&out), 0o644);
+        // An existing output keeps its own permissions.
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o640)).unwrap();
+        apply_to(
+            &src,
+            &out,
+            &Plan::Rebuild(vec![Piece::Bytes(b"x".to_vec())]),
+        )
+        .unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"x");
+        assert_eq!(mode(&out), 0o640);
+        assert_eq!(mode(&src), 0o644);
     }
 
     #[test]
