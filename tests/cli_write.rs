@@ -853,3 +853,39 @@ fn mp4_chapter_forms_can_be_chosen() {
     assert_eq!(show(&audio), expect);
     assert_decodes_cleanly(&audio);
 }
+
+#[test]
+fn commands_wait_for_a_process_holding_the_file() {
+    // `show` may roll back a journal; doing that while a live `write` patches the file
+    // would corrupt it, so every command takes the file's lock first. Hold it like a writer.
+    let (dir, audio) = copy_of(M4A, "e.m4a");
+    let (chapters, expect) = tricky_chapters(dir.path(), TITLES);
+    let held = fs::File::open(&audio).unwrap();
+    held.lock().unwrap();
+    let spawn = |args: &[&dyn AsRef<std::ffi::OsStr>]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_chapmark"));
+        for a in args {
+            c.arg(a.as_ref());
+        }
+        c.stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut write = spawn(&[&"write", &audio, &"-c", &chapters]);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert!(write.try_wait().unwrap().is_none(), "write did not wait");
+    held.unlock().unwrap();
+    let o = write.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    // A reader waits too.
+    let held = fs::File::open(&audio).unwrap();
+    held.lock().unwrap();
+    let mut reader = spawn(&[&"show", &audio]);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    assert!(reader.try_wait().unwrap().is_none(), "show did not wait");
+    drop(held);
+    let o = reader.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(show(&audio), expect);
+}
