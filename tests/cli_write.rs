@@ -205,7 +205,10 @@ fn python(script: &str, path: &Path) -> Value {
 }
 
 /// mutagen's view of an MP3's chapters: version, and per CHAP start, end, title, URL, TIT3.
-fn mutagen_mp3(path: &Path) -> (u64, Vec<(u64, u64, String, Option<String>, Option<String>)>) {
+/// One CHAP as mutagen reads it: start, end, title, URL, description.
+type MutagenChapter = (u64, u64, String, Option<String>, Option<String>);
+
+fn mutagen_mp3(path: &Path) -> (u64, Vec<MutagenChapter>) {
     const SCRIPT: &str = r#"
 import json, sys
 from mutagen.id3 import ID3
@@ -331,7 +334,7 @@ fn strays(dir: &Path, keep: &[&Path]) -> Vec<PathBuf> {
     fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| !keep.iter().any(|k| k == p) && !p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| !keep.iter().any(|k| k == p))
         .filter(|p| {
             p.file_name()
                 .unwrap()
@@ -854,6 +857,15 @@ fn mp4_chapter_forms_can_be_chosen() {
     assert_decodes_cleanly(&audio);
 }
 
+/// Takes `flock(2)` on `file` the way a running chapmark writer holds it.
+#[cfg(unix)]
+fn hold_lock(file: &fs::File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: flock only reads the descriptor, which `file` keeps open.
+    assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }, 0);
+}
+
+#[cfg(unix)]
 #[test]
 fn commands_wait_for_a_process_holding_the_file() {
     // `show` may roll back a journal; doing that while a live `write` patches the file
@@ -861,7 +873,7 @@ fn commands_wait_for_a_process_holding_the_file() {
     let (dir, audio) = copy_of(M4A, "e.m4a");
     let (chapters, expect) = tricky_chapters(dir.path(), TITLES);
     let held = fs::File::open(&audio).unwrap();
-    held.lock().unwrap();
+    hold_lock(&held);
     let spawn = |args: &[&dyn AsRef<std::ffi::OsStr>]| {
         let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_chapmark"));
         for a in args {
@@ -875,12 +887,12 @@ fn commands_wait_for_a_process_holding_the_file() {
     let mut write = spawn(&[&"write", &audio, &"-c", &chapters]);
     std::thread::sleep(std::time::Duration::from_millis(400));
     assert!(write.try_wait().unwrap().is_none(), "write did not wait");
-    held.unlock().unwrap();
+    drop(held);
     let o = write.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     // A reader waits too.
     let held = fs::File::open(&audio).unwrap();
-    held.lock().unwrap();
+    hold_lock(&held);
     let mut reader = spawn(&[&"show", &audio]);
     std::thread::sleep(std::time::Duration::from_millis(400));
     assert!(reader.try_wait().unwrap().is_none(), "show did not wait");

@@ -9,7 +9,7 @@ use chapmark::report;
 use chapmark::write::{Plan, id3, mp4, safe};
 use chapmark::{ChapterList, SampleTime};
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What a write did, for the summary line and batch reports.
 pub struct Written {
@@ -94,30 +94,22 @@ pub fn prepare_audio(path: &Path, access: Access) -> anyhow::Result<AudioGuard> 
 /// Locks the file at `target`, retrying when a rebuild renamed a new file over the one we
 /// locked while we waited. `None` when locking is impossible (opening failed: the probe
 /// will say why; or the filesystem has no locks).
-fn lock_file(target: &PathBuf, access: Access) -> Option<File> {
+fn lock_file(target: &Path, access: Access) -> Option<File> {
     loop {
         let file = File::open(target).ok()?;
-        let try_lock = match access {
-            Access::Read => file.try_lock_shared(),
-            Access::Write => file.try_lock(),
-        };
-        match try_lock {
+        match flock(&file, access, false) {
             Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 log::info!(
                     "{}: waiting for another chapmark process working on it",
                     target.display()
                 );
-                let locked = match access {
-                    Access::Read => file.lock_shared(),
-                    Access::Write => file.lock(),
-                };
-                if let Err(e) = locked {
+                if let Err(e) = flock(&file, access, true) {
                     log::debug!("{}: cannot lock: {e}", target.display());
                     return None;
                 }
             }
-            Err(std::fs::TryLockError::Error(e)) => {
+            Err(e) => {
                 log::debug!("{}: cannot lock: {e}", target.display());
                 return None;
             }
@@ -126,6 +118,37 @@ fn lock_file(target: &PathBuf, access: Access) -> Option<File> {
             return Some(file);
         }
     }
+}
+
+/// `flock(2)`: shared for readers, exclusive for writers; `wait` blocks until granted.
+#[cfg(unix)]
+fn flock(file: &File, access: Access, wait: bool) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let mut op = match access {
+        Access::Read => libc::LOCK_SH,
+        Access::Write => libc::LOCK_EX,
+    };
+    if !wait {
+        op |= libc::LOCK_NB;
+    }
+    loop {
+        // SAFETY: flock reads only the descriptor, which `file` keeps open during the call.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(());
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn flock(_: &File, _: Access, _: bool) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "advisory locks are only taken on unix",
+    ))
 }
 
 #[cfg(unix)]
@@ -278,7 +301,8 @@ fn plan_output_len(plan: &Plan, audio: &Path) -> u64 {
 fn describe(plan: &Plan) -> &'static str {
     match plan {
         Plan::Unchanged => "already up to date",
-        Plan::Patch(_) => "in place",
+        // Only the bytes that differ are written in the end; this is the region's size.
+        Plan::Patch(_) => "in place, at most",
         Plan::Rebuild(_) => "rewriting the file",
     }
 }
