@@ -346,3 +346,55 @@ fn interrupted_m4a_writes_leave_the_original_or_the_result() {
     assert!(original.len() > 3 << 20, "{} bytes", original.len());
     run_container("m4a", original, 0x6d34_615f_6b69_6c6c);
 }
+
+#[test]
+fn every_command_that_reads_audio_recovers_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = chapters(dir.path(), "first.txt", &["Intro", "Part one", "Outro"]);
+    let second = chapters(dir.path(), "second.txt", &["Cold open", "Segment", "Bye"]);
+    for ext in ["mp3", "m4a"] {
+        let src = fixture(&format!("fixtures/episode/pep-think-38min.{ext}"));
+        let audio = dir.path().join(format!("episode.{ext}"));
+        fs::copy(&src, &audio).unwrap();
+        assert!(write_cmd(&audio, &first).status().unwrap().success());
+        let tagged = fs::read(&audio).unwrap();
+        let commands: [&[&str]; 5] = [
+            &["show"],
+            &["probe"],
+            &["check"],
+            &["write", "--dry-run", "-c"],
+            &["strip", "-o"],
+        ];
+        for args in commands {
+            // Abort an in-place rewrite half way: a journal and a half-patched file.
+            let st = write_cmd(&audio, &second)
+                .env("CHAPMARK_FAULT", "3")
+                .status()
+                .unwrap();
+            assert!(!st.success());
+            assert!(journal(&audio).exists());
+            let mut c = Command::new(bin());
+            c.arg(args[0]).arg(&audio).args(&args[1..]);
+            match args.last() {
+                Some(&"-c") => {
+                    c.arg(&second);
+                }
+                Some(&"-o") => {
+                    c.arg(dir.path().join(format!("copy.{ext}")));
+                }
+                _ => {}
+            }
+            let o = c.env_remove("CHAPMARK_FAULT").output().unwrap();
+            assert!(
+                o.status.success(),
+                "{ext} {args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(!journal(&audio).exists(), "{ext} {args:?} left the journal");
+            assert!(
+                fs::read(&audio).unwrap() == tagged,
+                "{ext} {args:?}: not rolled back"
+            );
+        }
+    }
+}
