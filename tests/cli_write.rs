@@ -901,3 +901,36 @@ fn commands_wait_for_a_process_holding_the_file() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(show(&audio), expect);
 }
+
+#[test]
+fn a_url_too_long_for_mp4_is_left_out_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = format!("https://example.com/{}", "a".repeat(300));
+    let chapters = dir.path().join("long.json");
+    let doc = serde_json::json!({"version": "1.2.0", "chapters": [
+        {"startTime": 0, "title": "A", "url": long},
+        {"startTime": 60, "title": "B", "url": "https://example.com/b"},
+    ]});
+    fs::write(&chapters, doc.to_string()).unwrap();
+    for (rel, name, kept) in [(M4A, "e.m4a", false), (MP3, "e.mp3", true)] {
+        let (_d, audio) = copy_of(rel, name);
+        let dry = ok(run(&[&"write", &audio, &"-c", &chapters, &"--dry-run"]));
+        let o = ok(run(&[&"write", &audio, &"-c", &chapters]));
+        if !kept {
+            assert!(stderr(&o).contains("url-too-long"), "{}", stderr(&o));
+        }
+        let shown = show(&audio);
+        assert_eq!(
+            shown[0].3.as_deref(),
+            kept.then_some(long.as_str()),
+            "{name}"
+        );
+        assert_eq!(shown[1].3.as_deref(), Some("https://example.com/b"));
+        // The dry run printed exactly what was then stored.
+        let printed: Value = serde_json::from_slice(&dry.stdout).unwrap();
+        assert_eq!(
+            printed["chapters"][0]["url"].as_str(),
+            shown[0].3.as_deref()
+        );
+    }
+}

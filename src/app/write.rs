@@ -26,6 +26,8 @@ pub fn plan_write(
     descriptions: bool,
     mp4_kinds: Mp4ChaptersArg,
 ) -> anyhow::Result<Plan> {
+    let stored = as_stored(list, info.container, mp4_kinds);
+    let list = &stored;
     match info.container {
         Container::Mp3 => {
             let opts = id3::Id3Options {
@@ -202,6 +204,7 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     if !matches!(info.container, Container::Mp3 | Container::Mp4) {
         return Err(unsupported(&args.audio, info.container));
     }
+    warn_unused_options(&args, info.container);
     let mut loaded = common::load_chapters(&args.chapters, None)?;
     common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     let ctx = common::context(
@@ -272,23 +275,43 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     Ok(ExitStatus::Ok)
 }
 
-/// The chapters as the container will hold them, for `--dry-run`: URLs in the ASCII form
-/// both writers store (IDNA host, percent-encoded path), and none when only the Nero list,
-/// which has no URL field, is written.
+/// Says so when an option has no effect on this kind of file, rather than ignoring it
+/// silently (a script meant for MP3s run on M4As).
+fn warn_unused_options(args: &WriteArgs, container: Container) {
+    let name = args.audio.display();
+    if container == Container::Mp4 {
+        if args.id3v2.is_some() {
+            log::warn!("{name}: --id3v2 applies to mp3 files only; ignored");
+        }
+        if args.descriptions {
+            log::warn!("{name}: mp4 chapters have no description field; --descriptions ignored");
+        }
+    } else if args.mp4_chapters != Mp4ChaptersArg::Both {
+        log::warn!("{name}: --mp4-chapters applies to mp4/m4a files only; ignored");
+    }
+}
+
+/// The chapters as the container will hold them: URLs in the ASCII form both writers store
+/// (IDNA host, percent-encoded path), and none where the container has no room for them —
+/// in MP4 files when only the Nero list (no URL field) is written, or when the URL is longer
+/// than the 255 bytes of an `href` box (validation has already warned `url-too-long`; the
+/// chapter is written without its link rather than failing the whole write). What is
+/// planned is exactly what `--dry-run` prints.
 fn as_stored(list: &ChapterList, container: Container, kinds: Mp4ChaptersArg) -> ChapterList {
     let mut stored = list.clone();
-    let keep_urls = !(container == Container::Mp4 && kinds == Mp4ChaptersArg::Nero);
+    let mp4 = container == Container::Mp4;
     for c in &mut stored.chapters {
-        if keep_urls {
-            if let Some(link) = &mut c.link {
-                link.url = id3::ascii_url(&link.url);
-            }
-        } else {
+        let Some(link) = &mut c.link else { continue };
+        link.url = id3::ascii_url(&link.url);
+        if mp4 && (kinds == Mp4ChaptersArg::Nero || link.url.len() > MAX_MP4_URL) {
             c.link = None;
         }
     }
     stored
 }
+
+/// Longest URL an MP4 chapter-track `href` box holds (its length is one byte).
+const MAX_MP4_URL: usize = 255;
 
 /// Length of the file a plan produces when written to a new path.
 fn plan_output_len(plan: &Plan, audio: &Path) -> u64 {
