@@ -246,9 +246,12 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
 /// failed unlink; no directory listing).
 ///
 /// Call it before reading a file you are about to plan a write for; [`apply`] calls it too.
-/// There is no lock: two writers (processes or threads) must never work on the same file at
-/// once — the recovery of one would take the other's live journal or temporary file for a
-/// leftover. Batch callers should deduplicate canonical paths.
+/// There is no lock here: two writers (processes or threads) must never work on the same
+/// file at once — the recovery of one would take the other's live journal or temporary file
+/// for a leftover, and that includes a reader that recovers before reading. The `chapmark`
+/// binary therefore holds an advisory `flock` on the file (shared for reading commands,
+/// exclusive for writing ones) from before this call until it is done; other callers need
+/// the same, or must deduplicate canonical paths.
 pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
     let target = resolve_target(path)?;
     remove_stale_temp(&target);
