@@ -7,7 +7,7 @@ use super::{Outcome, Ui};
 use chapmark::batch::{self, Entry, Record, Shard, Status};
 use chapmark::cli::{BatchArgs, ExitStatus, Mp4ChaptersArg};
 use chapmark::report;
-use chapmark::write::{Plan, safe};
+use chapmark::write::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -360,12 +360,15 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     let chapters =
         find_chapters(entry, args.chapters_pattern.as_deref()).map_err(anyhow::Error::msg)?;
     record.chapters_file = Some(chapters.display().to_string());
-    if !args.check {
-        // Resuming after a killed run: undo a half-done in-place write (and drop a stale
-        // temporary file) before measuring, so neither the duration nor the plan is made from
-        // a half-written file. `--check` never writes, so it leaves such files alone.
-        safe::recover(&entry.audio)?;
-    }
+    // Resuming after a killed run: wait for any other chapmark on this file, then undo a
+    // half-done in-place write before measuring, so neither the duration nor the plan is made
+    // from a half-written file.
+    let access = if args.check {
+        super::write::Access::Read
+    } else {
+        super::write::Access::Write
+    };
+    let _guard = super::write::prepare_audio(&entry.audio, access)?;
     let info = common::probe_audio(&entry.audio)?;
     record.duration = Some(info.duration.as_secs_f64());
     let mut loaded = common::load_chapters(&chapters, None)?;

@@ -12,6 +12,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let deny = args.validate.deny_warnings;
     let (path_name, duration, target, embedded) = match &args.audio {
         Some(audio) => {
+            let _guard = super::write::prepare_audio(audio, super::write::Access::Read)?;
             let info = common::probe_audio(audio)?;
             let target = common::target_for(info.container);
             // Embedded chapters are needed when they are what we check, or to report drift.

@@ -10,7 +10,11 @@ pub fn run(args: ProbeArgs, ui: Ui) -> Outcome {
     let mut stdout = std::io::stdout().lock();
     let mut failed = false;
     for path in &args.audio {
-        match probe::probe_path(path) {
+        // Finish an interrupted chapmark write first, so the probe never measures a
+        // half-patched file.
+        let probed = super::write::prepare_audio(path, super::write::Access::Read)
+            .and_then(|_guard| Ok(probe::probe_path(path)?));
+        match probed {
             Ok(info) => {
                 let text = if args.json {
                     json_line(&path.display().to_string(), &info)?

@@ -123,7 +123,6 @@ const JOURNAL_CAP: u64 = 256 << 20;
 /// Names longer than this get hashed sibling names, so `.<name>.chapmark-journal` never
 /// exceeds the usual 255-byte file-name limit.
 const MAX_PLAIN_SIBLING_NAME: usize = 200;
-const COPY_BLOCK: usize = 1 << 16;
 
 fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) -> WriteError + 'a {
     move |source| WriteError::Io {
@@ -220,6 +219,15 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
     remove_stale_temp(out);
     let mut tmp = create_temp(out)?;
     let written = write_pieces(src, &pieces, tmp.as_file_mut())?;
+    // The temporary file is private (0600); the result gets the permissions of the file it
+    // replaces, or else of its source, as `cp` would, rather than staying unreadable to others.
+    let perms = fs::metadata(out)
+        .or_else(|_| fs::metadata(src))
+        .map_err(io_err(src, "reading metadata"))?
+        .permissions();
+    tmp.as_file()
+        .set_permissions(perms)
+        .map_err(io_err(out, "setting permissions"))?;
     tmp.as_file()
         .sync_all()
         .map_err(io_err(out, "syncing the temporary file"))?;
@@ -238,9 +246,12 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
 /// failed unlink; no directory listing).
 ///
 /// Call it before reading a file you are about to plan a write for; [`apply`] calls it too.
-/// There is no lock: two writers (processes or threads) must never work on the same file at
-/// once — the recovery of one would take the other's live journal or temporary file for a
-/// leftover. Batch callers should deduplicate canonical paths.
+/// There is no lock here: two writers (processes or threads) must never work on the same
+/// file at once — the recovery of one would take the other's live journal or temporary file
+/// for a leftover, and that includes a reader that recovers before reading. The `chapmark`
+/// binary therefore holds an advisory `flock` on the file (shared for reading commands,
+/// exclusive for writing ones) from before this call until it is done; other callers need
+/// the same, or must deduplicate canonical paths.
 pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
     let target = resolve_target(path)?;
     remove_stale_temp(&target);
@@ -463,13 +474,29 @@ fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, WriteError> {
         .write(true)
         .open(target)
         .map_err(io_err(target, "opening the file for writing"))?;
+    // Only the bytes that change are journalled and written: a rewritten `moov` differs
+    // from the old one in a few kilobytes of its megabytes of sample tables.
     let mut originals = Vec::with_capacity(sorted.len());
+    let mut changed = Vec::with_capacity(sorted.len());
     for p in &sorted {
-        let mut buf = vec![0u8; p.data.len()];
+        let mut old = vec![0u8; p.data.len()];
         file.seek(SeekFrom::Start(p.offset))
-            .and_then(|_| file.read_exact(&mut buf))
+            .and_then(|_| file.read_exact(&mut old))
             .map_err(io_err(target, "reading the bytes to be replaced"))?;
-        originals.push((p.offset, buf));
+        for (a, b) in changed_runs(&old, &p.data) {
+            let offset = p.offset + a as u64;
+            originals.push((offset, old[a..b].to_vec()));
+            changed.push(Patch {
+                offset,
+                data: p.data[a..b].to_vec(),
+            });
+        }
+    }
+    let sorted: Vec<&Patch> = changed.iter().collect();
+    let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();
+    if total == 0 {
+        log::debug!("{}: already holds the patched bytes", target.display());
+        return Ok(0);
     }
     let jpath = journal_path(target);
     write_journal(&jpath, &Journal::encode(target, size, &originals))?;
@@ -498,6 +525,41 @@ fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, WriteError> {
     fault(FaultPoint::Patched);
     remove_journal(&jpath)?;
     Ok(total)
+}
+
+/// Unchanged bytes shorter than this between two changed ones are rewritten rather than
+/// splitting the patch (each region costs 16 journal bytes and a seek).
+const DIFF_GAP: usize = 64;
+
+/// The ranges `[start, end)` where `new` differs from `old` (same length), with gaps shorter
+/// than [`DIFF_GAP`] merged.
+fn changed_runs(old: &[u8], new: &[u8]) -> Vec<(usize, usize)> {
+    let n = old.len().min(new.len());
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < n {
+        // Skip equal bytes quickly, a block at a time.
+        if i + 64 <= n && old[i..i + 64] == new[i..i + 64] {
+            i += 64;
+            continue;
+        }
+        if old[i] == new[i] {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut end = i + 1;
+        let mut j = i + 1;
+        while j < n && j - end < DIFF_GAP {
+            if old[j] != new[j] {
+                end = j + 1;
+            }
+            j += 1;
+        }
+        runs.push((start, end));
+        i = end;
+    }
+    runs
 }
 
 fn write_journal(jpath: &Path, bytes: &[u8]) -> Result<(), WriteError> {
@@ -631,7 +693,9 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// Streams the pieces into `out`, copying original ranges in bounded blocks.
+/// Streams the pieces into `out`. Original ranges go through [`io::copy`] from file to file,
+/// which Linux turns into `copy_file_range` (an in-kernel copy, or a reflink on filesystems
+/// that share extents) and other systems into a bounded-buffer loop; nothing is loaded whole.
 fn write_pieces(src: &Path, pieces: &[Piece], out: &mut File) -> Result<u64, WriteError> {
     let mut input = File::open(src).map_err(io_err(src, "opening the original"))?;
     let size = input
@@ -646,20 +710,27 @@ fn write_pieces(src: &Path, pieces: &[Piece], out: &mut File) -> Result<u64, Wri
         })
         .sum();
     let half = total / 2;
-    let mut out = io::BufWriter::with_capacity(COPY_BLOCK, out);
     let mut written = 0u64;
-    let note = |written: u64, n: u64| {
-        if written <= half && half < written + n {
-            fault(FaultPoint::RebuildHalfCopied);
+    // New bytes are small (a tag, a moov); gathering them until the next copy keeps the
+    // number of write calls low.
+    let mut pending: Vec<u8> = Vec::new();
+    let flush = |pending: &mut Vec<u8>, out: &mut File| -> Result<(), WriteError> {
+        if !pending.is_empty() {
+            out.write_all(pending).map_err(io_err(src, "writing"))?;
+            pending.clear();
         }
+        Ok(())
     };
-    let mut buf = vec![0u8; COPY_BLOCK];
     for piece in pieces {
         match piece {
             Piece::Bytes(b) => {
-                out.write_all(b).map_err(io_err(src, "writing"))?;
-                note(written, b.len() as u64);
-                written += b.len() as u64;
+                pending.extend_from_slice(b);
+                let n = b.len() as u64;
+                if written <= half && half < written + n {
+                    flush(&mut pending, out)?;
+                    fault(FaultPoint::RebuildHalfCopied);
+                }
+                written += n;
             }
             Piece::Copy { offset, len } => {
                 if offset.checked_add(*len).is_none_or(|end| end > size) {
@@ -670,35 +741,71 @@ fn write_pieces(src: &Path, pieces: &[Piece], out: &mut File) -> Result<u64, Wri
                         size,
                     });
                 }
+                flush(&mut pending, out)?;
                 input
                     .seek(SeekFrom::Start(*offset))
                     .map_err(io_err(src, "seeking in the original"))?;
-                let mut left = *len;
-                while left > 0 {
-                    let want = left.min(COPY_BLOCK as u64) as usize;
-                    let n = input
-                        .read(&mut buf[..want])
-                        .map_err(io_err(src, "copying audio data"))?;
-                    if n == 0 {
-                        return Err(WriteError::Io {
-                            path: src.to_path_buf(),
-                            action: "copying audio data",
-                            source: io::Error::new(
-                                io::ErrorKind::UnexpectedEof,
-                                "the file shrank while it was being written",
-                            ),
-                        });
-                    }
-                    out.write_all(&buf[..n]).map_err(io_err(src, "writing"))?;
-                    note(written, n as u64);
-                    written += n as u64;
-                    left -= n as u64;
+                // Split at the half-way point so the fault hook can fire there.
+                let first = if written <= half && half < written + len {
+                    half - written
+                } else {
+                    *len
+                };
+                copy_exact(src, &mut input, out, first)?;
+                if first < *len {
+                    fault(FaultPoint::RebuildHalfCopied);
+                    copy_exact(src, &mut input, out, len - first)?;
                 }
+                written += len;
             }
         }
     }
-    out.flush().map_err(io_err(src, "writing"))?;
+    flush(&mut pending, out)?;
     Ok(written)
+}
+
+/// Data copied between two hints to start writing it to disk.
+const WRITEBACK_STEP: u64 = 8 << 20;
+
+/// Asks the kernel to start writing what `out` has so far, without waiting, so the disk works
+/// while we copy the rest and the final `fsync` has little left to wait for. A hint: errors
+/// are ignored (the `fsync` that follows reports real ones).
+#[cfg(target_os = "linux")]
+fn start_writeback(out: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: sync_file_range only reads the descriptor, which `out` keeps open.
+    let _ = unsafe { libc::sync_file_range(out.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_: &File) {}
+
+/// Copies exactly `len` bytes from the current position of `input` to `out`.
+fn copy_exact(src: &Path, input: &mut File, out: &mut File, len: u64) -> Result<(), WriteError> {
+    // One call reads and writes (`copy_file_range`), so a full disk and a failing source
+    // look alike here.
+    let mut copied = 0u64;
+    while copied < len {
+        let step = (len - copied).min(WRITEBACK_STEP);
+        let n = io::copy(&mut Read::take(&*input, step), out)
+            .map_err(io_err(src, "writing a copy of the audio data"))?;
+        start_writeback(out);
+        copied += n;
+        if n < step {
+            break;
+        }
+    }
+    if copied < len {
+        return Err(WriteError::Io {
+            path: src.to_path_buf(),
+            action: "copying audio data",
+            source: io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the file shrank while it was being written",
+            ),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -784,6 +891,69 @@ mod tests {
         assert_eq!(fs::read(&real).unwrap(), b"New");
         let mode = fs::metadata(&real).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn apply_to_gives_the_output_the_source_permissions() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src.bin");
+        let out = dir.path().join("out.bin");
+        fs::write(&src, b"abc").unwrap();
+        fs::set_permissions(&src, fs::Permissions::from_mode(0o644)).unwrap();
+        apply_to(&src, &out, &Plan::Unchanged).unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"abc");
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&out), 0o644);
+        // An existing output keeps its own permissions.
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o640)).unwrap();
+        apply_to(
+            &src,
+            &out,
+            &Plan::Rebuild(vec![Piece::Bytes(b"x".to_vec())]),
+        )
+        .unwrap();
+        assert_eq!(fs::read(&out).unwrap(), b"x");
+        assert_eq!(mode(&out), 0o640);
+        assert_eq!(mode(&src), 0o644);
+    }
+
+    #[test]
+    fn changed_runs_merge_short_gaps() {
+        let old = vec![0u8; 1000];
+        let mut new = old.clone();
+        assert!(changed_runs(&old, &new).is_empty());
+        new[10] = 1;
+        new[20] = 1; // 9 equal bytes between: merged
+        new[500] = 1;
+        new[999] = 1;
+        assert_eq!(
+            changed_runs(&old, &new),
+            vec![(10, 21), (500, 501), (999, 1000)]
+        );
+    }
+
+    #[test]
+    fn only_changed_bytes_are_journalled_and_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bin");
+        let old: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        fs::write(&p, &old).unwrap();
+        let mut region = old[1000..90_000].to_vec();
+        region[5] ^= 0xFF;
+        region[70_000] ^= 0xFF;
+        let plan = Plan::Patch(vec![Patch {
+            offset: 1000,
+            data: region.clone(),
+        }]);
+        assert_eq!(apply(&p, &plan).unwrap(), 2);
+        let mut want = old.clone();
+        want[1000..90_000].copy_from_slice(&region);
+        assert_eq!(fs::read(&p).unwrap(), want);
+        // Again: nothing differs any more.
+        assert_eq!(apply(&p, &plan).unwrap(), 0);
+        assert!(!journal_path(&resolve_target(&p).unwrap()).exists());
     }
 
     #[test]

@@ -1,0 +1,400 @@
+//! Crash safety of `chapmark write` through the real binary, for MP3 and M4A.
+//!
+//! Each container gets 200 interrupted writes, half on a file that must be rebuilt (no room
+//! for the tag / `moov`: temporary sibling + rename) and half on a file whose chapters are
+//! rewritten in place (room left by an earlier write: journal + patch). A run is interrupted
+//! either at a fault point (`CHAPMARK_FAULT=n`, every point in turn, the process aborts there)
+//! or by SIGKILL after a delay drawn from a fixed seed. After every run `chapmark show` must
+//! succeed, which has to finish the interrupted write first, and then the file must be byte
+//! for byte either the original or the finished result, with no temporary file or journal
+//! left beside it. Fault runs are checked more tightly: each point must leave exactly the
+//! state it promises before `show` runs, and the state `show` restores.
+
+#![cfg(unix)]
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const RUNS_PER_CASE: usize = 100;
+const FAULT_POINTS: u8 = 7;
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_chapmark"))
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// SplitMix64: a fixed seed gives the same delays every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn chapters(dir: &Path, name: &str, titles: &[&str]) -> PathBuf {
+    let text: String = titles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let s = i * 30;
+            format!("{}:{:02} {t} https://example.com/{i}\n", s / 60, s % 60)
+        })
+        .collect();
+    let p = dir.join(name);
+    fs::write(&p, text).unwrap();
+    p
+}
+
+fn write_cmd(audio: &Path, chapters: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("-q")
+        .arg("write")
+        .arg(audio)
+        .arg("-c")
+        .arg(chapters)
+        .env_remove("CHAPMARK_FAULT")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// `chapmark show FILE` must succeed (recovering first); returns its JSON.
+fn show(audio: &Path) -> String {
+    let o = Command::new(bin())
+        .arg("show")
+        .arg(audio)
+        .env_remove("CHAPMARK_FAULT")
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "show failed after an interrupted write: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn journal(audio: &Path) -> PathBuf {
+    sibling(audio, "journal")
+}
+
+fn temp(audio: &Path) -> PathBuf {
+    sibling(audio, "tmp")
+}
+
+fn sibling(audio: &Path, kind: &str) -> PathBuf {
+    let name = audio.file_name().unwrap().to_string_lossy();
+    audio.with_file_name(format!(".{name}.chapmark-{kind}"))
+}
+
+/// Every file in the directory other than the audio and the chapter lists.
+fn strays(dir: &Path, audio: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p != audio && p.extension().is_none_or(|e| e != "txt"))
+        .collect()
+}
+
+/// What a case starts from and must end in.
+struct Case {
+    name: &'static str,
+    start: Vec<u8>,
+    done: Vec<u8>,
+    show_start: String,
+    show_done: String,
+    /// The write is an in-place patch (else a rebuild).
+    in_place: bool,
+    chapters: PathBuf,
+    /// How long an uninterrupted write takes, for the SIGKILL delays.
+    clean: Duration,
+}
+
+/// Builds a case: `start` is the file before the write of `chapters`.
+fn case(
+    name: &'static str,
+    dir: &Path,
+    ext: &str,
+    start: Vec<u8>,
+    chapters: PathBuf,
+    in_place: bool,
+) -> Case {
+    let audio = dir.join(format!("probe-{name}.{ext}"));
+    fs::write(&audio, &start).unwrap();
+    let show_start = show(&audio);
+    let mut times = Vec::new();
+    let mut done: Option<Vec<u8>> = None;
+    for _ in 0..3 {
+        fs::write(&audio, &start).unwrap();
+        let t = Instant::now();
+        assert!(write_cmd(&audio, &chapters).status().unwrap().success());
+        times.push(t.elapsed());
+        let bytes = fs::read(&audio).unwrap();
+        if let Some(d) = &done {
+            assert!(*d == bytes, "{name}: writing is not deterministic");
+        }
+        done = Some(bytes);
+    }
+    let done = done.unwrap();
+    assert!(done != start);
+    assert_eq!(done.len() == start.len(), in_place, "{name}: plan kind");
+    let show_done = show(&audio);
+    assert_ne!(show_start, show_done);
+    fs::remove_file(&audio).unwrap();
+    times.sort();
+    Case {
+        name,
+        start,
+        done,
+        show_start,
+        show_done,
+        in_place,
+        chapters,
+        clean: times[1],
+    }
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    start: usize,
+    done: usize,
+    recovered: usize,
+}
+
+fn hammer(case: &Case, dir: &Path, ext: &str, rng: &mut Rng) -> Tally {
+    let audio = dir.join(format!("episode.{ext}"));
+    let mut tally = Tally::default();
+    for run in 0..RUNS_PER_CASE {
+        fs::write(&audio, &case.start).unwrap();
+        let what;
+        let mut fault = None;
+        if run % 2 == 0 {
+            let point = (run / 2) as u8 % FAULT_POINTS + 1;
+            fault = Some(point);
+            what = format!("CHAPMARK_FAULT={point}");
+            let st = write_cmd(&audio, &case.chapters)
+                .env("CHAPMARK_FAULT", point.to_string())
+                .status()
+                .unwrap();
+            check_fault_point(case, &audio, point, st.success());
+        } else {
+            // Up to 1.5× an uninterrupted write, so some kills land after it finished.
+            let max = (case.clean.as_micros() as u64 * 3 / 2).max(1);
+            let delay = Duration::from_micros(rng.below(max));
+            what = format!("SIGKILL after {delay:?}");
+            let mut child = write_cmd(&audio, &case.chapters).spawn().unwrap();
+            std::thread::sleep(delay);
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let left_behind = journal(&audio).exists() || temp(&audio).exists();
+        let shown = show(&audio);
+        let bytes = fs::read(&audio).unwrap();
+        let ctx = format!("{} run {run} ({what})", case.name);
+        if bytes == case.start {
+            assert_eq!(shown, case.show_start, "{ctx}");
+            tally.start += 1;
+        } else if bytes == case.done {
+            assert_eq!(shown, case.show_done, "{ctx}");
+            tally.done += 1;
+        } else {
+            panic!("{ctx}: the file is neither the original nor the finished result");
+        }
+        if left_behind {
+            tally.recovered += 1;
+        }
+        assert!(
+            strays(dir, &audio).is_empty(),
+            "{ctx}: {:?}",
+            strays(dir, &audio)
+        );
+        if let Some(point) = fault {
+            check_after_show(case, &bytes, point);
+        }
+    }
+    tally
+}
+
+/// The state a fault point leaves, before anything recovers.
+fn check_fault_point(case: &Case, audio: &Path, point: u8, exited_ok: bool) {
+    let bytes = fs::read(audio).unwrap();
+    let (j, t) = (journal(audio).exists(), temp(audio).exists());
+    let ctx = format!("{}: fault {point}", case.name);
+    match (case.in_place, point) {
+        // Patch points on a patch: aborted with a journal; the file is the original until
+        // the patch starts, then partly (whether the first half of the patch bytes already
+        // holds every change depends on the layout) or fully patched.
+        (true, 1..=4) => {
+            assert!(!exited_ok && j && !t, "{ctx}: journal {j}, temp {t}");
+            match point {
+                1 | 2 => assert!(bytes == case.start, "{ctx}: touched before the journal"),
+                3 => assert_eq!(bytes.len(), case.start.len(), "{ctx}"),
+                _ => assert!(bytes == case.done, "{ctx}"),
+            }
+        }
+        // Rebuild points on a rebuild: the original stays until the rename.
+        (false, 5 | 6) => {
+            assert!(!exited_ok && t && !j, "{ctx}: journal {j}, temp {t}");
+            assert!(
+                bytes == case.start,
+                "{ctx}: original changed before the rename"
+            );
+        }
+        (false, 7) => {
+            assert!(!exited_ok && !t && !j, "{ctx}: journal {j}, temp {t}");
+            assert!(bytes == case.done, "{ctx}: renamed, so finished");
+        }
+        // A point this kind of write never reaches: it just finishes.
+        _ => {
+            assert!(exited_ok && !t && !j, "{ctx}: should have finished");
+            assert!(bytes == case.done, "{ctx}");
+        }
+    }
+}
+
+/// What `show` must have made of each fault point.
+fn check_after_show(case: &Case, bytes: &[u8], point: u8) {
+    let rolled_back = match (case.in_place, point) {
+        (true, 1..=4) | (false, 5 | 6) => true,
+        (false, 7) | (_, _) => false,
+    };
+    let want = if rolled_back { &case.start } else { &case.done };
+    assert!(
+        bytes == want.as_slice(),
+        "{}: fault {point}: expected the {} file after show",
+        case.name,
+        if rolled_back { "original" } else { "finished" }
+    );
+}
+
+fn run_container(ext: &str, original: Vec<u8>, seed: u64) {
+    let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let first = chapters(
+        dir.path(),
+        "first.txt",
+        &["Intro", "Part one", "Part two", "Outro"],
+    );
+    let second = chapters(
+        dir.path(),
+        "second.txt",
+        &["Cold open", "Segment A", "Segment B", "Goodbye"],
+    );
+    let rebuild = case("rebuild", dir.path(), ext, original, first.clone(), false);
+    // The finished rebuild has room for the next edit, so writing other titles patches it.
+    let patch = case("patch", dir.path(), ext, rebuild.done.clone(), second, true);
+    let mut rng = Rng(seed);
+    for case in [&rebuild, &patch] {
+        let t = hammer(case, dir.path(), ext, &mut rng);
+        eprintln!(
+            "{ext} {}: {} runs, {} original, {} finished, {} recovered by show; clean write {:?}",
+            case.name, RUNS_PER_CASE, t.start, t.done, t.recovered, case.clean
+        );
+        assert!(t.start > 0 && t.done > 0, "{ext} {}: {t:?}", case.name);
+        assert!(t.recovered > 0, "{ext} {}: {t:?}", case.name);
+    }
+    eprintln!("{ext}: {:?}", started.elapsed());
+}
+
+#[test]
+fn interrupted_mp3_writes_leave_the_original_or_the_result() {
+    let original = fs::read(fixture("fixtures/episode/pep-think-38min.mp3")).unwrap();
+    assert!(
+        original.len() > 4 << 20,
+        "a few MB, so a rebuild takes a while"
+    );
+    run_container("mp3", original, 0x6368_6170_6d61_726b);
+}
+
+#[test]
+fn interrupted_m4a_writes_leave_the_original_or_the_result() {
+    // A few MB of faststart AAC (noise does not compress), made here rather than committed.
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("noise.m4a");
+    let st = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-f", "lavfi", "-i"])
+        .arg("anoisesrc=d=150:c=pink:r=44100:a=0.2:s=7")
+        .args([
+            "-ac",
+            "2",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "192k",
+            "-movflags",
+            "+faststart",
+        ])
+        .args(["-fflags", "+bitexact", "-flags:a", "+bitexact"])
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let original = fs::read(&src).unwrap();
+    assert!(original.len() > 3 << 20, "{} bytes", original.len());
+    run_container("m4a", original, 0x6d34_615f_6b69_6c6c);
+}
+
+#[test]
+fn every_command_that_reads_audio_recovers_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = chapters(dir.path(), "first.txt", &["Intro", "Part one", "Outro"]);
+    let second = chapters(dir.path(), "second.txt", &["Cold open", "Segment", "Bye"]);
+    for ext in ["mp3", "m4a"] {
+        let src = fixture(&format!("fixtures/episode/pep-think-38min.{ext}"));
+        let audio = dir.path().join(format!("episode.{ext}"));
+        fs::copy(&src, &audio).unwrap();
+        assert!(write_cmd(&audio, &first).status().unwrap().success());
+        let tagged = fs::read(&audio).unwrap();
+        let commands: [&[&str]; 5] = [
+            &["show"],
+            &["probe"],
+            &["check"],
+            &["write", "--dry-run", "-c"],
+            &["strip", "-o"],
+        ];
+        for args in commands {
+            // Abort an in-place rewrite half way: a journal and a half-patched file.
+            let st = write_cmd(&audio, &second)
+                .env("CHAPMARK_FAULT", "3")
+                .status()
+                .unwrap();
+            assert!(!st.success());
+            assert!(journal(&audio).exists());
+            let mut c = Command::new(bin());
+            c.arg(args[0]).arg(&audio).args(&args[1..]);
+            match args.last() {
+                Some(&"-c") => {
+                    c.arg(&second);
+                }
+                Some(&"-o") => {
+                    c.arg(dir.path().join(format!("copy.{ext}")));
+                }
+                _ => {}
+            }
+            let o = c.env_remove("CHAPMARK_FAULT").output().unwrap();
+            assert!(
+                o.status.success(),
+                "{ext} {args:?}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            assert!(!journal(&audio).exists(), "{ext} {args:?} left the journal");
+            assert!(
+                fs::read(&audio).unwrap() == tagged,
+                "{ext} {args:?}: not rolled back"
+            );
+        }
+    }
+}
