@@ -85,13 +85,15 @@ pub const FAULT_ENV: &str = "CHAPMARK_FAULT";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FaultPoint {
-    /// Patch: half of the journal written, not yet synced (leaves an incomplete journal).
+    /// Patch and insert: half of the journal written, not yet synced (leaves an incomplete
+    /// journal).
     JournalHalfWritten = 1,
-    /// Patch: journal complete and synced, file not yet touched.
+    /// Patch and insert: journal complete and synced, file not yet touched.
     JournalWritten = 2,
-    /// Patch: half of the patch bytes written to the file.
+    /// Patch and insert: half of the patch bytes written to the file (for an insert: after
+    /// the insertion).
     PatchHalfWritten = 3,
-    /// Patch: all patches written and synced, journal not yet deleted.
+    /// Patch and insert: all patches written and synced, journal not yet deleted.
     Patched = 4,
     /// Rebuild: half of the new file written to the temporary sibling.
     RebuildHalfCopied = 5,
