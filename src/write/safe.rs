@@ -45,10 +45,12 @@
 //! rebuild is applied instead.
 //!
 //! The insertion itself is one system call, so a killed process never leaves it half done.
-//! After a power cut, the rollback relies on the file system having applied the extent
-//! shift atomically with the size change (ext4 and XFS log it, but may split a very
-//! fragmented file's shift over several transactions; a file left in between would fail the
-//! length check only if its size was not yet updated).
+//! Across a power cut, the rollback relies on the file system's own journal having made the
+//! size change and the extent shift atomic. ext4 and XFS log both, but for a file with very
+//! many extents they may split the shift over several transactions; a power cut between two
+//! of them could leave a file of `N + L` bytes with its extents only partly shifted, which
+//! this rollback cannot tell from a finished insertion. Podcast files written in one go have
+//! a handful of extents, so this is a theoretical gap, not a tested guarantee.
 //!
 //! Journal layout (integers little-endian):
 //!
