@@ -1426,6 +1426,32 @@ mod tests {
         );
     }
 
+    /// A file system that refuses the insertion (tmpfs: `EOPNOTSUPP`) after the journal is
+    /// written: the journal is undone and dropped, and the fallback rebuild gives the result.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_refused_insert_rolls_back_its_journal_and_rebuilds() {
+        let Ok(dir) = tempfile::tempdir_in("/dev/shm") else {
+            eprintln!("no /dev/shm: skipped");
+            return;
+        };
+        if inserts_here(dir.path()) {
+            eprintln!("/dev/shm inserts ranges: skipped");
+            return;
+        }
+        let (p, _, plan, want) = insert_case(dir.path(), 4096);
+        let ino = inode(&p);
+        apply(&p, &plan).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), want);
+        assert_ne!(inode(&p), ino, "rebuilt");
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.bin"], "no journal or temporary file left");
+    }
+
     /// Recovery from every state an insert can be interrupted in, made by hand: journal only,
     /// space inserted, half patched, fully patched; and a length that fits neither.
     #[cfg(target_os = "linux")]
