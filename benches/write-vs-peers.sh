@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Writing 4 chapters into a podcast episode: chapmark against the usual alternatives.
 #
-#   MP3 (40 min, 128 kbps CBR, ID3v2.3 with a ~312 KB APIC cover and no padding):
-#     chapmark write (first write: the tag must grow, so the file is rebuilt)
+#   MP3 (40 min, 128 kbps CBR, ID3v2.3 with a ~312 KB APIC cover and no padding; and the same
+#   audio with no ID3 tag at all):
+#     chapmark write (first write: the tag must grow; on ext4/XFS the space is inserted at the
+#     start in place with fallocate(FALLOC_FL_INSERT_RANGE), elsewhere the file is rebuilt)
 #     chapmark write again with other titles (fits the padding left by the first: in place)
 #     ffmpeg -i in.mp3 -i chapters.ffmeta -map_metadata 1 -map_chapters 1 -c copy out.mp3
 #     python mutagen writing CHAP/CTOC in place (benches/peers.py mutagen-chapters)
@@ -21,7 +23,8 @@
 # mutagen, cargo. Usage: benches/write-vs-peers.sh [OUTPUT_DIR]  (default: a temp dir,
 # deleted afterwards; the tables are printed and, with OUTPUT_DIR, kept there).
 # Environment: RUNS (timed runs per command, default 20), WARMUP (default 3),
-# SKIP_BUILD=1 to use the existing target/release binaries.
+# SKIP_BUILD=1 to use the existing target/release binaries, ONLY=mp3 (or m4a) for one
+# container.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,6 +59,7 @@ ff -f lavfi -i "nullsrc=s=700x700,geq=lum='random(1)*255':cb=128:cr=128" -frames
 # One minute of a tone, looped without re-encoding.
 ff -f lavfi -i "sine=f=440:r=44100:d=60" -ac 2 -c:a libmp3lame -b:a 128k min.mp3
 ff -stream_loop 39 -i min.mp3 -c copy -t 2400 ep40.mp3
+cp ep40.mp3 ep40-notag.mp3
 "$py" "$peers" tag-mp3 ep40.mp3 cover.jpg
 ff -f lavfi -i "sine=f=440:r=44100:d=60" -ac 2 -c:a aac -b:a 128k min.m4a
 ff -stream_loop 39 -i min.m4a -c copy -t 2400 -movflags +faststart ep40.m4a
@@ -86,7 +90,7 @@ EOF
 } > chapters.ffmeta
 
 # Inputs for the second (in-place) chapmark write: the result of the first.
-for f in ep40.mp3 ep40.m4a ep180.m4a; do
+for f in ep40.mp3 ep40-notag.mp3 ep40.m4a ep180.m4a; do
   cp "$f" "tagged-$f"
   "$chapmark" -q write "tagged-$f" -c chapters.txt
 done
@@ -105,8 +109,10 @@ bench() { # TITLE EXT INPUT: one hyperfine run over every command for that input
   local fresh="cp $in work.$ext && rm -f out.$ext"
   local again="cp tagged-$in work.$ext"
   local ffcmd="ffmpeg -nostdin -v error -y -i work.$ext -i chapters.ffmeta -map_metadata 1 -map_chapters 1 -c copy out.$ext"
-  local peer_name peer_cmd
+  local peer_name peer_cmd first_name="chapmark first write (rebuild)"
+  if [ "${ONLY:-$ext}" != "$ext" ]; then return; fi
   if [ "$ext" = mp3 ]; then
+    first_name="chapmark first write (insert)"
     peer_name="mutagen CHAP/CTOC in place"
     peer_cmd="$py $peers mutagen-chapters work.mp3 chapters.txt"
   else
@@ -116,11 +122,11 @@ bench() { # TITLE EXT INPUT: one hyperfine run over every command for that input
   echo "== $title" >&2
   hyperfine --style basic --warmup "$warmup" --runs "$runs" \
     --export-json "hf-$in.json" \
-    -n "chapmark first write (rebuild)" --prepare "$fresh" "$chapmark -q write work.$ext -c chapters.txt" \
+    -n "$first_name" --prepare "$fresh" "$chapmark -q write work.$ext -c chapters.txt" \
     -n "chapmark second write (in place)" --prepare "$again" "$chapmark -q write work.$ext -c chapters2.txt" \
     -n "ffmpeg -c copy" --prepare "$fresh" "$ffcmd" \
     -n "$peer_name" --prepare "$fresh" "$peer_cmd" >&2
-  measure "chapmark first write (rebuild)" "$fresh" $chapmark -q write "work.$ext" -c chapters.txt
+  measure "$first_name" "$fresh" $chapmark -q write "work.$ext" -c chapters.txt
   measure "chapmark second write (in place)" "$again" $chapmark -q write "work.$ext" -c chapters2.txt
   # shellcheck disable=SC2086
   measure "ffmpeg -c copy" "$fresh" $ffcmd
@@ -137,6 +143,7 @@ bench() { # TITLE EXT INPUT: one hyperfine run over every command for that input
 
 : > report.md
 bench "MP3, 40 min 128 kbps, 312 KB cover" mp3 ep40.mp3
+bench "MP3, 40 min 128 kbps, no ID3 tag" mp3 ep40-notag.mp3
 bench "M4A, 40 min faststart AAC 128 kbps, cover" m4a ep40.m4a
 bench "M4A, 3 h faststart AAC 128 kbps, cover" m4a ep180.m4a
 cat report.md

@@ -2,11 +2,13 @@
 //! `write::id3::plan_write` and `write::safe::apply`, so a test can run it as a child process
 //! and kill it (or set `CHAPMARK_FAULT`) mid-write.
 //!
-//! Usage: `apply_chapters FILE DURATION_MS CHAPTERS.txt` where each line of CHAPTERS.txt is
-//! `MM:SS title` (lines that do not start like that are ignored).
+//! Usage: `apply_chapters FILE DURATION_MS CHAPTERS.txt [rebuild]` where each line of
+//! CHAPTERS.txt is `MM:SS title` (lines that do not start like that are ignored). With
+//! `rebuild`, a tag that has to grow is written by the plan's fallback rebuild instead of an
+//! in-place insertion, so tests can interrupt both.
 
 use chapmark::write::id3::{Id3Options, plan_write};
-use chapmark::write::safe;
+use chapmark::write::{Plan, safe};
 use chapmark::{Chapter, ChapterList, SampleTime, Time};
 use std::path::Path;
 use std::process::ExitCode;
@@ -20,9 +22,13 @@ fn parse_line(line: &str) -> Option<Chapter> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().collect();
-    let [_, file, duration_ms, chapters] = args.as_slice() else {
-        eprintln!("usage: apply_chapters FILE DURATION_MS CHAPTERS.txt");
-        return ExitCode::from(2);
+    let (file, duration_ms, chapters, rebuild) = match args.as_slice() {
+        [_, f, d, c] => (f, d, c, false),
+        [_, f, d, c, r] if r == "rebuild" => (f, d, c, true),
+        _ => {
+            eprintln!("usage: apply_chapters FILE DURATION_MS CHAPTERS.txt [rebuild]");
+            return ExitCode::from(2);
+        }
     };
     let Ok(ms) = duration_ms.parse::<u64>() else {
         eprintln!("bad duration {duration_ms}");
@@ -44,6 +50,10 @@ fn main() -> ExitCode {
         &Id3Options::default(),
     )
     .map_err(|e| e.to_string())
+    .map(|plan| match plan {
+        Plan::Insert { fallback, .. } if rebuild => Plan::Rebuild(fallback),
+        other => other,
+    })
     .and_then(|plan| safe::apply(path, &plan).map_err(|e| e.to_string()));
     match result {
         Ok(n) => {

@@ -277,24 +277,33 @@ fn second_write_is_unchanged_and_rewrites_are_deterministic() {
 }
 
 #[test]
-fn rebuild_pads_and_patch_keeps_the_audio_in_place() {
+fn growing_pads_and_patch_keeps_the_audio_in_place() {
     let (_d, p) = copy_fixture("v1ape");
     let before = fs::read(&p).unwrap();
     let old_end = tag_end(&before);
-    // The tag has no padding: rebuild with 4 KiB padding.
+    // The tag has no padding: it grows by whole 4 KiB blocks, at least 4 KiB of padding.
     let plan = write(&p, &chapters(), &Id3Options::default());
-    let Plan::Rebuild(pieces) = &plan else {
-        panic!("expected a rebuild, got {plan:?}")
+    let Plan::Insert { len, fallback, .. } = &plan else {
+        panic!("expected an insert, got {plan:?}")
     };
-    assert_eq!(pieces.len(), 2);
+    assert_eq!(fallback.len(), 2);
+    assert_eq!(len % 4096, 0);
     let after = fs::read(&p).unwrap();
+    assert_eq!(after.len() as u64, before.len() as u64 + len);
     let t = parse(&after).unwrap();
+    assert_eq!(
+        t.end as u64,
+        old_end as u64 + len,
+        "old region + inserted space"
+    );
     let frames_len: usize = t.frames.iter().map(|f| 10 + f.2.len()).sum();
     assert_eq!(
         t.size,
-        frames_len + 4096,
-        "size field = frames + padding exactly"
+        t.end - 10,
+        "size field covers the grown region exactly"
     );
+    let padding = t.end - 10 - frames_len;
+    assert!((4096..4096 + 4096).contains(&padding), "{padding}");
     assert!(after[10 + frames_len..t.end].iter().all(|&b| b == 0));
     assert_eq!(
         &after[t.end..t.end + 2],
@@ -324,6 +333,54 @@ fn rebuild_pads_and_patch_keeps_the_audio_in_place() {
         read_chapters(&p).unwrap().chapters[2].title,
         "Outro, renamed"
     );
+}
+
+/// A tagless file and a full tag (no padding, big cover) both grow by an insertion: only the
+/// tag region changes, every byte after the old region stays, and the result is byte for byte
+/// what the plan's fallback rebuild makes.
+#[test]
+fn a_tag_that_does_not_fit_is_grown_by_an_insert() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cover, _) = with_big_cover(dir.path(), 300_000);
+    let (_d, notag) = copy_fixture("notag");
+    for p in [notag, cover] {
+        let before = fs::read(&p).unwrap();
+        let old_end = tag_end(&before);
+        let plan = plan_write(&p, &chapters(), DURATION, &Id3Options::default()).unwrap();
+        let Plan::Insert {
+            len,
+            patches,
+            fallback,
+        } = &plan
+        else {
+            panic!("{}: expected an insert, got {plan:?}", p.display())
+        };
+        assert_eq!(len % 4096, 0);
+        assert_eq!(patches.len(), 1);
+        assert_eq!(patches[0].offset, 0);
+        assert_eq!(patches[0].data.len() as u64, old_end as u64 + len);
+        assert_eq!(plan.bytes_written(), old_end as u64 + len);
+        let via_fallback = dir.path().join("fallback.mp3");
+        safe::apply_to(&p, &via_fallback, &plan).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), before, "apply_to leaves the source");
+        assert_eq!(
+            fallback.first(),
+            Some(&chapmark::write::Piece::Bytes(patches[0].data.clone()))
+        );
+        safe::apply(&p, &plan).unwrap();
+        let after = fs::read(&p).unwrap();
+        assert_eq!(after, fs::read(&via_fallback).unwrap(), "{}", p.display());
+        assert_eq!(&after[old_end + *len as usize..], &before[old_end..]);
+        assert_eq!(comparable(&read_chapters(&p).unwrap()), expected_readback());
+        // Idempotent, and the next edit fits in the padding.
+        let again = plan_write(&p, &chapters(), DURATION, &Id3Options::default()).unwrap();
+        assert_eq!(again, Plan::Unchanged);
+        let mut list = chapters();
+        list.chapters[0].title = "Hello again".into();
+        let next = plan_write(&p, &list, DURATION, &Id3Options::default()).unwrap();
+        assert!(matches!(next, Plan::Patch(_)), "{next:?}");
+        assert!(next.bytes_written() < 1024);
+    }
 }
 
 /// Builds an ID3v2.3 tag with a big cover in front of the silent MP3.
@@ -923,6 +980,17 @@ const KILL_DURATION_MS: u64 = 600_000;
 const KILL_CHAPTERS: &str =
     "00:00 Cold open\n01:30 Ünïcode segment\n05:00 Interview\n09:59 Outro\n";
 
+#[cfg(unix)]
+fn inode(p: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(p).unwrap().ino()
+}
+
+#[cfg(not(unix))]
+fn inode(_: &Path) -> u64 {
+    0
+}
+
 fn kill_cases(dir: &Path) -> Vec<KillCase> {
     // 3 MB of "audio" behind the fixture, so a rebuild takes a while to copy.
     let mut big = fs::read(fixture("notag")).unwrap();
@@ -952,12 +1020,32 @@ fn kill_cases(dir: &Path) -> Vec<KillCase> {
     let plan = plan_write(&patch_base, &old, duration, &Id3Options::default()).unwrap();
     safe::apply(&patch_base, &plan).unwrap();
     let mut cases = Vec::new();
-    for (name, base) in [("rebuild", big), ("patch", fs::read(&patch_base).unwrap())] {
+    // "rebuild" is the untagged file written through the insert plan's fallback (the example
+    // binary's `rebuild` argument), "insert" the same write grown in place.
+    // Where the file system cannot insert (tmpfs), the insert plan falls back to the same
+    // rebuild, so that case would only repeat "rebuild".
+    let probe = dir.join("insert-probe.mp3");
+    fs::write(&probe, &big).unwrap();
+    let plan = plan_write(&probe, &list, duration, &Id3Options::default()).unwrap();
+    let ino = inode(&probe);
+    safe::apply(&probe, &plan).unwrap();
+    let inserts = inode(&probe) == ino;
+    if !inserts {
+        eprintln!("no in-place insert on this file system: skipping the insert case");
+    }
+    for (name, base) in [
+        ("rebuild", big.clone()),
+        ("insert", big),
+        ("patch", fs::read(&patch_base).unwrap()),
+    ] {
+        if name == "insert" && !inserts {
+            continue;
+        }
         let src = dir.join(format!("{name}-src.mp3"));
         fs::write(&src, &base).unwrap();
         let plan = plan_write(&src, &list, duration, &Id3Options::default()).unwrap();
         match name {
-            "rebuild" => assert!(matches!(plan, Plan::Rebuild(_))),
+            "rebuild" | "insert" => assert!(matches!(plan, Plan::Insert { .. })),
             _ => assert!(matches!(plan, Plan::Patch(_))),
         }
         let out = dir.join(format!("{name}-expected.mp3"));
@@ -1019,6 +1107,7 @@ fn every_fault_point_and_random_kills_leave_old_or_new() {
         cmd.arg(&work)
             .arg(KILL_DURATION_MS.to_string())
             .arg(&chapters_txt)
+            .args((case.name == "rebuild").then_some("rebuild"))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         cmd.env_remove(FAULT_ENV);
@@ -1028,7 +1117,7 @@ fn every_fault_point_and_random_kills_leave_old_or_new() {
         cmd
     };
 
-    // Each fault point, for both a rebuild and an in-place patch.
+    // Each fault point, for a rebuild, an insert and an in-place patch.
     use FaultPoint as F;
     let mut runs = 0;
     for case in &cases {
@@ -1039,6 +1128,14 @@ fn every_fault_point_and_random_kills_leave_old_or_new() {
                 "rebuild" => matches!(
                     point,
                     F::RebuildHalfCopied | F::BeforeRename | F::AfterRename
+                ),
+                "insert" => matches!(
+                    point,
+                    F::JournalHalfWritten
+                        | F::JournalWritten
+                        | F::Inserted
+                        | F::PatchHalfWritten
+                        | F::Patched
                 ),
                 _ => matches!(
                     point,
@@ -1056,10 +1153,24 @@ fn every_fault_point_and_random_kills_leave_old_or_new() {
             }
             if reached && point == F::PatchHalfWritten {
                 let now = fs::read(&work).unwrap();
-                assert!(
-                    now != case.base && now != case.expected,
-                    "the fault hit mid-patch"
-                );
+                if case.name == "insert" {
+                    // The second half of the new tag is mostly padding, zeros like the
+                    // inserted space it lands on, so the file may already look finished.
+                    assert_eq!(now.len(), case.expected.len(), "space inserted");
+                    assert!(now != case.base);
+                } else {
+                    assert!(
+                        now != case.base && now != case.expected,
+                        "the fault hit mid-patch"
+                    );
+                }
+            }
+            if reached && point == F::Inserted {
+                let now = fs::read(&work).unwrap();
+                assert_eq!(now.len(), case.expected.len(), "space inserted");
+                let grown = now.len() - case.base.len();
+                assert!(now[..grown].iter().all(|&b| b == 0), "nothing patched yet");
+                assert!(now[grown..] == case.base[..], "the original, shifted");
             }
             if reached && point == F::Patched {
                 assert!(
@@ -1069,12 +1180,10 @@ fn every_fault_point_and_random_kills_leave_old_or_new() {
             }
             let (outcome, rec) = settle(&work, case);
             let (want_outcome, want_rec) = match (case.name, point) {
-                (_, F::AfterRename)
-                | ("rebuild", F::JournalHalfWritten | F::JournalWritten)
-                | ("rebuild", F::PatchHalfWritten | F::Patched)
-                | ("patch", F::RebuildHalfCopied | F::BeforeRename) => (Outcome::Finished, "Clean"),
+                (_, F::AfterRename) => (Outcome::Finished, "Clean"),
+                _ if !reached => (Outcome::Finished, "Clean"),
                 ("rebuild", _) => (Outcome::Original, "Clean"),
-                ("patch", F::JournalHalfWritten) => (Outcome::Original, "DiscardedIncomplete"),
+                (_, F::JournalHalfWritten) => (Outcome::Original, "DiscardedIncomplete"),
                 _ => (Outcome::Original, "RolledBack"),
             };
             assert_eq!(outcome, want_outcome, "{} {point:?}", case.name);
@@ -1096,8 +1205,8 @@ fn every_fault_point_and_random_kills_leave_old_or_new() {
     }
     let mut rng = Rng(0x5EED);
     let mut tally = std::collections::BTreeMap::new();
-    while runs < 200 {
-        let which = (runs % 2) as usize;
+    while runs < 300 {
+        let which = runs % cases.len();
         let case = &cases[which];
         let span = timing[which].as_micros() as u64 * 3 / 2 + 1;
         let delay = Duration::from_micros(rng.next() % span);
@@ -1146,11 +1255,12 @@ fn a_full_disk_during_a_rebuild_leaves_the_original() {
     fs::write(&work, &case.base).unwrap();
     let out = Command::new("bash")
         .arg("-c")
-        .arg(r#"trap '' XFSZ; ulimit -f 1024; exec "$0" "$1" "$2" "$3""#)
+        .arg(r#"trap '' XFSZ; ulimit -f 1024; exec "$0" "$1" "$2" "$3" "$4""#)
         .arg(&bin)
         .arg(&work)
         .arg(KILL_DURATION_MS.to_string())
         .arg(&chapters_txt)
+        .arg("rebuild")
         .env_remove(FAULT_ENV)
         .output()
         .unwrap();

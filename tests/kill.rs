@@ -1,8 +1,11 @@
 //! Crash safety of `chapmark write` through the real binary, for MP3 and M4A.
 //!
-//! Each container gets 200 interrupted writes, half on a file that must be rebuilt (no room
-//! for the tag / `moov`: temporary sibling + rename) and half on a file whose chapters are
-//! rewritten in place (room left by an earlier write: journal + patch). A run is interrupted
+//! Each container gets 200 interrupted writes, half on a file whose chapters do not fit (no
+//! room for the tag / `moov`) and half on a file whose chapters are rewritten in place (room
+//! left by an earlier write: journal + patch). A `moov` that does not fit is rebuilt
+//! (temporary sibling + rename); an ID3 tag that does not fit grows in place (journal +
+//! `FALLOC_FL_INSERT_RANGE` + patch), or is rebuilt where the file system cannot insert (the
+//! case then checks a rebuild). A run is interrupted
 //! either at a fault point (`CHAPMARK_FAULT=n`, every point in turn, the process aborts there)
 //! or by SIGKILL after a delay drawn from a fixed seed. After every run `chapmark show` must
 //! succeed, which has to finish the interrupted write first, and then the file must be byte
@@ -18,7 +21,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const RUNS_PER_CASE: usize = 100;
-const FAULT_POINTS: u8 = 7;
+const FAULT_POINTS: u8 = 8;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_chapmark"))
@@ -109,6 +112,17 @@ fn strays(dir: &Path, audio: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// How a case's write is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Temporary sibling + rename (fault points 5–7).
+    Rebuild,
+    /// Same-length patch under a journal (fault points 1–4).
+    Patch,
+    /// Space inserted at the start, then patched, under a journal (fault points 1–4 and 8).
+    Insert,
+}
+
 /// What a case starts from and must end in.
 struct Case {
     name: &'static str,
@@ -116,29 +130,31 @@ struct Case {
     done: Vec<u8>,
     show_start: String,
     show_done: String,
-    /// The write is an in-place patch (else a rebuild).
-    in_place: bool,
+    kind: Kind,
     chapters: PathBuf,
     /// How long an uninterrupted write takes, for the SIGKILL delays.
     clean: Duration,
 }
 
-/// Builds a case: `start` is the file before the write of `chapters`.
+/// Builds a case: `start` is the file before the write of `chapters`; `grows` says whether
+/// the chapters do not fit (rebuild or insert) or do (patch).
 fn case(
     name: &'static str,
     dir: &Path,
     ext: &str,
     start: Vec<u8>,
     chapters: PathBuf,
-    in_place: bool,
+    grows: bool,
 ) -> Case {
     let audio = dir.join(format!("probe-{name}.{ext}"));
     fs::write(&audio, &start).unwrap();
     let show_start = show(&audio);
+    let mut kind = Kind::Patch;
     let mut times = Vec::new();
     let mut done: Option<Vec<u8>> = None;
     for _ in 0..3 {
         fs::write(&audio, &start).unwrap();
+        let ino = inode(&audio);
         let t = Instant::now();
         assert!(write_cmd(&audio, &chapters).status().unwrap().success());
         times.push(t.elapsed());
@@ -147,10 +163,19 @@ fn case(
             assert!(*d == bytes, "{name}: writing is not deterministic");
         }
         done = Some(bytes);
+        // A rebuild renames a new file into place; patch and insert keep the inode.
+        kind = match (grows, inode(&audio) == ino) {
+            (false, _) => Kind::Patch,
+            (true, true) => Kind::Insert,
+            (true, false) => Kind::Rebuild,
+        };
     }
     let done = done.unwrap();
     assert!(done != start);
-    assert_eq!(done.len() == start.len(), in_place, "{name}: plan kind");
+    assert_eq!(done.len() == start.len(), !grows, "{name}: plan kind");
+    if ext == "m4a" {
+        assert_ne!(kind, Kind::Insert, "{name}: an m4a grows by a rebuild");
+    }
     let show_done = show(&audio);
     assert_ne!(show_start, show_done);
     fs::remove_file(&audio).unwrap();
@@ -161,7 +186,7 @@ fn case(
         done,
         show_start,
         show_done,
-        in_place,
+        kind,
         chapters,
         clean: times[1],
     }
@@ -172,6 +197,11 @@ struct Tally {
     start: usize,
     done: usize,
     recovered: usize,
+}
+
+fn inode(p: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(p).unwrap().ino()
 }
 
 fn hammer(case: &Case, dir: &Path, ext: &str, rng: &mut Rng) -> Tally {
@@ -233,27 +263,38 @@ fn check_fault_point(case: &Case, audio: &Path, point: u8, exited_ok: bool) {
     let bytes = fs::read(audio).unwrap();
     let (j, t) = (journal(audio).exists(), temp(audio).exists());
     let ctx = format!("{}: fault {point}", case.name);
-    match (case.in_place, point) {
-        // Patch points on a patch: aborted with a journal; the file is the original until
-        // the patch starts, then partly (whether the first half of the patch bytes already
-        // holds every change depends on the layout) or fully patched.
-        (true, 1..=4) => {
+    match (case.kind, point) {
+        // Patch points on a patch or insert: aborted with a journal; the file is the original
+        // until the insert or patch starts, then partly (whether the first half of the patch
+        // bytes already holds every change depends on the layout) or fully patched.
+        (Kind::Patch | Kind::Insert, 1..=4) => {
             assert!(!exited_ok && j && !t, "{ctx}: journal {j}, temp {t}");
             match point {
                 1 | 2 => assert!(bytes == case.start, "{ctx}: touched before the journal"),
-                3 => assert_eq!(bytes.len(), case.start.len(), "{ctx}"),
+                3 => assert_eq!(bytes.len(), case.done.len(), "{ctx}"),
                 _ => assert!(bytes == case.done, "{ctx}"),
             }
         }
+        // Insert: the space is there (zeros), the original follows it, nothing patched yet.
+        (Kind::Insert, 8) => {
+            assert!(!exited_ok && j && !t, "{ctx}: journal {j}, temp {t}");
+            assert_eq!(bytes.len(), case.done.len(), "{ctx}: space inserted");
+            let grown = case.done.len() - case.start.len();
+            assert!(
+                bytes[..grown].iter().all(|&b| b == 0),
+                "{ctx}: patched early"
+            );
+            assert!(bytes[grown..] == case.start[..], "{ctx}: original shifted");
+        }
         // Rebuild points on a rebuild: the original stays until the rename.
-        (false, 5 | 6) => {
+        (Kind::Rebuild, 5 | 6) => {
             assert!(!exited_ok && t && !j, "{ctx}: journal {j}, temp {t}");
             assert!(
                 bytes == case.start,
                 "{ctx}: original changed before the rename"
             );
         }
-        (false, 7) => {
+        (Kind::Rebuild, 7) => {
             assert!(!exited_ok && !t && !j, "{ctx}: journal {j}, temp {t}");
             assert!(bytes == case.done, "{ctx}: renamed, so finished");
         }
@@ -267,9 +308,9 @@ fn check_fault_point(case: &Case, audio: &Path, point: u8, exited_ok: bool) {
 
 /// What `show` must have made of each fault point.
 fn check_after_show(case: &Case, bytes: &[u8], point: u8) {
-    let rolled_back = match (case.in_place, point) {
-        (true, 1..=4) | (false, 5 | 6) => true,
-        (false, 7) | (_, _) => false,
+    let rolled_back = match (case.kind, point) {
+        (Kind::Patch | Kind::Insert, 1..=4) | (Kind::Insert, 8) | (Kind::Rebuild, 5 | 6) => true,
+        (Kind::Rebuild, 7) | (_, _) => false,
     };
     let want = if rolled_back { &case.start } else { &case.done };
     assert!(
@@ -293,15 +334,16 @@ fn run_container(ext: &str, original: Vec<u8>, seed: u64) {
         "second.txt",
         &["Cold open", "Segment A", "Segment B", "Goodbye"],
     );
-    let rebuild = case("rebuild", dir.path(), ext, original, first.clone(), false);
-    // The finished rebuild has room for the next edit, so writing other titles patches it.
-    let patch = case("patch", dir.path(), ext, rebuild.done.clone(), second, true);
+    let grow = case("grow", dir.path(), ext, original, first.clone(), true);
+    // The finished write has room for the next edit, so writing other titles patches it.
+    let patch = case("patch", dir.path(), ext, grow.done.clone(), second, false);
     let mut rng = Rng(seed);
-    for case in [&rebuild, &patch] {
+    for case in [&grow, &patch] {
         let t = hammer(case, dir.path(), ext, &mut rng);
         eprintln!(
-            "{ext} {}: {} runs, {} original, {} finished, {} recovered by show; clean write {:?}",
-            case.name, RUNS_PER_CASE, t.start, t.done, t.recovered, case.clean
+            "{ext} {} ({:?}): {} runs, {} original, {} finished, {} recovered by show; clean \
+             write {:?}",
+            case.name, case.kind, RUNS_PER_CASE, t.start, t.done, t.recovered, case.clean
         );
         assert!(t.start > 0 && t.done > 0, "{ext} {}: {t:?}", case.name);
         assert!(t.recovered > 0, "{ext} {}: {t:?}", case.name);
@@ -317,6 +359,31 @@ fn interrupted_mp3_writes_leave_the_original_or_the_result() {
         "a few MB, so a rebuild takes a while"
     );
     run_container("mp3", original, 0x6368_6170_6d61_726b);
+}
+
+/// The whole fault-point and SIGKILL run for an MP3 whose first write grows the tag (by an
+/// insert here), with a tag already there: a full tag with a cover and no padding.
+#[test]
+fn interrupted_mp3_writes_over_a_full_tag_leave_the_original_or_the_result() {
+    let audio = fs::read(fixture("fixtures/episode/pep-think-38min.mp3")).unwrap();
+    assert!(!audio.starts_with(b"ID3"));
+    // TIT2 + a 100 KB pseudo-random APIC, no padding.
+    let mut apic = b"\x00image/jpeg\x00\x03\x00".to_vec();
+    let mut rng = Rng(7);
+    apic.extend((0..100_000).map(|_| rng.next() as u8));
+    let mut frames = Vec::new();
+    for (id, data) in [(&b"TIT2"[..], &b"\x00Covered"[..]), (b"APIC", &apic[..])] {
+        frames.extend_from_slice(id);
+        frames.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        frames.extend_from_slice(&[0, 0]);
+        frames.extend_from_slice(data);
+    }
+    let n = frames.len() as u32;
+    let mut original = b"ID3\x03\x00\x00".to_vec();
+    original.extend([21, 14, 7, 0].map(|s| (n >> s) as u8 & 0x7F));
+    original.extend_from_slice(&frames);
+    original.extend_from_slice(&audio);
+    run_container("mp3", original, 0x636f_7665_7265_6421);
 }
 
 #[test]

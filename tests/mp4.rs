@@ -1103,6 +1103,7 @@ fn large_file_memory_stays_bounded() {
                 Plan::Patch(_) => "patch",
                 Plan::Rebuild(_) => "rebuild",
                 Plan::Unchanged => "unchanged",
+                Plan::Insert { .. } => "insert",
             },
             rss1.saturating_sub(rss0)
         );

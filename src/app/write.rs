@@ -176,7 +176,8 @@ pub fn apply(audio: &Path, out: Option<&Path>, plan: &Plan) -> anyhow::Result<Wr
         (Plan::Unchanged, None) => "unchanged",
         (Plan::Unchanged, Some(_)) => "copied",
         (Plan::Patch(_), None) => "in place",
-        (Plan::Patch(_), Some(_)) | (Plan::Rebuild(_), _) => "rewritten",
+        (Plan::Insert { .. }, None) => "grown in place",
+        (Plan::Patch(_) | Plan::Insert { .. }, Some(_)) | (Plan::Rebuild(_), _) => "rewritten",
     };
     let bytes = match out {
         Some(out) => safe::apply_to(audio, out, plan)?,
@@ -317,7 +318,9 @@ const MAX_MP4_URL: usize = 255;
 fn plan_output_len(plan: &Plan, audio: &Path) -> u64 {
     match plan {
         Plan::Rebuild(_) => plan.bytes_written(),
-        Plan::Unchanged | Plan::Patch(_) => std::fs::metadata(audio).map_or(0, |m| m.len()),
+        Plan::Unchanged | Plan::Patch(_) | Plan::Insert { .. } => {
+            plan.output_len(std::fs::metadata(audio).map_or(0, |m| m.len()))
+        }
     }
 }
 
@@ -327,6 +330,8 @@ fn describe(plan: &Plan) -> &'static str {
         // Only the bytes that differ are written in the end; this is the region's size.
         Plan::Patch(_) => "in place, at most",
         Plan::Rebuild(_) => "rewriting the file",
+        // The audio is shifted by the file system, not copied; this is the new tag's size.
+        Plan::Insert { .. } => "growing the tag in place",
     }
 }
 

@@ -45,6 +45,22 @@ pub enum Plan {
     /// A new file made of these pieces in order. Applied by writing a sibling temporary file
     /// and renaming it over the original.
     Rebuild(Vec<Piece>),
+    /// Grow the file at its start without moving the rest through user space: insert `len`
+    /// zero bytes at offset 0 (Linux `fallocate(FALLOC_FL_INSERT_RANGE)`, which shifts the
+    /// file's extents instead of copying its data), then write `patches`, whose offsets are in
+    /// the grown file. Applied in place under a rollback journal that can undo the insertion.
+    ///
+    /// Only a file system that supports the operation, with `len` a multiple of its block
+    /// size, can do it; everywhere else (and for `-o OUT`) `fallback`, a rebuild that produces
+    /// exactly the same bytes, is applied instead.
+    Insert {
+        /// Bytes inserted at offset 0 (the planner makes it a multiple of 4096).
+        len: u64,
+        /// What to write after the insertion, offsets in the grown file.
+        patches: Vec<Patch>,
+        /// The same result as a rebuild.
+        fallback: Vec<Piece>,
+    },
 }
 
 impl Plan {
@@ -52,16 +68,32 @@ impl Plan {
     pub fn bytes_written(&self) -> u64 {
         match self {
             Plan::Unchanged => 0,
-            Plan::Patch(p) => p.iter().map(|p| p.data.len() as u64).sum(),
-            Plan::Rebuild(pieces) => pieces
-                .iter()
-                .map(|p| match p {
-                    Piece::Bytes(b) => b.len() as u64,
-                    Piece::Copy { len, .. } => *len,
-                })
-                .sum(),
+            Plan::Patch(p) | Plan::Insert { patches: p, .. } => {
+                p.iter().map(|p| p.data.len() as u64).sum()
+            }
+            Plan::Rebuild(pieces) => pieces_len(pieces),
         }
     }
+
+    /// Length of the file this plan produces from an original of `original_len` bytes.
+    pub fn output_len(&self, original_len: u64) -> u64 {
+        match self {
+            Plan::Unchanged | Plan::Patch(_) => original_len,
+            Plan::Insert { len, .. } => original_len.saturating_add(*len),
+            Plan::Rebuild(pieces) => pieces_len(pieces),
+        }
+    }
+}
+
+/// Total length of a rebuilt file.
+fn pieces_len(pieces: &[Piece]) -> u64 {
+    pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Bytes(b) => b.len() as u64,
+            Piece::Copy { len, .. } => *len,
+        })
+        .sum()
 }
 
 /// Errors while applying a plan to disk.

@@ -20,16 +20,52 @@
 //! back; an incomplete one (its checksum fails) means the crash happened during step 1, before
 //! the file was touched, so it is simply deleted.
 //!
+//! # Growing a file at its start ([`Plan::Insert`])
+//!
+//! A tag that outgrows its space used to mean copying the whole audio into a new file. On
+//! Linux, `fallocate(FALLOC_FL_INSERT_RANGE)` (ext4, XFS) instead inserts block-aligned space
+//! at the start of the file by shifting its extents, whatever the file's size, so the audio is
+//! never read or written. Made crash-safe with the same journal, which then also records the
+//! inserted length:
+//!
+//! 1. the journal (original length `N`, inserted length `L`, the original bytes of every region
+//!    the patches will overwrite, in the original file's offsets) is written and synced, and
+//!    so is the directory;
+//! 2. `L` bytes are inserted at offset 0;
+//! 3. the patches are written and the file is synced;
+//! 4. the journal is deleted and the directory synced.
+//!
+//! [`recover`] of such a journal: a file of `N + L` bytes had the insertion done, so the `L`
+//! bytes are collapsed away again (`FALLOC_FL_COLLAPSE_RANGE`) and the original bytes put
+//! back; a file of `N` bytes never got the insertion, so only the bytes are put back; any
+//! other length is refused ([`WriteError::JournalMismatch`]). Rolling back is idempotent: an
+//! interrupted recovery leaves `N` bytes and the journal, and the next one finishes it.
+//! Where the insertion cannot be done (another OS or file system, `L` not a multiple of the
+//! block size, the call refused with `EOPNOTSUPP`/`EINVAL`/`ENOSYS`), the plan's equivalent
+//! rebuild is applied instead.
+//!
+//! The insertion itself is one system call, so a killed process never leaves it half done.
+//! Across a power cut, the rollback relies on the file system's own journal having made the
+//! size change and the extent shift atomic. ext4 and XFS log both, but for a file with very
+//! many extents they may split the shift over several transactions; a power cut between two
+//! of them could leave a file of `N + L` bytes with its extents only partly shifted, which
+//! this rollback cannot tell from a finished insertion. Podcast files written in one go have
+//! a handful of extents, so this is a theoretical gap, not a tested guarantee.
+//!
 //! Journal layout (integers little-endian):
 //!
 //! | field | size |
 //! |---|---|
-//! | magic `CHMKJNL1` | 8 |
+//! | magic `CHMKJNL1` (same-length patch) or `CHMKJNL2` (insertion) | 8 |
 //! | length of the target path, then the path's bytes (for people reading a stray journal) | 4 + n |
-//! | length of the target file (patching never changes it; recovery checks it) | 8 |
+//! | length of the target file before the write (recovery checks it) | 8 |
+//! | `CHMKJNL2` only: bytes inserted at offset 0 | 8 |
 //! | number of regions | 4 |
-//! | per region: offset, length, original bytes | 8 + 8 + len |
+//! | per region: offset (in the original file), length, original bytes | 8 + 8 + len |
 //! | CRC-32 (IEEE) of everything above | 4 |
+//!
+//! Same-length patches keep writing `CHMKJNL1`, so an older chapmark can still roll them back;
+//! an older chapmark would take a `CHMKJNL2` journal for an incomplete one.
 //!
 //! # Fault injection (test hook)
 //!
@@ -51,13 +87,15 @@ pub const FAULT_ENV: &str = "CHAPMARK_FAULT";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FaultPoint {
-    /// Patch: half of the journal written, not yet synced (leaves an incomplete journal).
+    /// Patch and insert: half of the journal written, not yet synced (leaves an incomplete
+    /// journal).
     JournalHalfWritten = 1,
-    /// Patch: journal complete and synced, file not yet touched.
+    /// Patch and insert: journal complete and synced, file not yet touched.
     JournalWritten = 2,
-    /// Patch: half of the patch bytes written to the file.
+    /// Patch and insert: half of the patch bytes written to the file (for an insert: after
+    /// the insertion).
     PatchHalfWritten = 3,
-    /// Patch: all patches written and synced, journal not yet deleted.
+    /// Patch and insert: all patches written and synced, journal not yet deleted.
     Patched = 4,
     /// Rebuild: half of the new file written to the temporary sibling.
     RebuildHalfCopied = 5,
@@ -65,11 +103,16 @@ pub enum FaultPoint {
     BeforeRename = 6,
     /// Rebuild: renamed into place, directory not yet synced.
     AfterRename = 7,
+    /// Insert: the journal is complete and the space inserted at the start of the file, no
+    /// patch written yet (the file starts with zeros). An insert also passes
+    /// [`JournalHalfWritten`](Self::JournalHalfWritten), [`JournalWritten`](Self::JournalWritten),
+    /// [`PatchHalfWritten`](Self::PatchHalfWritten) and [`Patched`](Self::Patched).
+    Inserted = 8,
 }
 
 impl FaultPoint {
     /// Every fault point, for tests that try each one.
-    pub const ALL: [FaultPoint; 7] = [
+    pub const ALL: [FaultPoint; 8] = [
         FaultPoint::JournalHalfWritten,
         FaultPoint::JournalWritten,
         FaultPoint::PatchHalfWritten,
@@ -77,6 +120,7 @@ impl FaultPoint {
         FaultPoint::RebuildHalfCopied,
         FaultPoint::BeforeRename,
         FaultPoint::AfterRename,
+        FaultPoint::Inserted,
     ];
 
     /// The number to put in [`FAULT_ENV`].
@@ -117,6 +161,8 @@ pub enum Recovery {
 }
 
 const JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL1";
+/// Magic of a journal that also records space inserted at the start of the file.
+const INSERT_JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL2";
 /// Patches larger than this (summed) are applied by a rebuild instead, so a journal never
 /// has to hold more original bytes than this in memory.
 const JOURNAL_CAP: u64 = 256 << 20;
@@ -188,6 +234,11 @@ pub fn apply(path: &Path, plan: &Plan) -> Result<u64, WriteError> {
         Plan::Unchanged => Ok(0),
         Plan::Patch(patches) => patch_in_place(&target, patches),
         Plan::Rebuild(pieces) => rebuild_into_place(&target, pieces),
+        Plan::Insert {
+            len,
+            patches,
+            fallback,
+        } => insert_in_place(&target, *len, patches, fallback),
     }
 }
 
@@ -213,7 +264,10 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
             vec![Piece::Copy { offset: 0, len }]
         }
         Plan::Patch(patches) => patches_as_pieces(src, patches)?,
-        Plan::Rebuild(pieces) => pieces.clone(),
+        Plan::Rebuild(pieces)
+        | Plan::Insert {
+            fallback: pieces, ..
+        } => pieces.clone(),
     };
     let dir = parent_dir(out);
     remove_stale_temp(out);
@@ -278,7 +332,9 @@ pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
         .metadata()
         .map_err(io_err(&target, "reading metadata"))?
         .len();
-    if len != journal.file_len {
+    let inserted_done =
+        journal.inserted > 0 && journal.file_len.checked_add(journal.inserted) == Some(len);
+    if len != journal.file_len && !inserted_done {
         return Err(WriteError::JournalMismatch {
             path: target.clone(),
             journal: jpath,
@@ -292,6 +348,10 @@ pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
             target.display(),
             String::from_utf8_lossy(&journal.path)
         );
+    }
+    if inserted_done {
+        collapse_start(&file, journal.inserted)
+            .map_err(io_err(&target, "removing the space inserted at the start"))?;
     }
     let mut restored = 0u64;
     for (offset, data) in &journal.regions {
@@ -355,19 +415,30 @@ fn remove_stale_temp(target: &Path) {
 /// A decoded journal.
 struct Journal {
     path: Vec<u8>,
+    /// Length of the file before the write.
     file_len: u64,
+    /// Bytes inserted at offset 0 (0 for a same-length patch).
+    inserted: u64,
+    /// Original bytes, at offsets in the original file.
     regions: Vec<(u64, Vec<u8>)>,
 }
 
 impl Journal {
-    fn encode(target: &Path, file_len: u64, regions: &[(u64, Vec<u8>)]) -> Vec<u8> {
+    fn encode(target: &Path, file_len: u64, inserted: u64, regions: &[(u64, Vec<u8>)]) -> Vec<u8> {
         let path = target.as_os_str().as_encoded_bytes();
         let body: usize = regions.iter().map(|(_, d)| d.len() + 16).sum();
-        let mut out = Vec::with_capacity(28 + path.len() + body);
-        out.extend_from_slice(JOURNAL_MAGIC);
+        let mut out = Vec::with_capacity(36 + path.len() + body);
+        out.extend_from_slice(if inserted > 0 {
+            INSERT_JOURNAL_MAGIC
+        } else {
+            JOURNAL_MAGIC
+        });
         out.extend_from_slice(&(path.len() as u32).to_le_bytes());
         out.extend_from_slice(path);
         out.extend_from_slice(&file_len.to_le_bytes());
+        if inserted > 0 {
+            out.extend_from_slice(&inserted.to_le_bytes());
+        }
         out.extend_from_slice(&(regions.len() as u32).to_le_bytes());
         for (offset, data) in regions {
             out.extend_from_slice(&offset.to_le_bytes());
@@ -386,10 +457,22 @@ impl Journal {
         if crc32fast::hash(body).to_le_bytes() != crc {
             return None;
         }
-        let mut r = body.strip_prefix(JOURNAL_MAGIC)?;
+        let (mut r, with_insert) = match body.strip_prefix(JOURNAL_MAGIC) {
+            Some(r) => (r, false),
+            None => (body.strip_prefix(INSERT_JOURNAL_MAGIC)?, true),
+        };
         let path_len = u32::from_le_bytes(take(&mut r, 4)?.try_into().ok()?) as usize;
         let path = take(&mut r, path_len)?.to_vec();
         let file_len = u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?);
+        let inserted = if with_insert {
+            let n = u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?);
+            if n == 0 {
+                return None;
+            }
+            n
+        } else {
+            0
+        };
         let count = u32::from_le_bytes(take(&mut r, 4)?.try_into().ok()?);
         let mut regions = Vec::new();
         for _ in 0..count {
@@ -408,6 +491,7 @@ impl Journal {
         Some(Journal {
             path,
             file_len,
+            inserted,
             regions,
         })
     }
@@ -499,7 +583,7 @@ fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, WriteError> {
         return Ok(0);
     }
     let jpath = journal_path(target);
-    write_journal(&jpath, &Journal::encode(target, size, &originals))?;
+    write_journal(&jpath, &Journal::encode(target, size, 0, &originals))?;
     fault(FaultPoint::JournalWritten);
 
     if let Err(e) = write_patches(&mut file, &sorted, total).and_then(|()| file.sync_all()) {
@@ -525,6 +609,179 @@ fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, WriteError> {
     fault(FaultPoint::Patched);
     remove_journal(&jpath)?;
     Ok(total)
+}
+
+/// Inserts `len` bytes at the start of `target` and writes `patches` (offsets in the grown
+/// file) under a rollback journal, or applies `fallback` where inserting is not possible (see
+/// the module docs).
+fn insert_in_place(
+    target: &Path,
+    len: u64,
+    patches: &[Patch],
+    fallback: &[Piece],
+) -> Result<u64, WriteError> {
+    if len == 0 {
+        return patch_in_place(target, patches);
+    }
+    let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
+    let size = meta.len();
+    let grown = size.checked_add(len).ok_or(WriteError::PlanOutOfRange {
+        path: target.to_path_buf(),
+        offset: 0,
+        len,
+        size,
+    })?;
+    let sorted = checked_patches(target, patches, grown)?;
+    let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();
+    let Some(block) = insert_block_size(&meta) else {
+        log::debug!(
+            "{}: no in-place insertion here; rebuilding",
+            target.display()
+        );
+        return rebuild_into_place(target, fallback);
+    };
+    // The file system only shifts whole blocks, and only inside the file.
+    if size == 0 || len % block != 0 || total > JOURNAL_CAP {
+        log::debug!(
+            "{}: cannot insert {len} bytes in place (block size {block}, file {size} bytes, \
+             {total} patch bytes); rebuilding",
+            target.display()
+        );
+        return rebuild_into_place(target, fallback);
+    }
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(target)
+        .map_err(io_err(target, "opening the file for writing"))?;
+    // The original bytes of whatever the patches overwrite, in original offsets: the part of
+    // each patch past the inserted space lands on bytes that were at `offset - len`.
+    let mut originals = Vec::with_capacity(sorted.len());
+    for p in &sorted {
+        let start = p.offset.max(len);
+        let end = p.offset + p.data.len() as u64;
+        if end <= start {
+            continue;
+        }
+        let mut old = vec![0u8; (end - start) as usize];
+        file.seek(SeekFrom::Start(start - len))
+            .and_then(|_| file.read_exact(&mut old))
+            .map_err(io_err(target, "reading the bytes to be replaced"))?;
+        originals.push((start - len, old));
+    }
+    let jpath = journal_path(target);
+    write_journal(&jpath, &Journal::encode(target, size, len, &originals))?;
+    fault(FaultPoint::JournalWritten);
+
+    if let Err(e) = insert_start(&file, len) {
+        drop(file);
+        // Nothing or everything was inserted; either way the journal puts the original back.
+        // If even that fails, the journal stays for the next run.
+        if let Err(r) = recover(target) {
+            log::error!(
+                "{}: inserting failed and so did rolling back ({r})",
+                target.display()
+            );
+            return Err(io_err(target, "inserting space at the start of the file")(
+                e,
+            ));
+        }
+        if insert_unsupported(&e) {
+            log::debug!(
+                "{}: the file system cannot insert in place ({e}); rebuilding",
+                target.display()
+            );
+            return rebuild_into_place(target, fallback);
+        }
+        return Err(io_err(target, "inserting space at the start of the file")(
+            e,
+        ));
+    }
+    fault(FaultPoint::Inserted);
+
+    if let Err(e) = write_patches(&mut file, &sorted, total).and_then(|()| file.sync_all()) {
+        drop(file);
+        if let Err(r) = recover(target) {
+            log::error!(
+                "{}: writing failed and so did rolling back ({r}); the journal {} will be \
+                 applied by the next run",
+                target.display(),
+                jpath.display()
+            );
+        }
+        return Err(io_err(target, "writing in place")(e));
+    }
+    fault(FaultPoint::Patched);
+    remove_journal(&jpath)?;
+    Ok(total)
+}
+
+/// The granularity in which this file's file system can insert space, or `None` where
+/// chapmark does not insert at all. `st_blksize` is the block size on ext4 and at least that
+/// on XFS, so an insertion it allows is always block-aligned.
+#[cfg(target_os = "linux")]
+fn insert_block_size(meta: &fs::Metadata) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Some(meta.blksize()).filter(|&b| b > 0)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn insert_block_size(_: &fs::Metadata) -> Option<u64> {
+    None
+}
+
+/// Errors that mean "this file system (or kernel) cannot insert here", not "something broke".
+#[cfg(target_os = "linux")]
+fn insert_unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EOPNOTSUPP | libc::EINVAL | libc::ENOSYS)
+    )
+}
+
+#[cfg(not(target_os = "linux"))]
+fn insert_unsupported(_: &io::Error) -> bool {
+    true
+}
+
+/// `fallocate(mode, 0, len)`, retried on `EINTR`.
+#[cfg(target_os = "linux")]
+fn fallocate_start(file: &File, mode: libc::c_int, len: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let len =
+        libc::off_t::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    loop {
+        // SAFETY: fallocate only uses the descriptor, which `file` keeps open for the call.
+        if unsafe { libc::fallocate(file.as_raw_fd(), mode, 0, len) } == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// Inserts `len` zero bytes at offset 0 by shifting the file's extents.
+#[cfg(target_os = "linux")]
+fn insert_start(file: &File, len: u64) -> io::Result<()> {
+    fallocate_start(file, libc::FALLOC_FL_INSERT_RANGE, len)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn insert_start(_: &File, _: u64) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
+
+/// Removes the first `len` bytes (undoes [`insert_start`]).
+#[cfg(target_os = "linux")]
+fn collapse_start(file: &File, len: u64) -> io::Result<()> {
+    fallocate_start(file, libc::FALLOC_FL_COLLAPSE_RANGE, len)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn collapse_start(_: &File, _: u64) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
 /// Unchanged bytes shorter than this between two changed ones are rewritten rather than
@@ -959,7 +1216,7 @@ mod tests {
     #[test]
     fn journal_round_trip_and_corruption() {
         let regions = vec![(3u64, b"abc".to_vec()), (10, vec![0xFF; 5])];
-        let j = Journal::encode(Path::new("/x/y.mp3"), 100, &regions);
+        let j = Journal::encode(Path::new("/x/y.mp3"), 100, 0, &regions);
         let d = Journal::decode(&j).unwrap();
         assert_eq!(d.regions, regions);
         assert_eq!(d.file_len, 100);
@@ -981,7 +1238,7 @@ mod tests {
         // As if the process died after writing the journal and half of the patch.
         fs::write(
             journal_path(&target),
-            Journal::encode(&target, 10, &[(2, b"234".to_vec())]),
+            Journal::encode(&target, 10, 0, &[(2, b"234".to_vec())]),
         )
         .unwrap();
         fs::write(&p, b"01XY456789").unwrap();
@@ -995,7 +1252,7 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"0123456789");
         assert_eq!(recover(&p).unwrap(), Recovery::Clean);
         // An incomplete journal is dropped without touching the file.
-        let j = Journal::encode(&target, 10, &[(0, b"zz".to_vec())]);
+        let j = Journal::encode(&target, 10, 0, &[(0, b"zz".to_vec())]);
         fs::write(journal_path(&target), &j[..j.len() - 3]).unwrap();
         assert_eq!(recover(&p).unwrap(), Recovery::DiscardedIncomplete);
         assert_eq!(fs::read(&p).unwrap(), b"0123456789");
@@ -1003,7 +1260,7 @@ mod tests {
         // A journal for a file of another length is refused and kept.
         fs::write(
             journal_path(&target),
-            Journal::encode(&target, 11, &[(0, b"zz".to_vec())]),
+            Journal::encode(&target, 11, 0, &[(0, b"zz".to_vec())]),
         )
         .unwrap();
         assert!(matches!(
@@ -1022,7 +1279,7 @@ mod tests {
         let target = resolve_target(&p).unwrap();
         fs::write(
             journal_path(&target),
-            Journal::encode(&target, 10, &[(0, b"0".to_vec())]),
+            Journal::encode(&target, 10, 0, &[(0, b"0".to_vec())]),
         )
         .unwrap();
         let plan = Plan::Patch(vec![Patch {
@@ -1049,6 +1306,212 @@ mod tests {
         assert_eq!(recover(&p).unwrap(), Recovery::Clean);
         assert!(!stale.exists());
         assert!(other.exists());
+    }
+
+    /// A 3-block file with distinct bytes everywhere, and an insert plan that grows its first
+    /// 100 bytes (the "tag") into 100 + `len` bytes of `T`.
+    fn insert_case(dir: &Path, len: u64) -> (PathBuf, Vec<u8>, Plan, Vec<u8>) {
+        let p = dir.join("a.bin");
+        let old: Vec<u8> = (0..3 * 4096u32).map(|i| (i % 253) as u8).collect();
+        fs::write(&p, &old).unwrap();
+        let tag = vec![b'T'; 100 + len as usize];
+        let plan = Plan::Insert {
+            len,
+            patches: vec![Patch {
+                offset: 0,
+                data: tag.clone(),
+            }],
+            fallback: vec![
+                Piece::Bytes(tag.clone()),
+                Piece::Copy {
+                    offset: 100,
+                    len: old.len() as u64 - 100,
+                },
+            ],
+        };
+        let mut want = tag;
+        want.extend_from_slice(&old[100..]);
+        (p, old, plan, want)
+    }
+
+    #[cfg(unix)]
+    fn inode(p: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(p).unwrap().ino()
+    }
+
+    /// Whether the file system under `dir` can insert ranges (ext4/XFS; not tmpfs).
+    #[cfg(target_os = "linux")]
+    fn inserts_here(dir: &Path) -> bool {
+        let p = dir.join("probe.bin");
+        fs::write(&p, vec![1u8; 8192]).unwrap();
+        let f = OpenOptions::new().write(true).open(&p).unwrap();
+        let ok = insert_start(&f, 4096).is_ok();
+        drop(f);
+        fs::remove_file(&p).unwrap();
+        if !ok {
+            eprintln!("{}: no FALLOC_FL_INSERT_RANGE here", dir.display());
+        }
+        ok
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn insert_grows_in_place_and_matches_the_fallback() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, _, plan, want) = insert_case(dir.path(), 4096);
+        let ino = inode(&p);
+        assert_eq!(apply(&p, &plan).unwrap(), 4196);
+        assert_eq!(fs::read(&p).unwrap(), want);
+        assert!(!journal_path(&resolve_target(&p).unwrap()).exists());
+        if inserts_here(dir.path()) {
+            assert_eq!(inode(&p), ino, "grown in place, not rebuilt");
+        }
+        // `-o` takes the fallback, from the original, with the same result.
+        let (p, old, plan, want) = insert_case(dir.path(), 4096);
+        let out = dir.path().join("out.bin");
+        apply_to(&p, &out, &plan).unwrap();
+        assert_eq!(fs::read(&out).unwrap(), want);
+        assert_eq!(fs::read(&p).unwrap(), old);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unaligned_insert_falls_back_to_the_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, _, plan, want) = insert_case(dir.path(), 1000);
+        let ino = inode(&p);
+        apply(&p, &plan).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), want);
+        assert_ne!(inode(&p), ino, "rebuilt into a new file");
+        assert!(!journal_path(&resolve_target(&p).unwrap()).exists());
+    }
+
+    #[test]
+    fn apply_to_uses_the_fallback() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.bin");
+        fs::write(&p, vec![7u8; 8192]).unwrap();
+        // Deliberately unlike the patches, to see which one is used.
+        let plan = Plan::Insert {
+            len: 4096,
+            patches: vec![Patch {
+                offset: 0,
+                data: b"patch".to_vec(),
+            }],
+            fallback: vec![Piece::Bytes(b"fallback".to_vec())],
+        };
+        let out = dir.path().join("out.bin");
+        assert_eq!(apply_to(&p, &out, &plan).unwrap(), 8);
+        assert_eq!(fs::read(&out).unwrap(), b"fallback");
+        assert_eq!(plan.output_len(8192), 8192 + 4096);
+        assert_eq!(plan.bytes_written(), 5);
+    }
+
+    #[test]
+    fn insert_journal_round_trip() {
+        let regions = vec![(0u64, b"abc".to_vec())];
+        let j = Journal::encode(Path::new("/x/y.mp3"), 100, 4096, &regions);
+        assert_eq!(&j[..8], b"CHMKJNL2");
+        let d = Journal::decode(&j).unwrap();
+        assert_eq!((d.file_len, d.inserted), (100, 4096));
+        assert_eq!(d.regions, regions);
+        for cut in 0..j.len() {
+            assert!(Journal::decode(&j[..cut]).is_none(), "cut at {cut}");
+        }
+        // A same-length patch keeps the old format.
+        assert_eq!(
+            &Journal::encode(Path::new("/x"), 100, 0, &regions)[..8],
+            b"CHMKJNL1"
+        );
+    }
+
+    /// A file system that refuses the insertion (tmpfs: `EOPNOTSUPP`) after the journal is
+    /// written: the journal is undone and dropped, and the fallback rebuild gives the result.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_refused_insert_rolls_back_its_journal_and_rebuilds() {
+        let Ok(dir) = tempfile::tempdir_in("/dev/shm") else {
+            eprintln!("no /dev/shm: skipped");
+            return;
+        };
+        if inserts_here(dir.path()) {
+            eprintln!("/dev/shm inserts ranges: skipped");
+            return;
+        }
+        let (p, _, plan, want) = insert_case(dir.path(), 4096);
+        let ino = inode(&p);
+        apply(&p, &plan).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), want);
+        assert_ne!(inode(&p), ino, "rebuilt");
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["a.bin"], "no journal or temporary file left");
+    }
+
+    /// Recovery from every state an insert can be interrupted in, made by hand: journal only,
+    /// space inserted, half patched, fully patched; and a length that fits neither.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn recover_undoes_an_interrupted_insert_in_every_state() {
+        let dir = tempfile::tempdir().unwrap();
+        if !inserts_here(dir.path()) {
+            return;
+        }
+        let (p, old, plan, want) = insert_case(dir.path(), 4096);
+        let target = resolve_target(&p).unwrap();
+        let journal = Journal::encode(&target, old.len() as u64, 4096, &[(0, old[..100].to_vec())]);
+        let grown = |cut: usize| {
+            fs::write(&p, &old).unwrap();
+            let f = OpenOptions::new().write(true).open(&p).unwrap();
+            insert_start(&f, 4096).unwrap();
+            drop(f);
+            let mut now = fs::read(&p).unwrap();
+            assert_eq!(now.len(), old.len() + 4096);
+            assert!(now[..4096].iter().all(|&b| b == 0));
+            assert_eq!(&now[4096..], old.as_slice());
+            now[..cut].copy_from_slice(&want[..cut]);
+            fs::write(&p, &now).unwrap();
+        };
+        type Setup<'a> = Box<dyn Fn() + 'a>;
+        let states: [(&str, Setup); 4] = [
+            ("journal only", Box::new(|| fs::write(&p, &old).unwrap())),
+            ("inserted", Box::new(|| grown(0))),
+            ("half patched", Box::new(|| grown(2098))),
+            ("patched", Box::new(|| grown(4196))),
+        ];
+        for (name, setup) in &states {
+            setup();
+            fs::write(journal_path(&target), &journal).unwrap();
+            assert!(
+                matches!(
+                    recover(&p).unwrap(),
+                    Recovery::RolledBack {
+                        regions: 1,
+                        bytes: 100
+                    }
+                ),
+                "{name}"
+            );
+            assert_eq!(fs::read(&p).unwrap(), old, "{name}");
+            assert!(!journal_path(&target).exists(), "{name}");
+        }
+        // Neither N nor N + L bytes: refused, journal kept.
+        fs::write(&p, &old[..5000]).unwrap();
+        fs::write(journal_path(&target), &journal).unwrap();
+        assert!(matches!(
+            recover(&p),
+            Err(WriteError::JournalMismatch { .. })
+        ));
+        assert!(journal_path(&target).exists());
+        fs::remove_file(journal_path(&target)).unwrap();
+        // And the plan itself still applies afterwards.
+        fs::write(&p, &old).unwrap();
+        apply(&p, &plan).unwrap();
+        assert_eq!(fs::read(&p).unwrap(), want);
     }
 
     #[test]

@@ -10,9 +10,12 @@
 //! Only the tag region at the start of the file (`[0, old tag end)`) is ever rewritten: every
 //! other frame goes back byte for byte, and the audio, an APE tag and an ID3v1 tag at the end
 //! are untouched. When the new tag fits in the old one's space the plan is a same-length
-//! [`Plan::Patch`]; otherwise a [`Plan::Rebuild`] with a fresh tag (plus padding for the next
-//! edit) and the rest of the file copied as is. Nothing here writes a file: the plan goes to
-//! [`crate::write::safe`].
+//! [`Plan::Patch`]; otherwise a [`Plan::Insert`]: the region grows by whole 4 KiB blocks
+//! inserted at the start of the file (the file system shifts the audio's extents, nothing is
+//! copied) and the new tag, with at least [`Id3Options::padding`] bytes of padding for the
+//! next edit, fills the old region plus the inserted space exactly. Its fallback, where
+//! inserting is not possible, is a rebuild to the same bytes. Nothing here writes a file: the
+//! plan goes to [`crate::write::safe`].
 
 mod read;
 mod write;
@@ -32,7 +35,7 @@ use write::Action;
 /// cover image); the format allows 256 MiB, which would be a hostile or broken file.
 pub const MAX_TAG_SIZE: u64 = 64 << 20;
 
-/// Padding given to a tag that has to be rebuilt, so the next edit fits in place.
+/// Least padding given to a tag that has to grow, so the next edit fits in place.
 pub const DEFAULT_PADDING: usize = 4096;
 
 /// How to write the chapter tag.

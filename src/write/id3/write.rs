@@ -513,24 +513,40 @@ pub(crate) fn plan_region(
         }
         return Ok(Plan::Patch(diff_patches(old, &new)));
     }
-    let padding = opts.padding;
-    let total = needed.saturating_add(padding as u64);
+    // Does not fit: the region grows by whole 4 KiB blocks, so the file system can insert the
+    // space in front of the old region instead of the audio being copied (see
+    // `Plan::Insert`). The new tag fills the old region and the inserted space exactly, with
+    // at least the requested padding; everything from the old region's end on stays as is.
+    let min_total = needed.saturating_add(opts.padding as u64);
+    let grow = min_total.saturating_sub(old_end).div_ceil(INSERT_BLOCK) * INSERT_BLOCK;
+    let total = old_end.saturating_add(grow);
     if total > MAX_TAG_SIZE {
         return Err(Id3Error::TagTooLarge {
             size: total,
             cap: MAX_TAG_SIZE,
         });
     }
-    let tag = tag_bytes(target, &body, padding);
-    let mut pieces = vec![Piece::Bytes(tag)];
+    let tag = tag_bytes(target, &body, (total - needed) as usize);
+    let mut fallback = vec![Piece::Bytes(tag.clone())];
     if file_len > old_end {
-        pieces.push(Piece::Copy {
+        fallback.push(Piece::Copy {
             offset: old_end,
             len: file_len - old_end,
         });
     }
-    Ok(Plan::Rebuild(pieces))
+    Ok(Plan::Insert {
+        len: grow,
+        patches: vec![Patch {
+            offset: 0,
+            data: tag,
+        }],
+        fallback,
+    })
 }
+
+/// Granularity in which a tag that outgrows its space grows: the block size of ext4 and of
+/// XFS as usually formatted, so the space can be inserted in place.
+const INSERT_BLOCK: u64 = 4096;
 
 /// A complete tag: header (no flags, no unsynchronisation), frames, zero padding. The size
 /// field covers frames and padding exactly.
