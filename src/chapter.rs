@@ -27,6 +27,19 @@ pub struct Link {
     pub label: Option<String>,
 }
 
+/// A URL in pure ASCII, as containers that store Latin-1 or byte-limited URLs need it (ID3
+/// `WXXX`, the MP4 `href` box): a URL that is already printable ASCII is returned exactly as
+/// written (a correct URL is left alone); otherwise the `url` crate serialises it with the host
+/// in punycode and the rest percent-encoded. `None` when it is not ASCII and does not parse.
+pub fn ascii_url(url: &str) -> Option<String> {
+    if url.chars().all(|c| c.is_ascii_graphic()) {
+        return Some(url.to_string());
+    }
+    url::Url::parse(url.trim())
+        .ok()
+        .map(|u| u.as_str().to_string())
+}
+
 impl Link {
     /// A link with no label.
     pub fn new(url: impl Into<String>) -> Self {

@@ -476,15 +476,7 @@ pub fn ascii_url(url: &str) -> Result<String, UrlError> {
             url: url.to_string(),
         });
     }
-    let clean = url.is_ascii()
-        && !url
-            .chars()
-            .any(|c| c.is_ascii_whitespace() || c.is_control());
-    if clean {
-        Ok(url.to_string())
-    } else {
-        Ok(parsed.as_str().to_string())
-    }
+    Ok(crate::chapter::ascii_url(url).unwrap_or_else(|| parsed.as_str().to_string()))
 }
 
 /// How real audio lengths appear in messages: `40:00.000`, `1:02:03.250` — always with

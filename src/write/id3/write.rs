@@ -97,16 +97,12 @@ fn wxxx_frame(url: &str, label: &str, major: u8) -> RawFrame {
 /// otherwise the `url` crate turns the host into punycode and percent-encodes the rest. A
 /// string it cannot parse gets its non-ASCII bytes, spaces and controls percent-encoded.
 pub fn ascii_url(url: &str) -> String {
-    let safe = |c: char| c.is_ascii_graphic();
-    if url.chars().all(safe) {
-        return url.to_string();
-    }
-    if let Ok(u) = url::Url::parse(url.trim()) {
-        return u.as_str().to_string();
+    if let Some(ascii) = crate::chapter::ascii_url(url) {
+        return ascii;
     }
     let mut out = String::with_capacity(url.len() * 3);
     for c in url.chars() {
-        if safe(c) {
+        if c.is_ascii_graphic() {
             out.push(c);
         } else {
             let mut buf = [0u8; 4];

@@ -277,12 +277,9 @@ fn text_sample(title: &str, href: Option<&[u8]>) -> Vec<u8> {
 /// The URL as stored: ASCII only (IDNA host, percent-encoded path) and at most 255 bytes.
 /// A URL that is already printable ASCII is kept exactly as written.
 pub(crate) fn ascii_url(url: &str) -> Result<String, String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("not an absolute url: {e}"))?;
-    let s = if url.bytes().all(|b| b.is_ascii_graphic()) {
-        url.to_string()
-    } else {
-        parsed.as_str().to_string()
-    };
+    // Parsed even when already ASCII: a relative URL is no link at all.
+    url::Url::parse(url).map_err(|e| format!("not an absolute url: {e}"))?;
+    let s = crate::chapter::ascii_url(url).ok_or("not an absolute url")?;
     if s.len() > 255 {
         return Err(format!(
             "{} bytes as ascii; the href box holds at most 255",
