@@ -50,7 +50,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
             } else {
                 (path_name, Some(loaded.name.clone()))
             };
-            let (mut report, _) = common::validate_report(path, source, &loaded.parsed, &ctx);
+            let mut report = common::validate_report(path, source, &loaded.parsed, &ctx);
             if let Some(emb) = embedded.filter(|e| !e.is_empty()) {
                 report
                     .diagnostics
@@ -73,7 +73,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 list,
                 issues: Vec::new(),
             };
-            let mut report = common::validate_report(path_name, None, &parsed, &ctx).0;
+            let mut report = common::validate_report(path_name, None, &parsed, &ctx);
             if parsed.list.is_empty() {
                 explain_no_embedded_chapters(&mut report);
             }

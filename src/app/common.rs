@@ -8,7 +8,7 @@ use chapmark::format::Format;
 use chapmark::notes::{self, Parsed};
 use chapmark::probe::{self, Container, ProbeInfo};
 use chapmark::report::{self, FileReport};
-use chapmark::validate::{Context, Diagnostic, Profile, Target};
+use chapmark::validate::{Context, Profile, Target};
 use chapmark::write::{id3, mp4};
 use chapmark::{Chapter, ChapterList, SampleTime, Time};
 use std::path::Path;
@@ -135,16 +135,14 @@ pub fn validate_report(
     source: Option<String>,
     parsed: &Parsed,
     ctx: &Context,
-) -> (FileReport, Vec<Diagnostic>) {
-    let diagnostics = chapmark::validate::validate(&parsed.list, &parsed.issues, ctx);
-    let report = FileReport {
+) -> FileReport {
+    FileReport {
         path,
         source,
         duration: ctx.duration,
-        diagnostics: diagnostics.clone(),
+        diagnostics: chapmark::validate::validate(&parsed.list, &parsed.issues, ctx),
         chapters: parsed.list.len(),
-    };
-    (report, diagnostics)
+    }
 }
 
 /// Context for an I/O error on an output path.

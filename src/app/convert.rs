@@ -17,8 +17,8 @@ pub fn run(args: ConvertArgs, ui: Ui) -> Outcome {
     // A converted file is a sidecar; only errors that make the list meaningless stop it
     // (impossible timestamps, disorder, an empty list). Platform advice is `check`'s job.
     let ctx = common::context(duration, Profile::Default, Some(Target::Sidecar));
-    let (report, diags) = common::validate_report(loaded.name.clone(), None, &loaded.parsed, &ctx);
-    if !report::passed(&diags, false) {
+    let report = common::validate_report(loaded.name.clone(), None, &loaded.parsed, &ctx);
+    if !report::passed(&report.diagnostics, false) {
         common::print_rejection(ui, &report, false);
         return Ok(ExitStatus::Invalid);
     }

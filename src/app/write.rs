@@ -214,9 +214,9 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         common::target_for(info.container),
     );
     let audio_name = args.audio.display().to_string();
-    let (report, diags) =
+    let report =
         common::validate_report(audio_name.clone(), Some(loaded.name), &loaded.parsed, &ctx);
-    if !report::passed(&diags, args.validate.deny_warnings) {
+    if !report::passed(&report.diagnostics, args.validate.deny_warnings) {
         common::print_rejection(ui, &report, args.validate.deny_warnings);
         eprintln!("chapmark: {audio_name} was not changed");
         return Ok(ExitStatus::Invalid);
