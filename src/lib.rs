@@ -15,7 +15,6 @@
 
 pub mod batch;
 pub mod chapter;
-pub mod cli;
 pub mod format;
 pub mod notes;
 pub mod probe;

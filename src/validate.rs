@@ -207,7 +207,8 @@ pub struct Diagnostic {
 /// Rules shared by every profile: a chapter starts before the end of the audio, starts are
 /// strictly ascending, titles are not empty, URLs are absolute `http(s)`, and a timestamp
 /// that cannot be read is an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[non_exhaustive]
 pub enum Profile {
     /// Embedded ID3/MP4 chapters, read by players from the file itself. The first chapter

@@ -5,7 +5,7 @@ use super::io::usage;
 use super::write::{apply, plan_write};
 use super::{Outcome, Ui};
 use chapmark::batch::{self, Entry, Record, Shard, Status};
-use chapmark::cli::{BatchArgs, ExitStatus, Mp4ChaptersArg};
+use crate::cli::{BatchArgs, ExitStatus, Mp4ChaptersArg};
 use chapmark::report;
 use chapmark::write::Plan;
 use indicatif::{ProgressBar, ProgressStyle};

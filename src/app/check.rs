@@ -2,7 +2,7 @@
 
 use super::common::{self, parse_duration_arg};
 use super::{Outcome, Ui};
-use chapmark::cli::{CheckArgs, ExitStatus, ReportFormat};
+use crate::cli::{CheckArgs, ExitStatus, ReportFormat};
 use chapmark::notes::Parsed;
 use chapmark::report::{self, FileReport};
 use chapmark::validate::Rule;

@@ -1,6 +1,6 @@
 //! File and stream input for the binary, and the error → exit-code mapping.
 
-use chapmark::cli::ExitStatus;
+use crate::cli::ExitStatus;
 use std::io::Read;
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! `chapmark probe`: exact durations, for people or as JSON Lines.
 
 use super::{Outcome, Ui};
-use chapmark::cli::{ExitStatus, ProbeArgs};
+use crate::cli::{ExitStatus, ProbeArgs};
 use chapmark::probe::{self, ProbeInfo};
 use chapmark::validate::format_length;
 use std::io::Write;
