@@ -3,8 +3,9 @@
 //! The library follows the data flow of the command-line tool:
 //!
 //! * [`probe`] reads audio and measures its exact playable length (sample-accurate);
-//! * [`notes`] turns text (show notes, or any chapter file) into a [`ChapterList`];
-//! * [`format`](mod@format) holds the chapter-file formats as pure functions, model ⇄ bytes;
+//! * [`format`](mod@format) holds the chapter-file formats as pure functions, model ⇄ bytes,
+//!   and turns any text (show notes, via [`format::text`], or a chapter file) into a
+//!   [`ChapterList`];
 //! * [`validate`] checks a list against the real duration and platform rules;
 //! * [`write`](mod@write) puts chapters into MP3 (ID3v2 CHAP/CTOC) and MP4 files, crash-safely;
 //! * [`report`] renders diagnostics for people and for CI.
@@ -16,7 +17,6 @@
 pub mod batch;
 pub mod chapter;
 pub mod format;
-pub mod notes;
 pub mod probe;
 pub mod report;
 pub mod time;

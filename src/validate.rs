@@ -15,7 +15,7 @@
 //! that want to know whether a file is still in sync with its notes.
 
 use crate::chapter::{Chapter, ChapterList};
-use crate::notes::{IssueKind, ParseIssue};
+use crate::format::text::{IssueKind, ParseIssue};
 use crate::time::{SampleTime, Time};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;

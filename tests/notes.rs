@@ -1,7 +1,7 @@
 //! Show-notes decoding and parsing against committed fixtures (one per style), plus
 //! property tests for the timestamp reader.
 
-use chapmark::notes::{
+use chapmark::format::text::{
     IssueKind, NotesError, Parsed, decode, parse_shownotes, parse_shownotes_bytes, parse_timestamp,
 };
 use chapmark::{Chapter, Time};

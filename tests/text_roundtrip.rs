@@ -3,7 +3,7 @@
 //! whatever chapmark exports as "paste this into Spotify/YouTube" reads back identically.
 
 use chapmark::format::{self, Format, WriteOptions};
-use chapmark::notes;
+use chapmark::format::text as notes;
 use chapmark::{Chapter, ChapterList, Time};
 use proptest::prelude::*;
 

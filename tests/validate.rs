@@ -3,7 +3,7 @@
 //! Chapter lists come from `fixtures/check/` through a deliberately tiny reader below (the
 //! real show-notes parser is tested on its own); its README table is the list of cases.
 
-use chapmark::notes::{IssueKind, ParseIssue};
+use chapmark::format::text::{IssueKind, ParseIssue};
 use chapmark::report::{
     FileReport, json_value, passed, render_github, render_json, render_junit, render_text,
 };

@@ -3,7 +3,7 @@
 use super::common::{self, parse_duration_arg};
 use super::{Outcome, Ui};
 use crate::cli::{CheckArgs, ExitStatus, ReportFormat};
-use chapmark::notes::Parsed;
+use chapmark::format::text::Parsed;
 use chapmark::report::{self, FileReport};
 use chapmark::validate::Rule;
 use std::io::Write;

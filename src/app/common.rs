@@ -5,7 +5,8 @@ use super::Ui;
 use super::io::{display_name, read_text_input, usage};
 use anyhow::Context as _;
 use chapmark::format::Format;
-use chapmark::notes::{self, Parsed};
+use chapmark::format::text::Parsed;
+use chapmark::format::timestamp::parse_timestamp;
 use chapmark::probe::{self, Container, ProbeInfo};
 use chapmark::report::{self, FileReport};
 use chapmark::validate::{Context, Profile, Target};
@@ -23,7 +24,7 @@ pub struct Loaded {
 pub fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Loaded> {
     let name = display_name(path);
     let bytes = read_text_input(path)?;
-    let (fmt, parsed) = notes::read(&bytes, from).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let (fmt, parsed) = chapmark::format::read_any(&bytes, from).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     log::info!(
         "{name}: read {} chapters ({})",
         parsed.list.len(),
@@ -67,7 +68,7 @@ pub fn parse_duration_arg(s: &str) -> anyhow::Result<SampleTime> {
     let t = match parse_seconds(trimmed) {
         Some(t) => t,
         None => {
-            notes::parse_timestamp(trimmed).map_err(|e| usage(format!("--duration {s:?}: {e}")))?
+            parse_timestamp(trimmed).map_err(|e| usage(format!("--duration {s:?}: {e}")))?
         }
     };
     if t == Time::ZERO {
