@@ -17,6 +17,7 @@
 pub mod batch;
 pub mod chapter;
 pub mod format;
+pub mod limits;
 pub mod probe;
 pub mod report;
 pub mod time;

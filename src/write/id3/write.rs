@@ -97,7 +97,7 @@ fn wxxx_frame(url: &str, label: &str, major: u8) -> RawFrame {
 /// otherwise the `url` crate turns the host into punycode and percent-encodes the rest. A
 /// string it cannot parse gets its non-ASCII bytes, spaces and controls percent-encoded.
 pub fn ascii_url(url: &str) -> String {
-    if let Some(ascii) = crate::chapter::ascii_url(url) {
+    if let Ok(ascii) = crate::chapter::ascii_url(url) {
         return ascii;
     }
     let mut out = String::with_capacity(url.len() * 3);

@@ -279,7 +279,7 @@ fn text_sample(title: &str, href: Option<&[u8]>) -> Vec<u8> {
 pub(crate) fn ascii_url(url: &str) -> Result<String, String> {
     // Parsed even when already ASCII: a relative URL is no link at all.
     url::Url::parse(url).map_err(|e| format!("not an absolute url: {e}"))?;
-    let s = crate::chapter::ascii_url(url).ok_or("not an absolute url")?;
+    let s = crate::chapter::ascii_url(url).map_err(|_| "not an absolute url")?;
     if s.len() > 255 {
         return Err(format!(
             "{} bytes as ascii; the href box holds at most 255",
