@@ -14,6 +14,7 @@
 //! touch files.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod batch;
 pub mod chapter;
 pub mod format;
@@ -24,5 +25,9 @@ pub mod time;
 pub mod validate;
 pub mod write;
 
+pub use api::{
+    EmbedOptions, Error, ErrorKind, PlanKind, Written, probe, read_chapters, read_embedded, strip,
+    validate, write,
+};
 pub use chapter::{Chapter, ChapterList, Link, ListMeta, Origin};
 pub use time::{SampleTime, Time};

@@ -2,10 +2,11 @@
 
 use super::common;
 use super::io::usage;
-use super::write::{apply, plan_write};
 use super::{Outcome, Ui};
-use chapmark::batch::{self, Entry, Record, Shard, Status};
 use crate::cli::{BatchArgs, ExitStatus, Mp4ChaptersArg};
+use chapmark::api::embed::{self, add_intro, apply};
+use chapmark::api::lock::{Access, prepare_audio};
+use chapmark::batch::{self, Entry, Record, Shard, Status};
 use chapmark::report;
 use chapmark::write::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -364,20 +365,20 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     // half-done in-place write before measuring, so neither the duration nor the plan is made
     // from a half-written file.
     let access = if args.check {
-        super::write::Access::Read
+        Access::Read
     } else {
-        super::write::Access::Write
+        Access::Write
     };
-    let _guard = super::write::prepare_audio(&entry.audio, access)?;
+    let _guard = prepare_audio(&entry.audio, access)?;
     let info = common::probe_audio(&entry.audio)?;
     record.duration = Some(info.duration.as_secs_f64());
     let mut loaded = common::load_chapters(&chapters, None)?;
-    common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
+    add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     record.chapters = loaded.parsed.list.len();
     let ctx = common::context(
         Some(info.duration),
         args.validate.profile,
-        common::target_for(info.container),
+        embed::target_for(info.container),
     );
     let diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
     let ok = report::passed(&diags, args.validate.deny_warnings);
@@ -390,14 +391,8 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
         record.status = Status::Ok;
         return Ok(());
     }
-    let plan = plan_write(
-        &entry.audio,
-        &info,
-        &loaded.parsed.list,
-        None,
-        false,
-        Mp4ChaptersArg::Both,
-    )?;
+    let opts = super::write::embed_options(None, false, Mp4ChaptersArg::Both);
+    let plan = embed::plan_write(&entry.audio, &info, &loaded.parsed.list, &opts)?;
     if matches!(plan, Plan::Unchanged) {
         record.status = Status::Unchanged;
         return Ok(());

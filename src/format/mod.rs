@@ -446,7 +446,10 @@ mod tests {
             assert_eq!(FORMATS[i].format, f);
             assert_eq!(f.spec().format, f);
         }
-        assert_eq!(Format::from_file_name("ep.mp4chaps"), Some(Format::Mp4chaps));
+        assert_eq!(
+            Format::from_file_name("ep.mp4chaps"),
+            Some(Format::Mp4chaps)
+        );
     }
 
     #[test]

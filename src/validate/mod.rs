@@ -33,8 +33,8 @@ pub use crate::chapter::{UrlError, ascii_url};
 pub use diagnostic::{Diagnostic, Rule, Severity, UnknownRule};
 pub use drift::drift;
 pub use limits::{CountLimit, Limits};
-pub use profile::{Profile, Target, UnknownProfile, UnknownTarget};
 use profile::Policy;
+pub use profile::{Profile, Target, UnknownProfile, UnknownTarget};
 
 /// Everything validation needs besides the chapters themselves.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -19,7 +19,6 @@
 //! Titles are written as they are, except that a line break becomes a space (one chapter per
 //! line is the whole contract).
 
-
 use crate::chapter::ChapterList;
 use std::fmt;
 
@@ -30,9 +29,9 @@ mod write;
 // The shared strict timestamp reader; `shownotes` reaches it as `super::timestamp`.
 use super::timestamp;
 
+pub use super::timestamp::{TimestampError, parse_timestamp};
 pub use decode::{NotesError, decode};
 pub use shownotes::parse_shownotes;
-pub use super::timestamp::{TimestampError, parse_timestamp};
 pub use write::write;
 
 /// Decodes notes bytes and parses them in one step: what the CLI does with a notes file.
@@ -85,7 +84,6 @@ impl fmt::Display for ParseIssue {
         write!(f, "line {}: {}", self.line, self.message)
     }
 }
-
 
 /// Reads description text as a chapter list, keeping the chapters only; use
 /// [`parse_shownotes`] for the suspicious lines as well.
