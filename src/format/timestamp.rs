@@ -264,11 +264,12 @@ pub(crate) fn scan_token(s: &str) -> (usize, bool) {
     // Optional fraction.
     let rest = rest_from(end);
     let mut cs = rest.chars();
-    if let (Some(c), Some(d)) = (cs.next(), cs.next()) {
-        if is_fraction_char(c) && is_digit_char(d) {
-            end += c.len_utf8();
-            end += digit_run(rest_from(end));
-        }
+    if let (Some(c), Some(d)) = (cs.next(), cs.next())
+        && is_fraction_char(c)
+        && is_digit_char(d)
+    {
+        end += c.len_utf8();
+        end += digit_run(rest_from(end));
     }
     (end, has_colon)
 }

@@ -81,7 +81,7 @@ fn format_span(t: Time) -> String {
         } else {
             format!("{mins} min {s} s")
         }
-    } else if ms % 1000 == 0 {
+    } else if ms.is_multiple_of(1000) {
         format!("{} s", ms / 1000)
     } else {
         let frac = format!("{:03}", ms % 1000);

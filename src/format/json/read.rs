@@ -216,11 +216,12 @@ fn scan_positions(body: &str) -> Vec<Position> {
                     }
                 }
                 let raw = body.get(start..j.min(body.len())).unwrap_or("");
-                if let Some(top) = stack.last_mut() {
-                    if top.is_object && top.expecting_key {
-                        top.last_key = Some(raw.to_string());
-                        top.expecting_key = false;
-                    }
+                if let Some(top) = stack.last_mut()
+                    && top.is_object
+                    && top.expecting_key
+                {
+                    top.last_key = Some(raw.to_string());
+                    top.expecting_key = false;
                 }
                 i = j + 1;
             }
@@ -265,12 +266,12 @@ fn scan_positions(body: &str) -> Vec<Position> {
                 {
                     i += 1;
                 }
-                if let Some(top) = stack.last() {
-                    if top.role == Role::Chapter && top.last_key.as_deref() == Some("startTime") {
-                        if let Some(p) = out.last_mut() {
-                            p.start = body.get(start..i).map(str::to_string);
-                        }
-                    }
+                if let Some(top) = stack.last()
+                    && top.role == Role::Chapter
+                    && top.last_key.as_deref() == Some("startTime")
+                    && let Some(p) = out.last_mut()
+                {
+                    p.start = body.get(start..i).map(str::to_string);
                 }
             }
             _ => i += 1,
