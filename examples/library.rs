@@ -23,7 +23,12 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let written = chapmark::write(&audio, &chapters.list, &chapmark::EmbedOptions::default())?;
     let back = chapmark::read_embedded(&audio)?;
     if back.len() != chapters.list.len() {
-        return Err(format!("wrote {} chapters, read {}", chapters.list.len(), back.len()).into());
+        return Err(format!(
+            "wrote {} chapters, read {}",
+            chapters.list.len(),
+            back.len()
+        )
+        .into());
     }
     println!(
         "{}: {} chapters written ({}, {} bytes), {} read back",
