@@ -8,11 +8,21 @@ use chapmark::api::lock::{Access, prepare_audio};
 use chapmark::format::text::Parsed;
 use chapmark::report::{self, FileReport};
 use chapmark::validate::Rule;
+use chapmark::validate::Target;
+use chapmark::{ChapterList, SampleTime};
 use std::io::Write;
 
-pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
-    let deny = args.validate.deny_warnings;
-    let (path_name, duration, target, embedded) = match &args.audio {
+type AudioSide = (
+    String,
+    Option<SampleTime>,
+    Option<Target>,
+    Option<ChapterList>,
+);
+
+/// The audio side of a check: the name for the report, the length, the container's target
+/// and the embedded chapters; or, without audio, `--duration` alone.
+fn audio_side(args: &CheckArgs) -> anyhow::Result<AudioSide> {
+    Ok(match &args.audio {
         Some(audio) => {
             let _guard = prepare_audio(audio, Access::Read)?;
             let info = common::probe_audio(audio)?;
@@ -37,7 +47,12 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 .transpose()?;
             (String::new(), d, None, None)
         }
-    };
+    })
+}
+
+pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
+    let deny = args.validate.deny_warnings;
+    let (path_name, duration, target, embedded) = audio_side(&args)?;
     let ctx = common::context(duration, args.validate.profile, target);
 
     let report = match &args.chapters {

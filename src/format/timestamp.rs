@@ -90,33 +90,7 @@ pub enum TimestampError {
 /// strip those, since what surrounds a timestamp depends on the format). Never panics and
 /// never overflows; fields out of range are errors, never carried into the next unit.
 pub fn parse_timestamp(s: &str) -> Result<Time, TimestampError> {
-    if s.is_empty() {
-        return Err(TimestampError::Empty);
-    }
-    if s.len() > MAX_LEN {
-        return Err(TimestampError::Overflow { written: quote(s) });
-    }
-    if let Some(ch) = s.chars().find(|&c| !is_timestamp_char(c)) {
-        return Err(TimestampError::InvalidChar {
-            ch,
-            written: quote(s),
-        });
-    }
-    let ascii: String = if s.is_ascii() {
-        s.to_owned()
-    } else {
-        s.nfkc().collect()
-    };
-    // Defensive: the allow-list above only admits characters whose NFKC form is one of these.
-    if let Some(ch) = ascii
-        .chars()
-        .find(|c| !(c.is_ascii_digit() || matches!(c, ':' | '.' | ',')))
-    {
-        return Err(TimestampError::InvalidChar {
-            ch,
-            written: quote(s),
-        });
-    }
+    let ascii = to_ascii(s)?;
     let shape = |reason| TimestampError::Shape {
         written: quote(s),
         reason,
@@ -173,6 +147,39 @@ pub fn parse_timestamp(s: &str) -> Result<Time, TimestampError> {
         .and_then(|ms| ms.checked_add(millis))
         .map(Time::from_millis)
         .ok_or_else(overflow)
+}
+
+/// The timestamp in ASCII digits, `:`, `.` and `,` (full-width forms mapped by NFKC), after
+/// the checks that need no parsing: empty, absurdly long, characters with no place in a time.
+fn to_ascii(s: &str) -> Result<String, TimestampError> {
+    if s.is_empty() {
+        return Err(TimestampError::Empty);
+    }
+    if s.len() > MAX_LEN {
+        return Err(TimestampError::Overflow { written: quote(s) });
+    }
+    if let Some(ch) = s.chars().find(|&c| !is_timestamp_char(c)) {
+        return Err(TimestampError::InvalidChar {
+            ch,
+            written: quote(s),
+        });
+    }
+    let ascii: String = if s.is_ascii() {
+        s.to_owned()
+    } else {
+        s.nfkc().collect()
+    };
+    // Defensive: the allow-list above only admits characters whose NFKC form is one of these.
+    if let Some(ch) = ascii
+        .chars()
+        .find(|c| !(c.is_ascii_digit() || matches!(c, ':' | '.' | ',')))
+    {
+        return Err(TimestampError::InvalidChar {
+            ch,
+            written: quote(s),
+        });
+    }
+    Ok(ascii)
 }
 
 /// What is wrong with the `[[h:]m:]s` fields of a clock value; each reader words it.
