@@ -1,6 +1,6 @@
 //! The library API: what the `chapmark` command does, as functions.
 //!
-//! [`probe`], [`read_chapters`], [`read_embedded`], [`validate`], [`write`] and [`strip`]
+//! [`probe`], [`read_chapters`], [`read_embedded`], [`validate`], [`write()`] and [`strip`]
 //! (re-exported at the crate root) take the same advisory lock, recover from an interrupted
 //! earlier write, validate and plan exactly as the CLI does; every failure is one [`Error`]
 //! with an [`ErrorKind`]. The steps they are made of ([`embed`]) are public too, for callers

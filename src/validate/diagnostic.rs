@@ -5,7 +5,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How bad a diagnostic is: errors fail validation, warnings fail it only when the caller
-/// denies warnings (or under [`Profile::Strict`], which makes every warning an error).
+/// denies warnings (or under [`Profile::Strict`](super::Profile::Strict), which makes every warning an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

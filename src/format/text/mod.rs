@@ -4,7 +4,7 @@
 //! Reading is the show-notes parser: descriptions are prose with timestamps in them, so the
 //! reader understands this output and much looser prose, and besides chapters it yields
 //! [`ParseIssue`]s: lines that look like chapters but carry an impossible timestamp (`12:75`).
-//! Those are not fatal here; [`crate::validate`] turns them into diagnostics so a producer
+//! Those are not fatal here; [`crate::validate`](mod@crate::validate) turns them into diagnostics so a producer
 //! sees every problem at once.
 //!
 //! * [`decode`]: bytes (UTF-8 ± BOM, UTF-16 with BOM, Shift_JIS/CP932) → text with LF line ends;
