@@ -226,26 +226,7 @@ fn scan_positions(body: &str) -> Vec<Position> {
                 i = j + 1;
             }
             b'{' | b'[' => {
-                let parent = stack.last();
-                let role = match (b, parent) {
-                    (b'{', None) => Role::Root,
-                    (b'{', Some(p)) if p.role == Role::ChaptersArray => Role::Chapter,
-                    (b'[', Some(p))
-                        if p.role == Role::Root && p.last_key.as_deref() == Some("chapters") =>
-                    {
-                        Role::ChaptersArray
-                    }
-                    _ => Role::Other,
-                };
-                if role == Role::Chapter {
-                    out.push(Position { line, start: None });
-                }
-                stack.push(Ctx {
-                    is_object: b == b'{',
-                    role,
-                    expecting_key: b == b'{',
-                    last_key: None,
-                });
+                open(b, &mut stack, &mut out, line);
                 i += 1;
             }
             b'}' | b']' => {
@@ -278,6 +259,29 @@ fn scan_positions(body: &str) -> Vec<Position> {
         }
     }
     out
+}
+
+/// An object or array opens at `line`: its role in the document, and a new chapter
+/// position when it is an element of the top-level `chapters` array.
+fn open(b: u8, stack: &mut Vec<Ctx>, out: &mut Vec<Position>, line: usize) {
+    let parent = stack.last();
+    let role = match (b, parent) {
+        (b'{', None) => Role::Root,
+        (b'{', Some(p)) if p.role == Role::ChaptersArray => Role::Chapter,
+        (b'[', Some(p)) if p.role == Role::Root && p.last_key.as_deref() == Some("chapters") => {
+            Role::ChaptersArray
+        }
+        _ => Role::Other,
+    };
+    if role == Role::Chapter {
+        out.push(Position { line, start: None });
+    }
+    stack.push(Ctx {
+        is_object: b == b'{',
+        role,
+        expecting_key: b == b'{',
+        last_key: None,
+    });
 }
 
 #[cfg(test)]
