@@ -61,6 +61,14 @@ pub const MAX_TEXT_INPUT: u64 = 16 * 1024 * 1024;
 ///
 /// Waits for a chapmark process writing the file and finishes an interrupted earlier write
 /// first, so the length is never measured from a half-written file.
+///
+/// ```
+/// let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/mp3/notag.mp3");
+/// let info = chapmark::probe(fixture)?;
+/// assert_eq!(info.container.name(), "mp3");
+/// assert!(info.duration.samples > 0);
+/// # Ok::<(), chapmark::Error>(())
+/// ```
 pub fn probe(path: impl AsRef<Path>) -> Result<ProbeInfo, Error> {
     let path = path.as_ref();
     let _guard = prepare_audio(path, Access::Read)?;
@@ -119,6 +127,13 @@ pub struct Chapters {
 
 /// Reads chapters from show notes or any chapter file (Podcasting 2.0 JSON, PSC, WebVTT,
 /// ffmetadata, mp4chaps, CUE), detecting the format from the content.
+///
+/// ```
+/// let read = chapmark::read_chapters(&b"WEBVTT\n\n00:00:00.000 --> 00:01:00.000\nIntro\n"[..])?;
+/// assert_eq!(read.format, chapmark::format::Format::Vtt);
+/// assert_eq!(read.list.chapters[0].title, "Intro");
+/// # Ok::<(), chapmark::Error>(())
+/// ```
 pub fn read_chapters<'a>(input: impl Into<Input<'a>>) -> Result<Chapters, Error> {
     let (name, owned);
     let bytes: &[u8] = match input.into() {
