@@ -16,6 +16,7 @@
 pub mod batch;
 pub mod chapter;
 pub mod cli;
+pub mod container;
 pub mod format;
 pub mod notes;
 pub mod probe;

@@ -319,9 +319,9 @@ fn batch_env(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 
 fn titles_in(audio: &Path) -> Vec<String> {
     let list = if audio.extension().unwrap() == "mp3" {
-        chapmark::write::id3::read_chapters(audio).unwrap()
+        chapmark::container::id3v2::read_chapters(audio).unwrap()
     } else {
-        chapmark::write::mp4::read_chapters(audio).unwrap()
+        chapmark::container::mp4::read_chapters(audio).unwrap()
     };
     list.chapters.into_iter().map(|c| c.title).collect()
 }
@@ -932,7 +932,7 @@ fn resume_after_a_killed_run() {
         let killed = batch_env(
             root,
             &[scope, "--jobs", "1"],
-            &[(chapmark::write::safe::FAULT_ENV, fault)],
+            &[(chapmark::write::apply::FAULT_ENV, fault)],
         );
         let fault = format!("{scope} fault {fault}");
         assert_eq!(

@@ -1,10 +1,10 @@
 //! MP3 chapters end to end: write → read back, byte preservation, interop with ffprobe and
 //! mutagen, and crash safety (fault injection and SIGKILL through `examples/apply_chapters`).
 
-use chapmark::write::id3::{
+use chapmark::container::id3v2::{
     Id3Error, Id3Options, plan_strip, plan_write, plan_write_tag, read_chapters,
 };
-use chapmark::write::safe::{self, FAULT_ENV, FaultPoint, Recovery};
+use chapmark::write::apply::{self as safe, FAULT_ENV, FaultPoint, Recovery};
 use chapmark::write::{Plan, WriteError};
 use chapmark::{Chapter, ChapterList, Link, SampleTime, Time};
 use std::fs;
@@ -749,7 +749,7 @@ fn damaged_and_oversized_tags() {
             DURATION,
             &Id3Options::default(),
         );
-        let _ = chapmark::write::id3::chapters_from_tag(&t);
+        let _ = chapmark::container::id3v2::chapters_from_tag(&t);
     }
 }
 
@@ -1391,7 +1391,7 @@ proptest::proptest! {
         if flags & 0x10 != 0 {
             t.extend_from_slice(b"3DI\x04\x00\x10\x00\x00\x00\x00");
         }
-        let _ = chapmark::write::id3::chapters_from_tag(&t);
+        let _ = chapmark::container::id3v2::chapters_from_tag(&t);
         for version in [None, Some(3), Some(4)] {
             let opts = Id3Options { version, ..Id3Options::default() };
             let plan = plan_write_tag(Some(&t), t.len() as u64 + 1000, &chapters(), DURATION, &opts);

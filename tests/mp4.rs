@@ -3,11 +3,11 @@
 //!
 //! Fixtures come from `fixtures/m4a/make.sh` and are copied to a temp dir before any write.
 
-use chapmark::write::mp4::{
+use chapmark::container::mp4::{
     Mp4ChapterForms, Mp4Chapters, Mp4Error, Mp4Options, plan_strip, plan_write, read_chapters,
     read_forms,
 };
-use chapmark::write::{Piece, Plan, safe};
+use chapmark::write::{Piece, Plan, apply as safe};
 use chapmark::{Chapter, ChapterList, Link, SampleTime, Time};
 use std::path::{Path, PathBuf};
 use std::process::Command;

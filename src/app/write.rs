@@ -3,10 +3,11 @@
 use super::common::{self, emit};
 use super::{Outcome, Ui};
 use chapmark::cli::{ExitStatus, Mp4ChaptersArg, ShowArgs, StripArgs, WriteArgs};
+use chapmark::container::{id3v2 as id3, mp4};
 use chapmark::format::{self, Format, WriteOptions};
 use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report;
-use chapmark::write::{Plan, id3, mp4, safe};
+use chapmark::write::{Plan, apply as safe};
 use chapmark::{ChapterList, SampleTime};
 use std::fs::File;
 use std::path::Path;

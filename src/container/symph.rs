@@ -7,8 +7,9 @@
 //!   pre-skip from `OpusHead` (granules count the pre-skip; 312 from libopus). This is exact
 //!   as the Ogg mappings define it. Symphonia has no Opus decoder, but none is needed.
 
+use super::Container;
 use super::io::Offset;
-use super::{Container, Method, ProbeError, ProbeInfo, TagSummary};
+use crate::probe::{Method, ProbeError, ProbeInfo, TagSummary};
 use crate::time::SampleTime;
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};

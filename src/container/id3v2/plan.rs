@@ -6,7 +6,7 @@
 //! written back exactly as read (only its size field is re-encoded, which is identity for a
 //! well-formed tag).
 
-use super::read::{
+use super::chapters::{
     HEADER_LEN, ParsedTag, RawFrame, decode_text, parse_tag, split_terminated, terminator_len,
     text_frame_value, to_syncsafe,
 };

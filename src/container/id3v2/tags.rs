@@ -4,8 +4,8 @@
 //! Only headers and frame headers are read; frame bodies (a 5 MB cover picture) are skipped
 //! by offset, so memory stays bounded.
 
-use super::super::Id3Summary;
-use super::super::io::Source;
+use crate::container::io::Source;
+use crate::probe::Id3Summary;
 use std::io::{self, Read, Seek};
 
 /// An ID3v2 tag located in the file.

@@ -11,17 +11,18 @@
 //! frame count and the walk disagree (a cut or concatenated file) the walk wins, with the same
 //! trimming rules ffmpeg applies, and a warning.
 
+mod frames;
 mod header;
-mod scan;
-mod tags;
+
 mod vbr;
 
 pub use header::MpegVersion;
 pub use vbr::VbrHeaderKind;
 
-use super::detect::Detected;
-use super::io::Source;
-use super::{Container, Method, ProbeError, ProbeInfo, TagSummary};
+use crate::container::io::Source;
+use crate::container::{Container, id3v2};
+use crate::probe::detect::Detected;
+use crate::probe::{Method, ProbeError, ProbeInfo, TagSummary};
 use crate::time::SampleTime;
 use serde::Serialize;
 use std::io::{Read, Seek};
@@ -56,7 +57,8 @@ pub struct Id3v2Region {
 pub fn id3v2_region<R: Read + Seek>(reader: R, name: &str) -> Result<Id3v2Region, ProbeError> {
     let mut src = Source::new(reader).map_err(|e| ProbeError::io(name, e))?;
     let lead = leading_tags(&mut src, name)?;
-    let trailing = tags::trailing(&mut src, lead.end).map_err(|e| ProbeError::io(name, e))?;
+    let trailing =
+        id3v2::tags::trailing(&mut src, lead.end).map_err(|e| ProbeError::io(name, e))?;
     let (first, _) = first_frame(&mut src, name, lead.end, trailing.audio_end)?;
     let first_tag = lead.tags.first().map(|t| &t.summary);
     Ok(Id3v2Region {
@@ -99,14 +101,14 @@ pub struct Mp3Details {
 
 struct LeadingTags {
     end: u64,
-    tags: Vec<tags::Id3Tag>,
+    tags: Vec<id3v2::tags::Id3Tag>,
 }
 
 fn leading_tags<R: Read + Seek>(
     src: &mut Source<R>,
     name: &str,
 ) -> Result<LeadingTags, ProbeError> {
-    match tags::leading(src) {
+    match id3v2::tags::leading(src) {
         Ok(l) => Ok(LeadingTags {
             end: l.end,
             tags: l.tags,
@@ -124,12 +126,12 @@ fn first_frame<R: Read + Seek>(
     from: u64,
     end: u64,
 ) -> Result<(u64, header::FrameHeader), ProbeError> {
-    match scan::find_first(src, from, end).map_err(|e| ProbeError::io(name, e))? {
+    match frames::find_first(src, from, end).map_err(|e| ProbeError::io(name, e))? {
         Ok(found) => Ok(found),
-        Err(scan::SyncFailure::FreeFormat) => Err(ProbeError::FreeFormat {
+        Err(frames::SyncFailure::FreeFormat) => Err(ProbeError::FreeFormat {
             file: name.to_string(),
         }),
-        Err(scan::SyncFailure::NoFrames) => Err(ProbeError::NoMpegFrames {
+        Err(frames::SyncFailure::NoFrames) => Err(ProbeError::NoMpegFrames {
             file: name.to_string(),
         }),
     }
@@ -142,14 +144,14 @@ pub(crate) fn looks_like_mpeg<R: Read + Seek>(
     from: u64,
 ) -> std::io::Result<bool> {
     let end = src.len();
-    Ok(scan::find_first(src, from, end.min(from.saturating_add(64 * 1024)))?.is_ok())
+    Ok(frames::find_first(src, from, end.min(from.saturating_add(64 * 1024)))?.is_ok())
 }
 
 /// Reads the leading ID3v2 tags for detection (which must skip them to see the real magic).
 pub(crate) fn detect_leading<R: Read + Seek>(
     src: &mut Source<R>,
     name: &str,
-) -> Result<(u64, Option<super::Id3Summary>, usize), ProbeError> {
+) -> Result<(u64, Option<crate::probe::Id3Summary>, usize), ProbeError> {
     let l = leading_tags(src, name)?;
     Ok((
         l.end,
@@ -197,7 +199,7 @@ pub(crate) fn probe<R: Read + Seek>(
             lead.tags.len()
         ));
     }
-    let trailing = tags::trailing(src, lead.end).map_err(io)?;
+    let trailing = id3v2::tags::trailing(src, lead.end).map_err(io)?;
     let audio_end = trailing.audio_end;
     let (first_pos, first) = first_frame(src, name, lead.end, audio_end)?;
     debug_assert_eq!(found.start, lead.end);
@@ -224,7 +226,7 @@ pub(crate) fn probe<R: Read + Seek>(
         None => first_pos,
     };
     let bits = first.raw & header::SAME_STREAM_MASK;
-    let walk = scan::walk(src, audio_start, audio_end, bits).map_err(io)?;
+    let walk = frames::walk(src, audio_start, audio_end, bits).map_err(io)?;
 
     let spf = u64::from(first.samples);
     let frames = walk.frames;

@@ -288,7 +288,7 @@ fn decode_utf8(b: &[u8]) -> String {
 }
 
 /// Chapter tracks with more samples than this are not chapter tracks we will load.
-const MAX_CHAPTER_SAMPLES: usize = 65_536;
+use super::MAX_CHAPTER_TRACK_SAMPLES as MAX_CHAPTER_SAMPLES;
 /// A chapter sample is a title plus a few small boxes; anything bigger is not one.
 const MAX_CHAPTER_SAMPLE_SIZE: u32 = 1 << 20;
 

@@ -16,12 +16,11 @@
 //! `moov` before or after `mdat`, 32- and 64-bit box sizes and `stco`/`co64` are all read by
 //! offset; `mdat` is never read.
 
-mod read;
-
-use super::io::Source;
-use super::{Container, Method, Mp4Chapters, ProbeError, ProbeInfo, TagSummary};
+use super::stream::{BoxError, BoxHeader, children, header_at, small_body, u16_at, u32_at, u64_at};
+use crate::container::Container;
+use crate::container::io::Source;
+use crate::probe::{Method, Mp4Chapters, ProbeError, ProbeInfo, TagSummary};
 use crate::time::SampleTime;
-use read::{BoxError, BoxHeader, children, header_at, small_body, u16_at, u32_at, u64_at};
 use std::io::{Read, Seek};
 
 /// One edit list entry.

@@ -2,7 +2,7 @@
 //! every chunk offset behind it.
 
 use super::boxes::{self, FourCc, Node, TopBox};
-use super::read::{self, Loaded, Track};
+use super::chapters::{self as read, Loaded, Track};
 use super::{DEFAULT_PADDING, MAX_CHAPTERS, Mp4Error, Mp4Options};
 use crate::chapter::ChapterList;
 use crate::time::{SampleTime, Time};
@@ -135,10 +135,14 @@ fn prepare(
             path: path.to_path_buf(),
         });
     }
-    if chapters.len() > MAX_CHAPTERS {
+    let max = super::capabilities(opts.kinds)
+        .max_chapters
+        .unwrap_or(MAX_CHAPTERS);
+    if chapters.len() > max {
         return Err(Mp4Error::TooManyChapters {
             path: path.to_path_buf(),
             count: chapters.len(),
+            max,
         });
     }
     if duration.sample_rate == 0 || duration.samples == 0 {

@@ -3,7 +3,7 @@
 //! Boxes are never loaded whole: a parser asks for a header, the few bytes of a field, or a
 //! streamed table, and `mdat` is skipped by its size.
 
-use super::super::io::Source;
+use crate::container::io::Source;
 use std::io::{self, Read, Seek};
 
 /// A box header.
