@@ -4,7 +4,9 @@
 use chapmark::container::id3v2::{
     Id3Error, Id3Options, plan_strip, plan_write, plan_write_tag, read_chapters,
 };
-use chapmark::write::apply::{self as safe, FAULT_ENV, FaultPoint, Recovery};
+use chapmark::write::apply::{self as safe, Recovery};
+#[cfg(feature = "fault-injection")]
+use chapmark::write::apply::{FAULT_ENV, FaultPoint};
 use chapmark::write::{Plan, WriteError};
 use chapmark::{Chapter, ChapterList, Link, SampleTime, Time};
 use std::fs;
@@ -946,6 +948,10 @@ fn example_binary() -> PathBuf {
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
+        // The same features as this test, so the example has the fault hook when we do.
+        if cfg!(feature = "fault-injection") {
+            cmd.args(["--features", "fault-injection"]);
+        }
         cmd.status().is_ok_and(|s| s.success())
     });
     assert!(
@@ -970,6 +976,7 @@ impl Rng {
     }
 }
 
+#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
 struct KillCase {
     name: &'static str,
     base: Vec<u8>,
@@ -1059,6 +1066,7 @@ fn kill_cases(dir: &Path) -> Vec<KillCase> {
     cases
 }
 
+#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 enum Outcome {
     Original,
@@ -1067,6 +1075,7 @@ enum Outcome {
 
 /// Checks the work dir after a run: recover, then the file must be the original or the
 /// finished result, with no journal or temporary file left.
+#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
 fn settle(work: &Path, case: &KillCase) -> (Outcome, Recovery) {
     let rec = safe::recover(work).unwrap();
     let now = fs::read(work).unwrap();
@@ -1089,7 +1098,8 @@ fn settle(work: &Path, case: &KillCase) -> (Outcome, Recovery) {
     (outcome, rec)
 }
 
-#[cfg(unix)]
+/// Needs the fault hook: `cargo test --features fault-injection` (as `.ci/run` does).
+#[cfg(all(unix, feature = "fault-injection"))]
 #[test]
 fn every_fault_point_and_random_kills_leave_old_or_new() {
     use std::os::unix::process::ExitStatusExt;
@@ -1261,7 +1271,7 @@ fn a_full_disk_during_a_rebuild_leaves_the_original() {
         .arg(KILL_DURATION_MS.to_string())
         .arg(&chapters_txt)
         .arg("rebuild")
-        .env_remove(FAULT_ENV)
+        .env_remove("CHAPMARK_FAULT")
         .output()
         .unwrap();
     assert_eq!(

@@ -1104,6 +1104,7 @@ fn large_file_memory_stays_bounded() {
                 Plan::Rebuild(_) => "rebuild",
                 Plan::Unchanged => "unchanged",
                 Plan::Insert { .. } => "insert",
+                _ => "other",
             },
             rss1.saturating_sub(rss0)
         );

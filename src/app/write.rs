@@ -7,14 +7,14 @@ use chapmark::container::{id3v2 as id3, mp4};
 use chapmark::format::{self, Format, WriteOptions};
 use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report;
-use chapmark::write::{Plan, apply as safe};
+use chapmark::write::Plan;
+use chapmark::write::apply::{self as safe, Applied};
 use chapmark::{ChapterList, SampleTime};
-use std::fs::File;
 use std::path::Path;
 
 /// What a write did, for the summary line and batch reports.
 pub struct Written {
-    pub plan_kind: &'static str,
+    pub plan_kind: Applied,
     pub bytes: u64,
 }
 
@@ -61,125 +61,22 @@ fn unsupported(audio: &Path, c: Container) -> anyhow::Error {
     )
 }
 
-/// How a command is going to use an audio file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// Only reads it (`show`, `check`): other readers may work at the same time.
-    Read,
-    /// May change it (`write`, `strip`, `batch`): nobody else may read or write meanwhile.
-    Write,
-}
+pub use chapmark::write::apply::lock::Access;
 
 /// Held while a command works on an audio file; dropping it lets other chapmark processes in.
-pub struct AudioGuard {
-    _lock: Option<File>,
-}
+pub type AudioGuard = chapmark::write::apply::lock::Guard;
 
-/// Gets a file ready for any read: waits for a chapmark process that is writing it, then
-/// finishes whatever an interrupted write left ([`safe::recover`]: rolls back a half-applied
-/// in-place patch, deletes a stale temporary file), so the probe, the chapter reader and the
-/// planner never see a half-written file.
-///
-/// The advisory lock (shared for [`Access::Read`], exclusive for [`Access::Write`]) is what
-/// makes recovering from a reader safe: without it, `show` running next to a live `write`
-/// would take that write's journal for a leftover and roll back a patch in mid-flight. A file
-/// that does not exist is left to the probe to report; a filesystem without locks is used
-/// without one.
+/// Gets a file ready for any read ([`chapmark::write::apply::lock::prepare`]): waits for a
+/// chapmark process writing it, then recovers an interrupted write.
 pub fn prepare_audio(path: &Path, access: Access) -> anyhow::Result<AudioGuard> {
-    let Ok(target) = safe::resolve_target(path) else {
-        return Ok(AudioGuard { _lock: None });
-    };
-    let lock = lock_file(&target, access);
-    safe::recover(&target)?;
-    Ok(AudioGuard { _lock: lock })
-}
-
-/// Locks the file at `target`, retrying when a rebuild renamed a new file over the one we
-/// locked while we waited. `None` when locking is impossible (opening failed: the probe
-/// will say why; or the filesystem has no locks).
-fn lock_file(target: &Path, access: Access) -> Option<File> {
-    loop {
-        let file = File::open(target).ok()?;
-        match flock(&file, access, false) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                log::info!(
-                    "{}: waiting for another chapmark process working on it",
-                    target.display()
-                );
-                if let Err(e) = flock(&file, access, true) {
-                    log::debug!("{}: cannot lock: {e}", target.display());
-                    return None;
-                }
-            }
-            Err(e) => {
-                log::debug!("{}: cannot lock: {e}", target.display());
-                return None;
-            }
-        }
-        if is_same_file(&file, target) {
-            return Some(file);
-        }
-    }
-}
-
-/// `flock(2)`: shared for readers, exclusive for writers; `wait` blocks until granted.
-#[cfg(unix)]
-fn flock(file: &File, access: Access, wait: bool) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let mut op = match access {
-        Access::Read => libc::LOCK_SH,
-        Access::Write => libc::LOCK_EX,
-    };
-    if !wait {
-        op |= libc::LOCK_NB;
-    }
-    loop {
-        // SAFETY: flock reads only the descriptor, which `file` keeps open during the call.
-        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
-            return Ok(());
-        }
-        let err = std::io::Error::last_os_error();
-        if err.kind() != std::io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
-}
-
-#[cfg(not(unix))]
-fn flock(_: &File, _: Access, _: bool) -> std::io::Result<()> {
-    Err(std::io::Error::new(
-        std::io::ErrorKind::Unsupported,
-        "advisory locks are only taken on unix",
-    ))
-}
-
-#[cfg(unix)]
-fn is_same_file(file: &File, path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    match (file.metadata(), std::fs::metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        // The path is gone (renamed away mid-wait): the probe will report it.
-        _ => true,
-    }
-}
-
-#[cfg(not(unix))]
-fn is_same_file(_: &File, _: &Path) -> bool {
-    true
+    Ok(chapmark::write::apply::lock::prepare(path, access)?)
 }
 
 /// Applies a plan in place or to `out`. An `out` that names the input itself (or a link to
 /// it) is an in-place write, so it keeps the input's permissions and links like one.
 pub fn apply(audio: &Path, out: Option<&Path>, plan: &Plan) -> anyhow::Result<Written> {
     let out = out.filter(|o| !same_target(audio, o));
-    let plan_kind = match (plan, out) {
-        (Plan::Unchanged, None) => "unchanged",
-        (Plan::Unchanged, Some(_)) => "copied",
-        (Plan::Patch(_), None) => "in place",
-        (Plan::Insert { .. }, None) => "grown in place",
-        (Plan::Patch(_) | Plan::Insert { .. }, Some(_)) | (Plan::Rebuild(_), _) => "rewritten",
-    };
+    let plan_kind = Applied::of(plan, out.is_some());
     let bytes = match out {
         Some(out) => safe::apply_to(audio, out, plan)?,
         None => safe::apply(audio, plan)?,
@@ -260,7 +157,7 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     let written = apply(&args.audio, args.output.as_deref(), &plan)?;
     if !ui.quiet {
         let dest = args.output.as_deref().unwrap_or(&args.audio).display();
-        if written.plan_kind == "unchanged" {
+        if written.plan_kind == Applied::Unchanged {
             eprintln!(
                 "chapmark: {dest} already has these {} chapters; nothing written",
                 list.len()
@@ -317,12 +214,7 @@ const MAX_MP4_URL: usize = 255;
 
 /// Length of the file a plan produces when written to a new path.
 fn plan_output_len(plan: &Plan, audio: &Path) -> u64 {
-    match plan {
-        Plan::Rebuild(_) => plan.bytes_written(),
-        Plan::Unchanged | Plan::Patch(_) | Plan::Insert { .. } => {
-            plan.output_len(std::fs::metadata(audio).map_or(0, |m| m.len()))
-        }
-    }
+    plan.output_len(std::fs::metadata(audio).map_or(0, |m| m.len()))
 }
 
 fn describe(plan: &Plan) -> &'static str {
@@ -333,6 +225,7 @@ fn describe(plan: &Plan) -> &'static str {
         Plan::Rebuild(_) => "rewriting the file",
         // The audio is shifted by the file system, not copied; this is the new tag's size.
         Plan::Insert { .. } => "growing the tag in place",
+        _ => "writing",
     }
 }
 
@@ -360,9 +253,9 @@ pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {
     let written = apply(&args.audio, args.output.as_deref(), &plan)?;
     if !ui.quiet {
         let dest = args.output.as_deref().unwrap_or(&args.audio).display();
-        if written.plan_kind == "unchanged" {
+        if written.plan_kind == Applied::Unchanged {
             eprintln!("chapmark: {dest} has no chapters; nothing to strip");
-        } else if written.plan_kind == "copied" {
+        } else if written.plan_kind == Applied::Copied {
             eprintln!("chapmark: {dest}: copied (the input has no chapters)");
         } else {
             eprintln!(

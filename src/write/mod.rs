@@ -34,7 +34,10 @@ pub enum Piece {
 }
 
 /// How to turn the original file into the result.
+///
+/// Non-exhaustive: new strategies may be added; only [`apply`](mod@apply) needs to know them all.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Plan {
     /// The file already holds exactly the result: write nothing.
     Unchanged,
