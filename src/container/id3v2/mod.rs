@@ -18,6 +18,7 @@
 //! plan goes to [`crate::write::safe`].
 
 mod chapters;
+mod header;
 mod plan;
 pub(crate) mod tags;
 
