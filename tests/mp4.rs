@@ -1119,3 +1119,37 @@ fn large_file_memory_stays_bounded() {
         assert_eq!(read_chapters(&p).unwrap().comparable(), edited.comparable());
     }
 }
+
+/// A chapter image track (a `vide` track that `tref/chap` also points at, as Apple's tools
+/// write for chapter pictures) is not a chapter list: `probe` and `show` both count the 3
+/// text chapters, not 6.
+#[test]
+fn chapter_image_track_is_not_counted_as_chapters() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/m4a/chapters-image-track.m4a");
+    let info = chapmark::probe::probe_path(&path).unwrap();
+    let counts = info.tags.mp4_chapters.expect("mp4 chapter counts");
+    let shown = read_chapters(&path).unwrap();
+    assert_eq!(shown.len(), 3);
+    assert_eq!(counts.quicktime, shown.len());
+    assert_eq!(counts.nero, shown.len());
+
+    // The same through the binary: `probe --json` and `show`.
+    let bin = env!("CARGO_BIN_EXE_chapmark");
+    let out = Command::new(bin)
+        .args(["probe", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let probed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = Command::new(bin).arg("show").arg(&path).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let show_count = json["chapters"].as_array().map_or(0, Vec::len);
+    assert_eq!(show_count, 3);
+    assert_eq!(
+        probed["tags"]["mp4_chapters"]["quicktime"].as_u64(),
+        Some(show_count as u64),
+        "{probed}"
+    );
+}

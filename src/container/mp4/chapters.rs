@@ -179,6 +179,12 @@ pub(crate) fn movie_timescale(path: &Path, moov: &Node) -> Result<u32, Mp4Error>
 /// the subtitle handlers some tools use for the same samples.
 const CHAPTER_HANDLERS: [&FourCc; 3] = [b"text", b"sbtl", b"subt"];
 
+/// Whether a track with this handler holds chapter titles. The probe's chapter count and the
+/// reader both ask this, so a chapter image track (`vide`) is never counted as chapters.
+pub(crate) fn is_chapter_handler(handler: &FourCc) -> bool {
+    CHAPTER_HANDLERS.contains(&handler)
+}
+
 /// Track IDs referenced by any `tref/chap` whose track holds text: the chapter tracks.
 /// Other referenced tracks (chapter images in a `vide` track) are not ours and are kept.
 pub(crate) fn chapter_track_ids(tracks: &[Track]) -> Vec<u32> {
@@ -188,7 +194,7 @@ pub(crate) fn chapter_track_ids(tracks: &[Track]) -> Vec<u32> {
             if !ids.contains(&r)
                 && tracks
                     .iter()
-                    .any(|x| x.id == r && CHAPTER_HANDLERS.contains(&&x.handler))
+                    .any(|x| x.id == r && is_chapter_handler(&x.handler))
             {
                 ids.push(r);
             }

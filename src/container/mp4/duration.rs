@@ -16,6 +16,7 @@
 //! `moov` before or after `mdat`, 32- and 64-bit box sizes and `stco`/`co64` are all read by
 //! offset; `mdat` is never read.
 
+use super::chapters::is_chapter_handler;
 use super::stream::{BoxError, BoxHeader, children, header_at, small_body, u16_at, u32_at, u64_at};
 use crate::container::Container;
 use crate::container::io::Source;
@@ -239,7 +240,7 @@ pub(crate) fn probe<R: Read + Seek>(
     let quicktime = movie
         .traks
         .iter()
-        .filter(|t| audio.chapter_refs.contains(&t.id))
+        .filter(|t| audio.chapter_refs.contains(&t.id) && is_chapter_handler(&t.handler))
         .map(|t| usize::try_from(t.stsz_count.max(t.stts_samples)).unwrap_or(usize::MAX))
         .fold(0usize, usize::saturating_add);
     if let Some(off) = audio.last_chunk_offset {
