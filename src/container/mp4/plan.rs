@@ -473,18 +473,7 @@ fn edit_moov(
     let remaining: Vec<&Track> = tracks.iter().filter(|t| !old_ids.contains(&t.id)).collect();
 
     // 2. The new track's ID: above every remaining track and every surviving reference.
-    let mut new_id = remaining.iter().map(|t| t.id).max().unwrap_or(0);
-    for t in &remaining {
-        for &r in &t.chap_refs {
-            if !old_ids.contains(&r) {
-                new_id = new_id.max(r);
-            }
-        }
-    }
-    let new_id = new_id.checked_add(1).ok_or_else(|| Mp4Error::Unsupported {
-        path: path.to_path_buf(),
-        feature: "a track id of 4294967295".into(),
-    })?;
+    let new_id = new_track_id(path, &remaining, old_ids)?;
 
     // 3. Which tracks reference the chapter track: those that referenced the old one, else
     //    the first audio track (else the first video track).
@@ -494,6 +483,76 @@ fn edit_moov(
         .filter(|(_, c)| &c.typ == b"trak")
         .map(|(i, _)| i)
         .collect();
+    let targets = chapter_ref_targets(path, children, &trak_idx, old_ids, write_track)?;
+
+    // 4. Rewrite tref/chap lists in place where they change.
+    for &i in &trak_idx {
+        let trak = &mut children[i];
+        let before = chap_ids(trak);
+        let has_chap = trak.find(&[b"tref", b"chap"]).is_some();
+        let mut after: Vec<u32> = before
+            .iter()
+            .copied()
+            .filter(|r| !old_ids.contains(r))
+            .collect();
+        if write_track && targets.contains(&i) {
+            after.insert(0, new_id);
+        }
+        if has_chap && after == before {
+            continue;
+        }
+        set_chap_refs(trak, &after);
+    }
+
+    // 5. chpl: replace in place, or append to udta (created at the end of moov).
+    replace_chpl(children, prepared.chpl.as_deref());
+
+    // 6. Placeholder for the new chapter track, after the last track.
+    if !write_track {
+        return Ok(None);
+    }
+    let last_trak = children.iter().rposition(|c| &c.typ == b"trak");
+    let at = match last_trak {
+        Some(i) => i + 1,
+        None => children
+            .iter()
+            .position(|c| &c.typ == b"mvhd")
+            .map_or(0, |i| i + 1),
+    };
+    children.insert(at, Node::leaf(b"free", &new_id.to_be_bytes()));
+
+    // 7. mvhd next_track_ID must stay above every track ID.
+    if let Some(mvhd) = moov.child_mut(b"mvhd") {
+        bump_next_track_id(mvhd, new_id.saturating_add(1));
+    }
+    Ok(Some(at))
+}
+
+/// An ID for the new chapter track: above every remaining track and every reference that
+/// survives.
+fn new_track_id(path: &Path, remaining: &[&Track], old_ids: &[u32]) -> Result<u32, Mp4Error> {
+    let mut new_id = remaining.iter().map(|t| t.id).max().unwrap_or(0);
+    for t in remaining {
+        for &r in &t.chap_refs {
+            if !old_ids.contains(&r) {
+                new_id = new_id.max(r);
+            }
+        }
+    }
+    new_id.checked_add(1).ok_or_else(|| Mp4Error::Unsupported {
+        path: path.to_path_buf(),
+        feature: "a track id of 4294967295".into(),
+    })
+}
+
+/// The tracks (indexes into moov's children) that reference the chapter track.
+fn chapter_ref_targets(
+    path: &Path,
+    children: &[Node],
+    trak_idx: &[usize],
+    old_ids: &[u32],
+    write_track: bool,
+) -> Result<Vec<usize>, Mp4Error> {
     let mut targets: Vec<usize> = trak_idx
         .iter()
         .copied()
@@ -521,29 +580,14 @@ fn edit_moov(
             }
         }
     }
+    Ok(targets)
+}
 
-    // 4. Rewrite tref/chap lists in place where they change.
-    for &i in &trak_idx {
-        let trak = &mut children[i];
-        let before = chap_ids(trak);
-        let has_chap = trak.find(&[b"tref", b"chap"]).is_some();
-        let mut after: Vec<u32> = before
-            .iter()
-            .copied()
-            .filter(|r| !old_ids.contains(r))
-            .collect();
-        if write_track && targets.contains(&i) {
-            after.insert(0, new_id);
-        }
-        if has_chap && after == before {
-            continue;
-        }
-        set_chap_refs(trak, &after);
-    }
-
-    // 5. chpl: replace in place, or append to udta (created at the end of moov).
+/// Replaces the `chpl` box in place, or appends it to `udta` (created at the end of moov);
+/// `None` removes it (and an emptied `udta`).
+fn replace_chpl(children: &mut Vec<Node>, chpl: Option<&[u8]>) {
     let udta_at = children.iter().position(|c| &c.typ == b"udta");
-    match (udta_at, &prepared.chpl) {
+    match (udta_at, chpl) {
         (Some(u), chpl) => {
             let udta = &mut children[u];
             let mut removed = false;
@@ -570,26 +614,6 @@ fn edit_moov(
         }
         (None, None) => {}
     }
-
-    // 6. Placeholder for the new chapter track, after the last track.
-    if !write_track {
-        return Ok(None);
-    }
-    let last_trak = children.iter().rposition(|c| &c.typ == b"trak");
-    let at = match last_trak {
-        Some(i) => i + 1,
-        None => children
-            .iter()
-            .position(|c| &c.typ == b"mvhd")
-            .map_or(0, |i| i + 1),
-    };
-    children.insert(at, Node::leaf(b"free", &new_id.to_be_bytes()));
-
-    // 7. mvhd next_track_ID must stay above every track ID.
-    if let Some(mvhd) = moov.child_mut(b"mvhd") {
-        bump_next_track_id(mvhd, new_id.saturating_add(1));
-    }
-    Ok(Some(at))
 }
 
 /// Sets a track's `tref/chap` list, creating `tref` (before `mdia`, where ffmpeg and Apple
