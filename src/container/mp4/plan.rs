@@ -697,8 +697,36 @@ fn full(version: u8, flags: u32) -> [u8; 4] {
 fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co64: bool) -> Node {
     let media_dur: u64 = spec.durations.iter().map(|&d| u64::from(d)).sum();
     let track_dur = ms_to(spec.total, movie_ts);
+    let tkhd = chapter_tkhd(id, track_dur);
+    let edts = chapter_edts(track_dur);
+    let mdhd = chapter_mdhd(media_dur);
+    let mut p = vec![0; 8];
+    p.extend_from_slice(b"text");
+    p.extend_from_slice(&[0; 12]);
+    p.extend_from_slice(b"Chapters\0");
+    let hdlr = Node::leaf(b"hdlr", &p);
 
-    // tkhd: flags 0 (not enabled, not in movie, not in preview).
+    let gmin = Node::leaf(
+        b"gmin",
+        &[
+            0, 0, 0, 0, 0x00, 0x40, 0x80, 0, 0x80, 0, 0x80, 0, 0, 0, 0, 0,
+        ],
+    );
+    let matrix: Vec<u8> = MATRIX.iter().flat_map(|m| m.to_be_bytes()).collect();
+    let gmhd = Node::container(b"gmhd", vec![gmin, Node::leaf(b"text", &matrix)]);
+
+    let mut p = vec![0, 0, 0, 0, 0, 0, 0, 1];
+    p.extend_from_slice(&Node::leaf(b"url ", &[0, 0, 0, 1]).to_bytes());
+    let dinf = Node::container(b"dinf", vec![Node::leaf(b"dref", &p)]);
+
+    let stbl = chapter_stbl(spec, chunk_offset, co64);
+    let minf = Node::container(b"minf", vec![gmhd, dinf, stbl]);
+    let mdia = Node::container(b"mdia", vec![mdhd, hdlr, minf]);
+    Node::container(b"trak", vec![tkhd, edts, mdia])
+}
+
+/// The chapter track's `tkhd`: flags 0 (not enabled, not in movie, not in preview).
+fn chapter_tkhd(id: u32, track_dur: u64) -> Node {
     let mut p = Vec::with_capacity(96);
     if track_dur > u64::from(u32::MAX) {
         p.extend_from_slice(&full(1, 0));
@@ -719,9 +747,11 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
         p.extend_from_slice(&m.to_be_bytes());
     }
     p.extend_from_slice(&[0; 8]); // width, height
-    let tkhd = Node::leaf(b"tkhd", &p);
+    Node::leaf(b"tkhd", &p)
+}
 
-    // edts/elst: one edit showing the whole media from its start, as ffmpeg writes.
+/// `edts/elst`: one edit showing the whole media from its start, as ffmpeg writes.
+fn chapter_edts(track_dur: u64) -> Node {
     let wide = track_dur > u64::from(u32::MAX);
     let mut p = Vec::new();
     p.extend_from_slice(&full(u8::from(wide), 0));
@@ -734,9 +764,11 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
         p.extend_from_slice(&0u32.to_be_bytes());
     }
     p.extend_from_slice(&0x0001_0000u32.to_be_bytes());
-    let edts = Node::container(b"edts", vec![Node::leaf(b"elst", &p)]);
+    Node::container(b"edts", vec![Node::leaf(b"elst", &p)])
+}
 
-    // mdhd: 1 kHz, language 'und'.
+/// `mdhd`: 1 kHz, language 'und'.
+fn chapter_mdhd(media_dur: u64) -> Node {
     let mut p = Vec::new();
     if media_dur > u64::from(u32::MAX) {
         p.extend_from_slice(&full(1, 0));
@@ -751,27 +783,11 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
     }
     p.extend_from_slice(&0x55C4u16.to_be_bytes());
     p.extend_from_slice(&[0; 2]);
-    let mdhd = Node::leaf(b"mdhd", &p);
+    Node::leaf(b"mdhd", &p)
+}
 
-    let mut p = vec![0; 8];
-    p.extend_from_slice(b"text");
-    p.extend_from_slice(&[0; 12]);
-    p.extend_from_slice(b"Chapters\0");
-    let hdlr = Node::leaf(b"hdlr", &p);
-
-    let gmin = Node::leaf(
-        b"gmin",
-        &[
-            0, 0, 0, 0, 0x00, 0x40, 0x80, 0, 0x80, 0, 0x80, 0, 0, 0, 0, 0,
-        ],
-    );
-    let matrix: Vec<u8> = MATRIX.iter().flat_map(|m| m.to_be_bytes()).collect();
-    let gmhd = Node::container(b"gmhd", vec![gmin, Node::leaf(b"text", &matrix)]);
-
-    let mut p = vec![0, 0, 0, 0, 0, 0, 0, 1];
-    p.extend_from_slice(&Node::leaf(b"url ", &[0, 0, 0, 1]).to_bytes());
-    let dinf = Node::container(b"dinf", vec![Node::leaf(b"dref", &p)]);
-
+/// The sample table: one text sample per chapter, all in one chunk at `chunk_offset`.
+fn chapter_stbl(spec: &TrackSpec, chunk_offset: u64, co64: bool) -> Node {
     let mut p = vec![0, 0, 0, 0, 0, 0, 0, 1];
     p.extend_from_slice(&Node::leaf(b"text", &TEXT_SAMPLE_ENTRY).to_bytes());
     let stsd = Node::leaf(b"stsd", &p);
@@ -805,10 +821,7 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
     let stsz = Node::leaf(b"stsz", &p);
 
     let co = boxes::chunk_offset_box(&[chunk_offset], co64);
-    let stbl = Node::container(b"stbl", vec![stsd, stts, stsc, stsz, co]);
-    let minf = Node::container(b"minf", vec![gmhd, dinf, stbl]);
-    let mdia = Node::container(b"mdia", vec![mdhd, hdlr, minf]);
-    Node::container(b"trak", vec![tkhd, edts, mdia])
+    Node::container(b"stbl", vec![stsd, stts, stsc, stsz, co])
 }
 
 /// Shifts every chunk offset at or after `from` by `delta` in every track of `moov` except
