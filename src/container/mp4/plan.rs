@@ -152,6 +152,73 @@ fn prepare(
             sample_rate: duration.sample_rate,
         });
     }
+    let total = duration.to_time_round();
+    check_starts(path, list, duration)?;
+
+    let chpl = opts.kinds.nero().then(|| chpl_payload(list));
+    let track = if opts.kinds.quicktime() {
+        Some(track_spec(path, list, total)?)
+    } else {
+        if chapters.iter().any(|c| c.link.is_some()) {
+            log::info!(
+                "{}: chapter urls are only stored in the quicktime chapter track; not writing them",
+                path.display()
+            );
+        }
+        None
+    };
+    let padding = match u64::from(opts.padding) {
+        0 => 0,
+        p => p.max(8),
+    };
+    Ok(Prepared {
+        chpl,
+        track,
+        padding,
+    })
+}
+
+/// The chapter track's samples and durations, in milliseconds.
+fn track_spec(path: &Path, list: &ChapterList, total: Time) -> Result<TrackSpec, Mp4Error> {
+    let chapters = &list.chapters;
+    let mut samples = Vec::with_capacity(chapters.len());
+    let mut durations = Vec::with_capacity(chapters.len());
+    for (i, c) in chapters.iter().enumerate() {
+        let end = list.end_of(i, Some(total)).unwrap_or(total);
+        let ms = end.saturating_sub(c.start).as_millis();
+        let ms = u32::try_from(ms).map_err(|_| Mp4Error::Unsupported {
+            path: path.to_path_buf(),
+            feature: format!("chapter {} lasting more than 49 days", i + 1),
+        })?;
+        durations.push(ms);
+        let href = match &c.link {
+            Some(link) => Some(href_box(path, i + 1, &c.title, link)?),
+            None => None,
+        };
+        samples.push(text_sample(&c.title, href.as_deref()));
+    }
+    // The track's timeline starts at 0:00. A first chapter after that gets an untitled
+    // sample before it: many readers (podcast apps, mp4v2, mp4ameta) ignore edit lists,
+    // so an empty edit would shift every chapter for them; an untitled gap never does.
+    let first_start = chapters.first().map_or(0, |c| c.start.as_millis());
+    if first_start > 0 {
+        let gap = u32::try_from(first_start).map_err(|_| Mp4Error::Unsupported {
+            path: path.to_path_buf(),
+            feature: "a first chapter starting after 49 days".into(),
+        })?;
+        samples.insert(0, text_sample("", None));
+        durations.insert(0, gap);
+    }
+    Ok(TrackSpec {
+        samples,
+        durations,
+        total: total.as_millis(),
+    })
+}
+
+/// Starts must strictly ascend and lie before the end of the audio.
+fn check_starts(path: &Path, list: &ChapterList, duration: SampleTime) -> Result<(), Mp4Error> {
+    let chapters = &list.chapters;
     let last_sample = duration.to_time_floor();
     let total = duration.to_time_round();
     for (i, c) in chapters.iter().enumerate() {
@@ -174,60 +241,7 @@ fn prepare(
             });
         }
     }
-
-    let chpl = opts.kinds.nero().then(|| chpl_payload(list));
-    let track = if opts.kinds.quicktime() {
-        let mut samples = Vec::with_capacity(chapters.len());
-        let mut durations = Vec::with_capacity(chapters.len());
-        for (i, c) in chapters.iter().enumerate() {
-            let end = list.end_of(i, Some(total)).unwrap_or(total);
-            let ms = end.saturating_sub(c.start).as_millis();
-            let ms = u32::try_from(ms).map_err(|_| Mp4Error::Unsupported {
-                path: path.to_path_buf(),
-                feature: format!("chapter {} lasting more than 49 days", i + 1),
-            })?;
-            durations.push(ms);
-            let href = match &c.link {
-                Some(link) => Some(href_box(path, i + 1, &c.title, link)?),
-                None => None,
-            };
-            samples.push(text_sample(&c.title, href.as_deref()));
-        }
-        // The track's timeline starts at 0:00. A first chapter after that gets an untitled
-        // sample before it: many readers (podcast apps, mp4v2, mp4ameta) ignore edit lists,
-        // so an empty edit would shift every chapter for them; an untitled gap never does.
-        let first_start = chapters.first().map_or(0, |c| c.start.as_millis());
-        if first_start > 0 {
-            let gap = u32::try_from(first_start).map_err(|_| Mp4Error::Unsupported {
-                path: path.to_path_buf(),
-                feature: "a first chapter starting after 49 days".into(),
-            })?;
-            samples.insert(0, text_sample("", None));
-            durations.insert(0, gap);
-        }
-        Some(TrackSpec {
-            samples,
-            durations,
-            total: total.as_millis(),
-        })
-    } else {
-        if chapters.iter().any(|c| c.link.is_some()) {
-            log::info!(
-                "{}: chapter urls are only stored in the quicktime chapter track; not writing them",
-                path.display()
-            );
-        }
-        None
-    };
-    let padding = match u64::from(opts.padding) {
-        0 => 0,
-        p => p.max(8),
-    };
-    Ok(Prepared {
-        chpl,
-        track,
-        padding,
-    })
+    Ok(())
 }
 
 /// The longest prefix of `s` that fits in `max` bytes without splitting a character.
