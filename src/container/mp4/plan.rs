@@ -1020,10 +1020,42 @@ fn layout(
     // stco to co64 grows moov, which changes the shift: iterate to the fixed point (at most
     // once per track).
     let pad = prepared.padding;
-    let mut delta = (content + pad) as i64 - region_len as i64;
+    let start = (content + pad) as i64 - region_len as i64;
+    let (moov, mdat, delta) = settle(path, &ld.moov, new_trak, prepared, movie_ts, region, start)?;
+    let mut data = moov;
+    data.extend_from_slice(&mdat);
+    if pad > 0 {
+        data.extend_from_slice(&free_header(pad));
+        data.resize(data.len() + (pad as usize - 8), 0);
+    }
+    let pieces = around_region(region, ld.len, data);
+    log::debug!(
+        "{}: rebuilding; moov region {}..{} moves the rest by {delta} bytes",
+        path.display(),
+        region.start,
+        region.end
+    );
+    Ok(Plan::Rebuild(pieces))
+}
+
+/// Assembles moov + chapter mdat for a rebuild, shifting chunk offsets by the growth of the
+/// region. Converting an stco to co64 grows moov, which changes the shift: iterates to the
+/// fixed point (at most once per track), starting from `start`.
+fn settle(
+    path: &Path,
+    moov_node: &Node,
+    new_trak: Option<(usize, u32)>,
+    prepared: &Prepared,
+    movie_ts: u32,
+    region: &Region,
+    start: i64,
+) -> Result<(Vec<u8>, Vec<u8>, i64), Mp4Error> {
+    let pad = prepared.padding;
+    let region_len = region.end - region.start;
+    let mut delta = start;
     let mut built = None;
     for _ in 0..64 {
-        let (moov, mdat) = assemble(path, &ld.moov, new_trak, prepared, movie_ts, region, delta)?;
+        let (moov, mdat) = assemble(path, moov_node, new_trak, prepared, movie_ts, region, delta)?;
         let new_len = (moov.len() + mdat.len()) as u64 + pad;
         let d = new_len as i64 - region_len as i64;
         if d == delta {
@@ -1039,12 +1071,11 @@ fn layout(
             "chunk offsets did not settle while growing moov",
         ));
     };
-    let mut data = moov;
-    data.extend_from_slice(&mdat);
-    if pad > 0 {
-        data.extend_from_slice(&free_header(pad));
-        data.resize(data.len() + (pad as usize - 8), 0);
-    }
+    Ok((moov, mdat, delta))
+}
+
+/// The rebuilt file: the bytes before the region, `data`, then the bytes after it.
+fn around_region(region: &Region, file_len: u64, data: Vec<u8>) -> Vec<Piece> {
     let mut pieces = Vec::with_capacity(3);
     if region.start > 0 {
         pieces.push(Piece::Copy {
@@ -1053,19 +1084,13 @@ fn layout(
         });
     }
     pieces.push(Piece::Bytes(data));
-    if region.end < ld.len {
+    if region.end < file_len {
         pieces.push(Piece::Copy {
             offset: region.end,
-            len: ld.len - region.end,
+            len: file_len - region.end,
         });
     }
-    log::debug!(
-        "{}: rebuilding; moov region {}..{} moves the rest by {delta} bytes",
-        path.display(),
-        region.start,
-        region.end
-    );
-    Ok(Plan::Rebuild(pieces))
+    pieces
 }
 
 #[cfg(test)]
