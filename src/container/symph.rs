@@ -139,9 +139,40 @@ fn measure<R: Read + Seek + Send + Sync>(
     } else {
         0
     };
+    let (samples, method) =
+        length(&mut *format, &track, container, pre_skip, &mut warnings).map_err(sym)?;
+    Ok(ProbeInfo {
+        container,
+        codec: codec.to_string(),
+        sample_rate,
+        channels,
+        duration: SampleTime::new(samples, sample_rate),
+        method,
+        encoder_delay: pre_skip,
+        encoder_padding: u64::from(track.padding.unwrap_or(0)),
+        frames: None,
+        file_size: len,
+        audio_bytes: None,
+        bitrate: None,
+        tags: TagSummary::default(),
+        mp3: None,
+        warnings,
+    })
+}
+
+/// The playable length in samples and where it came from: STREAMINFO checked against the
+/// last frame (FLAC), the last granule (Ogg), or every packet counted.
+fn length(
+    format: &mut dyn symphonia::core::formats::FormatReader,
+    track: &symphonia::core::formats::Track,
+    container: Container,
+    pre_skip: u64,
+    warnings: &mut Vec<String>,
+) -> Result<(u64, Method), symphonia::core::errors::Error> {
+    let cname = container.name();
     let start_ts = track.start_ts.get();
-    let (samples, method) = match (container, track.num_frames) {
-        (Container::Flac, Some(n)) if n > 0 => match flac_frames_end(&mut *format, track.id, n) {
+    Ok(match (container, track.num_frames) {
+        (Container::Flac, Some(n)) if n > 0 => match flac_frames_end(format, track.id, n) {
             Some(end) if end < n => {
                 warnings.push(format!(
                     "streaminfo says {n} samples but the frames end at {end}; the file is cut"
@@ -175,28 +206,8 @@ fn measure<R: Read + Seek + Send + Sync>(
             warnings.push(format!(
                 "the {cname} header gives no total length; every packet was counted"
             ));
-            (
-                count_packets(&mut *format, track.id).map_err(sym)?,
-                Method::PacketScan,
-            )
+            (count_packets(format, track.id)?, Method::PacketScan)
         }
-    };
-    Ok(ProbeInfo {
-        container,
-        codec: codec.to_string(),
-        sample_rate,
-        channels,
-        duration: SampleTime::new(samples, sample_rate),
-        method,
-        encoder_delay: pre_skip,
-        encoder_padding: u64::from(track.padding.unwrap_or(0)),
-        frames: None,
-        file_size: len,
-        audio_bytes: None,
-        bitrate: None,
-        tags: TagSummary::default(),
-        mp3: None,
-        warnings,
     })
 }
 
