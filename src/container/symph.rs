@@ -111,27 +111,7 @@ fn measure<R: Read + Seek + Send + Sync>(
         .default_track(TrackType::Audio)
         .ok_or_else(|| ProbeError::invalid(name, cname, "no audio track"))?
         .clone();
-    let params = track
-        .codec_params
-        .as_ref()
-        .and_then(|p| p.audio())
-        .ok_or_else(|| ProbeError::unsupported(name, format!("this {cname} codec")))?
-        .clone();
-    let codec = match params.codec {
-        c if c == CODEC_ID_FLAC => "flac",
-        c if c == CODEC_ID_VORBIS => "vorbis",
-        c if c == CODEC_ID_OPUS => "opus",
-        _ => return Err(ProbeError::unsupported(name, format!("this {cname} codec"))),
-    };
-    let sample_rate = params
-        .sample_rate
-        .filter(|&r| r > 0)
-        .ok_or_else(|| ProbeError::invalid(name, cname, "no sample rate"))?;
-    let channels = params
-        .channels
-        .as_ref()
-        .map(|c| u16::try_from(c.count()).unwrap_or(u16::MAX))
-        .unwrap_or(0);
+    let (codec, sample_rate, channels) = audio_params(&track, name, cname)?;
     let mut warnings = Vec::new();
     let is_opus = codec == "opus";
     let pre_skip = if is_opus {
@@ -158,6 +138,36 @@ fn measure<R: Read + Seek + Send + Sync>(
         mp3: None,
         warnings,
     })
+}
+
+/// Codec name, sample rate and channel count of an audio track we measure.
+fn audio_params(
+    track: &symphonia::core::formats::Track,
+    name: &str,
+    cname: &'static str,
+) -> Result<(&'static str, u32, u16), ProbeError> {
+    let params = track
+        .codec_params
+        .as_ref()
+        .and_then(|p| p.audio())
+        .ok_or_else(|| ProbeError::unsupported(name, format!("this {cname} codec")))?
+        .clone();
+    let codec = match params.codec {
+        c if c == CODEC_ID_FLAC => "flac",
+        c if c == CODEC_ID_VORBIS => "vorbis",
+        c if c == CODEC_ID_OPUS => "opus",
+        _ => return Err(ProbeError::unsupported(name, format!("this {cname} codec"))),
+    };
+    let sample_rate = params
+        .sample_rate
+        .filter(|&r| r > 0)
+        .ok_or_else(|| ProbeError::invalid(name, cname, "no sample rate"))?;
+    let channels = params
+        .channels
+        .as_ref()
+        .map(|c| u16::try_from(c.count()).unwrap_or(u16::MAX))
+        .unwrap_or(0);
+    Ok((codec, sample_rate, channels))
 }
 
 /// The playable length in samples and where it came from: STREAMINFO checked against the

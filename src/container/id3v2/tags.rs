@@ -76,6 +76,41 @@ pub(crate) fn id3v2_at<R: Read + Seek>(
         };
         at = at.saturating_add(skip.max(4));
     }
+    let FrameCounts {
+        chapters,
+        toc,
+        padding,
+    } = count_frames(src, at, body_end, version, &mut warnings)?;
+    Ok(Some(Id3Tag {
+        summary: Id3Summary {
+            version,
+            offset: pos,
+            size: total,
+            padding,
+            chapters,
+            toc,
+            appended,
+        },
+        warnings,
+    }))
+}
+
+/// What walking a tag's frame headers found.
+struct FrameCounts {
+    chapters: usize,
+    toc: bool,
+    padding: u64,
+}
+
+/// Walks the frame headers from `at` to `body_end` (frame bodies are skipped by size):
+/// `CHAP` frames, whether there is a `CTOC`, and the padding after the last frame.
+fn count_frames<R: Read + Seek>(
+    src: &mut Source<R>,
+    mut at: u64,
+    body_end: u64,
+    version: u8,
+    warnings: &mut Vec<String>,
+) -> io::Result<FrameCounts> {
     let (id_len, hdr_len) = if version == 2 { (3, 6) } else { (4, 10) };
     let mut chapters = 0usize;
     let mut toc = false;
@@ -123,18 +158,11 @@ pub(crate) fn id3v2_at<R: Read + Seek>(
         }
         at = next;
     }
-    Ok(Some(Id3Tag {
-        summary: Id3Summary {
-            version,
-            offset: pos,
-            size: total,
-            padding,
-            chapters,
-            toc,
-            appended,
-        },
-        warnings,
-    }))
+    Ok(FrameCounts {
+        chapters,
+        toc,
+        padding,
+    })
 }
 
 /// ID3v2.4 frame sizes are syncsafe, but iTunes and others wrote plain integers. Take the
