@@ -9,7 +9,7 @@ use super::recover::recover;
 use super::sys::{insert_block_size, insert_start, insert_unsupported};
 use super::{io_err, journal_path};
 use crate::write::{Patch, Piece, WriteError};
-use std::fs::{self, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -58,46 +58,14 @@ pub(super) fn insert_in_place(
         .map_err(io_err(target, "opening the file for writing"))?;
     // The original bytes of whatever the patches overwrite, in original offsets: the part of
     // each patch past the inserted space lands on bytes that were at `offset - len`.
-    let mut originals = Vec::with_capacity(sorted.len());
-    for p in &sorted {
-        let start = p.offset.max(len);
-        let end = p.offset + p.data.len() as u64;
-        if end <= start {
-            continue;
-        }
-        let mut old = vec![0u8; (end - start) as usize];
-        file.seek(SeekFrom::Start(start - len))
-            .and_then(|_| file.read_exact(&mut old))
-            .map_err(io_err(target, "reading the bytes to be replaced"))?;
-        originals.push((start - len, old));
-    }
+    let originals = overwritten_bytes(target, &mut file, &sorted, len)?;
     let jpath = journal_path(target);
     write_journal(&jpath, &Journal::encode(target, size, len, &originals))?;
     fault(FaultPoint::JournalWritten);
 
     if let Err(e) = insert_start(&file, len) {
         drop(file);
-        // Nothing or everything was inserted; either way the journal puts the original back.
-        // If even that fails, the journal stays for the next run.
-        if let Err(r) = recover(target) {
-            log::error!(
-                "{}: inserting failed and so did rolling back ({r})",
-                target.display()
-            );
-            return Err(io_err(target, "inserting space at the start of the file")(
-                e,
-            ));
-        }
-        if insert_unsupported(&e) {
-            log::debug!(
-                "{}: the file system cannot insert in place ({e}); rebuilding",
-                target.display()
-            );
-            return rebuild_into_place(target, fallback);
-        }
-        return Err(io_err(target, "inserting space at the start of the file")(
-            e,
-        ));
+        return undo_failed_insert(target, fallback, e);
     }
     fault(FaultPoint::Inserted);
 
@@ -116,4 +84,58 @@ pub(super) fn insert_in_place(
     fault(FaultPoint::Patched);
     remove_journal(&jpath)?;
     Ok(total)
+}
+
+/// The original bytes of whatever the patches overwrite, in original offsets: the part of
+/// each patch past the inserted space lands on bytes that were at `offset - len`.
+fn overwritten_bytes(
+    target: &Path,
+    file: &mut File,
+    sorted: &[&Patch],
+    len: u64,
+) -> Result<Vec<(u64, Vec<u8>)>, WriteError> {
+    let mut originals = Vec::with_capacity(sorted.len());
+    for p in sorted {
+        let start = p.offset.max(len);
+        let end = p.offset + p.data.len() as u64;
+        if end <= start {
+            continue;
+        }
+        let mut old = vec![0u8; (end - start) as usize];
+        file.seek(SeekFrom::Start(start - len))
+            .and_then(|_| file.read_exact(&mut old))
+            .map_err(io_err(target, "reading the bytes to be replaced"))?;
+        originals.push((start - len, old));
+    }
+    Ok(originals)
+}
+
+/// After `insert_start` failed with `e`: nothing or everything was inserted; either way the
+/// journal puts the original back. Then rebuild where the file system cannot insert.
+fn undo_failed_insert(
+    target: &Path,
+    fallback: &[Piece],
+    e: std::io::Error,
+) -> Result<u64, WriteError> {
+    // Nothing or everything was inserted; either way the journal puts the original back.
+    // If even that fails, the journal stays for the next run.
+    if let Err(r) = recover(target) {
+        log::error!(
+            "{}: inserting failed and so did rolling back ({r})",
+            target.display()
+        );
+        return Err(io_err(target, "inserting space at the start of the file")(
+            e,
+        ));
+    }
+    if insert_unsupported(&e) {
+        log::debug!(
+            "{}: the file system cannot insert in place ({e}); rebuilding",
+            target.display()
+        );
+        return rebuild_into_place(target, fallback);
+    }
+    Err(io_err(target, "inserting space at the start of the file")(
+        e,
+    ))
 }
