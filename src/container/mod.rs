@@ -4,7 +4,7 @@
 //! `frames.rs`/`boxes.rs` (the structure reader), `duration.rs` (exact length),
 //! `chapters.rs` (read chapters), `plan.rs` (plan a chapter write or strip) — and a
 //! [`Capabilities`] value that says what its chapter forms can hold. This module is the one
-//! dispatch table: [`probe`](fn@probe) (crate-internal), [`read_chapters`], [`plan_write`] and
+//! dispatch table: `probe` (crate-internal, called by [`crate::probe`]), [`read_chapters`], [`plan_write`] and
 //! [`plan_strip`]. Adding a container is one new folder plus one arm in each `match` here
 //! (and its magic in `probe/detect.rs`).
 //!

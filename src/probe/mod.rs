@@ -6,13 +6,15 @@
 //! exact playable length, to the sample, and says where the figure came from ([`Method`]).
 //!
 //! * MP3 (MPEG-1/2/2.5 layers I–III): every frame header is walked (no decoding) and the
-//!   LAME/Xing gapless delay and padding are applied when present ([`mp3`]).
+//!   LAME/Xing gapless delay and padding are applied when present ([`crate::container::mp3`]).
 //! * MP4/M4A (AAC, ALAC, …): the audio track's sample table, corrected by the edit list or
-//!   `iTunSMPB` (module `mp4`).
+//!   `iTunSMPB` ([`crate::container::mp4`]).
 //! * WAV via hound, FLAC and Ogg (Vorbis, Opus, FLAC) via symphonia.
 //!
-//! The container is detected from the content, never from the extension. Reads are
-//! streaming with a fixed 256 KiB buffer, so memory does not grow with the file.
+//! The container is detected from the content, never from the extension (`detect.rs`); the
+//! measuring itself lives in each container's folder under [`crate::container`], reached
+//! through its dispatch table. Reads are streaming with a fixed 256 KiB buffer, so memory
+//! does not grow with the file.
 
 pub(crate) mod detect;
 

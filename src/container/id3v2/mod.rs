@@ -15,7 +15,7 @@
 //! copied) and the new tag, with at least [`Id3Options::padding`] bytes of padding for the
 //! next edit, fills the old region plus the inserted space exactly. Its fallback, where
 //! inserting is not possible, is a rebuild to the same bytes. Nothing here writes a file: the
-//! plan goes to [`crate::write::safe`].
+//! plan goes to [`crate::write::apply`].
 
 mod chapters;
 mod header;

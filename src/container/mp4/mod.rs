@@ -12,8 +12,8 @@
 //!
 //! Like every container writer this module never writes a file: [`plan_write`] and
 //! [`plan_strip`] look at the original and return a [`Plan`](crate::write::Plan) for
-//! [`safe::apply`](super::safe::apply). Only `moov` and the chapter samples are held in
-//! memory; the audio payload is referred to by [`Piece::Copy`](super::Piece::Copy) ranges.
+//! [`safe::apply`](crate::write::apply::apply). Only `moov` and the chapter samples are held in
+//! memory; the audio payload is referred to by [`Piece::Copy`](crate::write::Piece::Copy) ranges.
 //!
 //! Layout of what we write, after the boxes before it, which are left alone:
 //! `moov` (edited) · `mdat` (only the chapter samples) · `free` (room for later edits). When

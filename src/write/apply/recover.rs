@@ -33,7 +33,7 @@ pub enum Recovery {
 /// file of an interrupted rebuild. Cheap when there is nothing to do (a failed open and a
 /// failed unlink; no directory listing).
 ///
-/// Call it before reading a file you are about to plan a write for; [`apply`] calls it too.
+/// Call it before reading a file you are about to plan a write for; [`apply`](super::apply) calls it too.
 /// There is no lock here: two writers (processes or threads) must never work on the same
 /// file at once — the recovery of one would take the other's live journal or temporary file
 /// for a leftover, and that includes a reader that recovers before reading. The `chapmark`
