@@ -1153,3 +1153,30 @@ fn chapter_image_track_is_not_counted_as_chapters() {
         "{probed}"
     );
 }
+
+/// The 255 limit belongs to `chpl` (a one-byte count): a QuickTime-only write holds more, and
+/// reads back whole.
+#[test]
+fn quicktime_only_has_no_255_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = fixture(dir.path(), "plain.m4a");
+    let list = many(280, |i| format!("Ch {i}"));
+    let qt = Mp4Options {
+        kinds: Mp4Chapters::QuickTime,
+        ..Mp4Options::default()
+    };
+    write(&p, &list, &qt);
+    assert_eq!(read_chapters(&p).unwrap().comparable(), list.comparable());
+    let err = plan_write(&p, &list, LEN, &Mp4Options::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Mp4Error::TooManyChapters {
+                count: 280,
+                max: 255,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}

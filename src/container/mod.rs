@@ -230,3 +230,45 @@ pub fn plan_strip(container: Container, path: &Path) -> Result<Plan, ContainerEr
         other => Err(unsupported(path, other, "writing")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mp4_limits_follow_the_forms_written() {
+        let with = |kinds| {
+            let opts = PlanOptions {
+                mp4: mp4::Mp4Options {
+                    kinds,
+                    ..mp4::Mp4Options::default()
+                },
+                ..PlanOptions::default()
+            };
+            Container::Mp4.capabilities(&opts)
+        };
+        let both = with(mp4::Mp4Chapters::Both);
+        assert_eq!(both.max_chapters, Some(255));
+        assert!(both.urls);
+        let nero = with(mp4::Mp4Chapters::Nero);
+        assert_eq!(nero.max_chapters, Some(255));
+        assert!(!nero.urls);
+        assert_eq!(nero.forms, &[ChapterForm::Nero]);
+        // The chapter track counts in 32 bits: no 255 limit without `chpl`.
+        let qt = with(mp4::Mp4Chapters::QuickTime);
+        assert!(qt.max_chapters.is_some_and(|m| m > 255));
+        assert_eq!(qt.max_title_bytes, None);
+        assert_eq!(qt.max_url_bytes, Some(255));
+    }
+
+    #[test]
+    fn only_mp3_and_mp4_are_written() {
+        let opts = PlanOptions::default();
+        assert_eq!(Container::Mp3.capabilities(&opts).max_chapters, Some(255));
+        for c in [Container::Wav, Container::Flac, Container::Ogg] {
+            assert!(!c.capabilities(&opts).writable);
+            let err = plan_strip(c, Path::new("x")).unwrap_err();
+            assert!(matches!(err, ContainerError::Unsupported { .. }), "{err}");
+        }
+    }
+}
