@@ -83,6 +83,9 @@ pub(crate) fn render(text: &str) -> Rendered {
     tok.end();
     let mut st = tok.sink.state.into_inner();
     st.flush();
+    while st.out.last().is_some_and(|(_, l)| l.is_empty()) {
+        st.out.pop();
+    }
     let mut out = Rendered::default();
     for (line, s) in st.out {
         out.text.push_str(&s);

@@ -9,9 +9,12 @@
 //! their asterisks, brackets and ampersands, which there are simply characters.
 
 /// Whether the notes are Markdown: a heading line (`## Show Notes`) or a Markdown link to a
-/// web page or an anchor (`[text](https://…)`, `[00:00](#t=00:00)`).
+/// web page or a seek anchor (`[text](https://…)`, `[00:00](#t=00:00)`).
 pub(crate) fn is_markdown(text: &str) -> bool {
-    text.contains("](http") || text.contains("](#") || text.lines().any(is_heading)
+    text.contains("](http://")
+        || text.contains("](https://")
+        || text.contains("](#t=")
+        || text.lines().any(is_heading)
 }
 
 /// `#` to `######`, a space, and text.
@@ -332,8 +335,9 @@ mod tests {
         assert_eq!(text("really&mdash;I don't"), "really—I don't");
         assert_eq!(text("That's &#8230; challenging"), "That's … challenging");
         assert_eq!(text("[video] [Linux.conf.au](https://a.example/) x"), "[video] Linux.conf.au x");
-        assert_eq!(text("snake_case_name and 2*3*4"), "snake_case_name and 2*3*4");
-        assert_eq!(text("[a](https://x.example/ ) b"), "[a](https://x.example/ ) b");
+        assert_eq!(text("snake_case_name and 2 * 3 * 4"), "snake_case_name and 2 * 3 * 4");
+        assert_eq!(text("[a](https://x.example/ ) b"), "a b");
+        assert_eq!(text("[a](https://x .example/) b"), "[a](https://x .example/) b");
         assert_eq!(text("**Bold** and *it*"), "Bold and it");
     }
 

@@ -76,14 +76,12 @@ fn parse_lines(text: &str, map: Option<&[usize]>, markup: Option<Markup>) -> Par
     // empty lines must not cost a classified struct per line); pass 2 classifies again.
     let mut last_time_first = None;
     let mut title_shaped: Vec<bool> = Vec::new();
-    let mut stats = Stats::default();
     for (i, raw) in Lines::new(text).enumerate() {
         let Some(raw) = joins.line(i, raw) else {
             title_shaped.push(false);
             continue;
         };
         let (time_first, title_first) = shape(raw);
-        stats.count(i + 1, raw, time_first);
         if time_first {
             last_time_first = Some(i);
         }
@@ -119,13 +117,25 @@ fn parse_lines(text: &str, map: Option<&[usize]>, markup: Option<Markup>) -> Par
         }
         b.line(i, raw, &kind, last_entry);
     }
-    b.finish(&stats)
+    b.finish(|| {
+        // Only when nothing was found: what the notes contain instead, for the message.
+        let mut stats = Stats::default();
+        for (i, raw) in Lines::new(text).enumerate() {
+            if let Some(raw) = joins.line(i, raw) {
+                stats.count(i + 1, raw, shape(raw).0);
+            }
+        }
+        stats
+    })
 }
 
 impl<'a> Builder<'a> {
     /// One classified line of pass 2.
     fn line(&mut self, i: usize, raw: &'a str, kind: &Line<'a>, last_entry: Option<usize>) {
         let line = i + 1;
+        if !matches!(kind, Line::Blank) {
+            self.text_lines += 1;
+        }
         let after_chapter_line = std::mem::take(&mut self.prev_was_chapter);
         if self.take_title(kind, raw) {
             return;
@@ -265,6 +275,8 @@ struct Builder<'a> {
     pending_title: Option<(usize, u8)>,
     /// Chapters whose title was taken from a following line.
     guessed: Vec<usize>,
+    /// Non-blank lines seen.
+    text_lines: usize,
     notes: Vec<ParseNote>,
 }
 
@@ -451,11 +463,11 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn finish(mut self, stats: &Stats) -> Parsed {
+    fn finish(mut self, stats: impl FnOnce() -> Stats) -> Parsed {
         let dropped = self.drop_backward_guesses();
-        let lone = self.drop_lone_chapter(stats);
+        let lone = self.drop_lone_chapter();
         if self.chapters.is_empty() {
-            let message = stats.explain(dropped, lone);
+            let message = stats().explain(dropped, lone);
             log::info!("no chapters: {message}");
             self.notes.push(ParseNote {
                 line: 0,
@@ -497,10 +509,14 @@ impl<'a> Builder<'a> {
         Some((n, first.unwrap_or(0)))
     }
 
-    /// One chapter line in a long text is a time mentioned in passing (`- 9:47 に発生し…`),
-    /// not a chapter list. Returns its line when dropped.
-    fn drop_lone_chapter(&mut self, stats: &Stats) -> Option<usize> {
-        if self.chapters.len() != 1 || stats.nonblank < LONE_CHAPTER_TEXT_LINES {
+    /// One chapter line in a long text, not at 0:00, is a time mentioned in passing
+    /// (`- 9:47 に発生し…`), not a chapter list. Returns its line when dropped.
+    fn drop_lone_chapter(&mut self) -> Option<usize> {
+        let lone = match self.chapters.as_slice() {
+            [only] => only.start != Time::ZERO,
+            _ => false,
+        };
+        if !lone || self.text_lines < LONE_CHAPTER_TEXT_LINES {
             return None;
         }
         let line = self.chapters.first().and_then(Chapter::line).unwrap_or(0);
@@ -533,6 +549,8 @@ fn markup_title(raw: &str, m: Markup) -> (String, Option<Link>) {
     }
     let (shown, link) = markdown::render_inline(raw, m);
     match link {
+        // An autolink `<https://…>` reads like a bare URL: at the end it is the link.
+        Some(l) if l.text == l.url => split_title(&shown),
         Some(l) => (shown.trim().to_owned(), Some(Link::new(l.url))),
         None => split_title(&shown),
     }
@@ -634,40 +652,34 @@ struct Joins {
 
 impl Joins {
     fn scan(text: &str) -> Joins {
-        let lines: Vec<&str> = Lines::new(text).collect();
-        let mut j = Joins {
-            skip: vec![false; lines.len()],
-            ..Joins::default()
-        };
+        let mut j = Joins::default();
         let (mut comment, mut fence) = (false, false);
-        let mut i = 0;
-        while let Some(&raw) = lines.get(i) {
+        let mut lines = Lines::new(text).peekable();
+        while let Some(raw) = lines.next() {
+            let i = j.skip.len();
             let t = raw.trim();
             if comment || t.starts_with("<!--") {
                 comment = !t.contains("-->");
-                j.skip[i] = true;
-                i += 1;
+                j.skip.push(true);
                 continue;
             }
+            j.skip.push(false);
             if t.starts_with("```") || t.starts_with("~~~") {
                 fence = !fence;
             }
             if fence || markdown::is_heading(raw) || time_first(trim_line(raw)).is_none() {
-                i += 1;
                 continue;
             }
-            let mut k = i + 1;
-            let mut text = raw.trim_end().to_string();
-            while let Some(&next) = lines.get(k).filter(|n| continues(n)) {
+            let mut joined: Option<String> = None;
+            while let Some(next) = lines.next_if(|n| continues(n)) {
+                let text = joined.get_or_insert_with(|| raw.trim_end().to_string());
                 text.push(' ');
                 text.push_str(next.trim());
-                j.skip[k] = true;
-                k += 1;
+                j.skip.push(true);
             }
-            if k > i + 1 {
+            if let Some(text) = joined {
                 j.joined.insert(i, text);
             }
-            i = k;
         }
         j
     }
@@ -980,9 +992,11 @@ fn range_end(rest: &str, close: Option<char>) -> Option<(&str, &str)> {
 }
 
 /// True when a title written right after a timestamp would lose its first characters to
-/// [`strip_separator`]; the description writer then puts an explicit ` - ` in between.
+/// [`strip_separator`] or to the "from" mark (`00:00 ~`); the description writer then puts an
+/// explicit ` - ` in between.
 pub(crate) fn title_needs_separator(title: &str) -> bool {
     SEPARATORS.iter().any(|sep| title.starts_with(sep))
+        || title.starts_with(['~', '〜', '～'])
 }
 
 /// True when `title url` on a chapter line reads back as exactly this title and URL. When it
