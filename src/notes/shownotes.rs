@@ -148,6 +148,10 @@ impl<'a> Builder<'a> {
         }
         if let Some(e) = entry(kind) {
             self.chapter(line, e);
+            if self.chapters.len() == 1 && self.first_nested.is_none() {
+                let nested = raw.starts_with([' ', '\t']) && markdown::is_list_item(raw);
+                self.first_nested = Some(nested || has_time(e.title));
+            }
             return;
         }
         match kind {
@@ -277,6 +281,9 @@ struct Builder<'a> {
     guessed: Vec<usize>,
     /// Non-blank lines seen.
     text_lines: usize,
+    /// Whether the first chapter line reads like a time in passing: a nested list item, or a
+    /// title with another time in it (`- 9:47 に発生し 11:00 には回復`).
+    first_nested: Option<bool>,
     notes: Vec<ParseNote>,
 }
 
@@ -408,9 +415,17 @@ impl<'a> Builder<'a> {
                 self.pending_title = Some((idx, blanks + 1));
                 false
             }
-            Line::Text(_) | Line::Url(_) => {
+            Line::Text(_) | Line::Url(_) | Line::Header => {
                 self.pending_title = None;
-                let (title, link) = self.title(strip_bullet(trim_line(raw)));
+                let text = trim_line(raw);
+                let text = match kind {
+                    Line::Header => match markdown::heading_text(text) {
+                        Some(h) if !has_time(h) => h,
+                        _ => return false,
+                    },
+                    _ => strip_bullet(text),
+                };
+                let (title, link) = self.title(text);
                 let Some(ch) = self.chapters.get_mut(idx).filter(|_| !title.is_empty()) else {
                     return false;
                 };
@@ -509,11 +524,12 @@ impl<'a> Builder<'a> {
         Some((n, first.unwrap_or(0)))
     }
 
-    /// One chapter line in a long text, not at 0:00, is a time mentioned in passing
-    /// (`- 9:47 に発生し…`), not a chapter list. Returns its line when dropped.
+    /// One chapter line in a long text, not at 0:00, nested in a list or with a second time
+    /// in its text, is a time mentioned in passing (`  - 9:47 に発生し 11:00 には回復`), not a
+    /// chapter list. Returns its line when dropped.
     fn drop_lone_chapter(&mut self) -> Option<usize> {
         let lone = match self.chapters.as_slice() {
-            [only] => only.start != Time::ZERO,
+            [only] => only.start != Time::ZERO && self.first_nested == Some(true),
             _ => false,
         };
         if !lone || self.text_lines < LONE_CHAPTER_TEXT_LINES {
