@@ -96,7 +96,11 @@ fn ratio(a: usize, b: usize) -> f64 {
 fn run(dir: &Path) -> Tally {
     let mut t = Tally::default();
     for path in notes_files(dir) {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("?")
+            .to_string();
         let want = read_expected(&expected_path(&path));
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         let (_, parsed) = notes::read(&bytes, None).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -105,7 +109,9 @@ fn run(dir: &Path) -> Tally {
         // Multiset match on (start, exact title).
         let mut pool: HashMap<(u64, &str), usize> = HashMap::new();
         for c in got {
-            *pool.entry((c.start.as_millis(), c.title.as_str())).or_default() += 1;
+            *pool
+                .entry((c.start.as_millis(), c.title.as_str()))
+                .or_default() += 1;
         }
         let mut exact = 0;
         let mut misses = Vec::new();
@@ -185,8 +191,7 @@ fn run(dir: &Path) -> Tally {
             // The rejection must say what the reader saw, not only the generic hint.
             let diags = parsed.validate(&Context::default());
             let clear = diags.iter().any(|d| {
-                d.rule == Rule::TooFew
-                    && d.hint.as_deref().is_some_and(|h| h.contains("lines"))
+                d.rule == Rule::TooFew && d.hint.as_deref().is_some_and(|h| h.contains("lines"))
             });
             let seen = parsed.notes.iter().any(|n| n.kind == NoteKind::NoChapters);
             if got.is_empty() && !(clear && seen) {
@@ -247,7 +252,11 @@ fn assert_targets(t: &Tally, exact: f64, false_max: f64) {
 fn corpus_of_real_notes() {
     let t = run(&corpus_dir());
     println!("{}", t.report);
-    assert!(t.files >= 37 && t.expected >= 400, "corpus shrank: {} files", t.files);
+    assert!(
+        t.files >= 37 && t.expected >= 400,
+        "corpus shrank: {} files",
+        t.files
+    );
     assert_targets(&t, 0.98, 0.01);
 }
 

@@ -25,9 +25,36 @@ pub(crate) struct Rendered {
 
 /// Tags that end a line before and after them.
 const BLOCKS: &[&str] = &[
-    "p", "div", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "tr", "td", "th",
-    "blockquote", "pre", "section", "article", "header", "footer", "dl", "dt", "dd", "hr",
-    "figure", "figcaption", "main", "aside", "nav",
+    "p",
+    "div",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "blockquote",
+    "pre",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "dl",
+    "dt",
+    "dd",
+    "hr",
+    "figure",
+    "figcaption",
+    "main",
+    "aside",
+    "nav",
 ];
 
 /// Feed elements that carry an episode description.
@@ -56,11 +83,17 @@ pub(crate) fn looks_like_html(text: &str) -> bool {
             .to_ascii_lowercase();
         if BLOCKS.contains(&name.as_str())
             || FEED_ELEMENTS.contains(&name.as_str())
-            || matches!(name.as_str(), "br" | "a" | "span" | "strong" | "b" | "em" | "i" | "!--")
+            || matches!(
+                name.as_str(),
+                "br" | "a" | "span" | "strong" | "b" | "em" | "i" | "!--"
+            )
             || rest.starts_with("!--")
         {
             return true;
         }
+    }
+    if !t.contains('<') {
+        return false;
     }
     let lower = t.to_ascii_lowercase();
     let breaks = ["<br", "</p>", "</li>", "</div>"]
@@ -117,7 +150,11 @@ fn unwrap_feed_element(text: &str) -> (String, usize) {
     let Some(inner) = body.get(open_end + 1..close).filter(|_| close > open_end) else {
         return (text.to_string(), 0);
     };
-    let offset = t.get(..lead + open_end + 1).unwrap_or("").matches('\n').count();
+    let offset = t
+        .get(..lead + open_end + 1)
+        .unwrap_or("")
+        .matches('\n')
+        .count();
     if inner.trim_start().starts_with("<![CDATA[") {
         return (inner.to_string(), offset);
     }
@@ -158,7 +195,8 @@ impl State {
             return;
         }
         let s = std::mem::take(&mut self.buf);
-        self.out.push((self.buf_line.max(1), s.trim_end().to_string()));
+        self.out
+            .push((self.buf_line.max(1), s.trim_end().to_string()));
         self.links.iter_mut().for_each(|l| l.1 = 0);
         self.blank = false;
     }
@@ -308,7 +346,8 @@ mod tests {
     fn breaks_blocks_and_links() {
         let r = render("00:00 Intro<br />01:00 <a href=\"https://x.example/\">Second</a><br />");
         assert_eq!(r.text, "00:00 Intro\n01:00 [Second](https://x.example/)\n");
-        let r = render("<p><span>(00:00:35) Das M&auml;rchen</span></p><ul><li>a</li><li>b</li></ul>");
+        let r =
+            render("<p><span>(00:00:35) Das M&auml;rchen</span></p><ul><li>a</li><li>b</li></ul>");
         assert_eq!(r.text, "(00:00:35) Das Märchen\n\n- a\n- b\n");
         let r = render("<description>&lt;p&gt;0:00 A&lt;br&gt;\n1:00 B&lt;/p&gt;</description>");
         assert_eq!(r.text, "0:00 A\n1:00 B\n");
@@ -321,7 +360,9 @@ mod tests {
     fn detection() {
         assert!(looks_like_html("<p>00:00 Intro</p>"));
         assert!(looks_like_html("00:00 Intro<br />01:00 Second<br />"));
-        assert!(!looks_like_html("# Notes\n\n- 00:00 Intro\n- 01:00 Files can include `<script>`\n"));
+        assert!(!looks_like_html(
+            "# Notes\n\n- 00:00 Intro\n- 01:00 Files can include `<script>`\n"
+        ));
         assert!(!looks_like_html("00:00 Intro\n01:00 Second"));
     }
 }

@@ -187,11 +187,7 @@ fn code_span(rest: &str, out: &mut String) -> Option<usize> {
     let mut from = 0;
     loop {
         let at = from + body.get(from..)?.find(&fence)?;
-        let run = body
-            .get(at..)?
-            .bytes()
-            .take_while(|&b| b == b'`')
-            .count();
+        let run = body.get(at..)?.bytes().take_while(|&b| b == b'`').count();
         if run == ticks {
             let inner = body.get(..at)?;
             let inner = match (inner.strip_prefix(' '), inner.ends_with(' ')) {
@@ -300,7 +296,11 @@ fn emphasis(
     let body = rest.get(run..)?;
     let delim: String = std::iter::repeat_n(d, run).collect();
     let mut from = 0;
-    while let Some(at) = body.get(from..).and_then(|b| b.find(&delim)).map(|a| a + from) {
+    while let Some(at) = body
+        .get(from..)
+        .and_then(|b| b.find(&delim))
+        .map(|a| a + from)
+    {
         let prev = body.get(..at)?.chars().next_back();
         let next = body.get(at + run..)?.chars().next();
         let same_run = next == Some(d);
@@ -329,15 +329,33 @@ mod tests {
         let (t, l) = render_inline("What is [Overtone](https://overtone.pro/)?", Markup::Full);
         assert_eq!(t, "What is Overtone?");
         assert_eq!(l.map(|l| l.url), Some("https://overtone.pro/".to_string()));
-        assert_eq!(text("Part 2: `async-std` w/ Yoshua"), "Part 2: async-std w/ Yoshua");
-        assert_eq!(text("LLVM 18 brings `*128` ABI change"), "LLVM 18 brings *128 ABI change");
-        assert_eq!(text("_A Programmer's Brain_, by F."), "A Programmer's Brain, by F.");
+        assert_eq!(
+            text("Part 2: `async-std` w/ Yoshua"),
+            "Part 2: async-std w/ Yoshua"
+        );
+        assert_eq!(
+            text("LLVM 18 brings `*128` ABI change"),
+            "LLVM 18 brings *128 ABI change"
+        );
+        assert_eq!(
+            text("_A Programmer's Brain_, by F."),
+            "A Programmer's Brain, by F."
+        );
         assert_eq!(text("really&mdash;I don't"), "really—I don't");
         assert_eq!(text("That's &#8230; challenging"), "That's … challenging");
-        assert_eq!(text("[video] [Linux.conf.au](https://a.example/) x"), "[video] Linux.conf.au x");
-        assert_eq!(text("snake_case_name and 2 * 3 * 4"), "snake_case_name and 2 * 3 * 4");
+        assert_eq!(
+            text("[video] [Linux.conf.au](https://a.example/) x"),
+            "[video] Linux.conf.au x"
+        );
+        assert_eq!(
+            text("snake_case_name and 2 * 3 * 4"),
+            "snake_case_name and 2 * 3 * 4"
+        );
         assert_eq!(text("[a](https://x.example/ ) b"), "a b");
-        assert_eq!(text("[a](https://x .example/) b"), "[a](https://x .example/) b");
+        assert_eq!(
+            text("[a](https://x .example/) b"),
+            "[a](https://x .example/) b"
+        );
         assert_eq!(text("**Bold** and *it*"), "Bold and it");
     }
 

@@ -43,7 +43,9 @@
 
 use super::html;
 use super::markdown::{self, Markup};
-use super::timestamp::{is_colon_char, is_digit_char, is_fraction_char, parse_timestamp, scan_token};
+use super::timestamp::{
+    is_colon_char, is_digit_char, is_fraction_char, parse_timestamp, scan_token,
+};
 use super::{IssueKind, NoteKind, ParseIssue, ParseNote, Parsed};
 use crate::chapter::{Chapter, ChapterList, Link, Origin};
 use crate::time::Time;
@@ -512,7 +514,10 @@ impl<'a> Builder<'a> {
         if !backward {
             return None;
         }
-        let first = self.guessed.first().and_then(|&g| self.chapters.get(g)?.line());
+        let first = self
+            .guessed
+            .first()
+            .and_then(|&g| self.chapters.get(g)?.line());
         let n = self.guessed.len();
         let guessed = std::mem::take(&mut self.guessed);
         let mut i = 0;
@@ -560,7 +565,13 @@ fn markup_title(raw: &str, m: Markup) -> (String, Option<Link>) {
                 markdown::render_inline(bare, m).0
             };
             let label = non_empty(&label).map(str::to_owned);
-            return (title.trim().to_owned(), Some(Link { url: url.to_owned(), label }));
+            return (
+                title.trim().to_owned(),
+                Some(Link {
+                    url: url.to_owned(),
+                    label,
+                }),
+            );
         }
     }
     let (shown, link) = markdown::render_inline(raw, m);
@@ -683,7 +694,13 @@ impl Joins {
             if t.starts_with("```") || t.starts_with("~~~") {
                 fence = !fence;
             }
-            if fence || markdown::is_heading(raw) || time_first(trim_line(raw)).is_none() {
+            if fence || markdown::is_heading(raw) {
+                continue;
+            }
+            let Some(e) = time_first(trim_line(raw)) else {
+                continue;
+            };
+            if !wrapped(raw, e.title) {
                 continue;
             }
             let mut joined: Option<String> = None;
@@ -702,12 +719,33 @@ impl Joins {
 
     /// Line `i` as the parser should see it; `None` when it was joined into another line.
     fn line<'s>(&'s self, i: usize, raw: &'s str) -> Option<&'s str> {
+        if self.skip.is_empty() {
+            return Some(raw);
+        }
         if self.skip.get(i).copied().unwrap_or(false) {
             return None;
+        }
+        if self.joined.is_empty() {
+            return Some(raw);
         }
         Some(self.joined.get(&i).map_or(raw, String::as_str))
     }
 }
+
+/// Whether a chapter line was broken by the editor and runs on in the next line: a link
+/// or quote left open, no title yet, or a line as long as editors wrap at. A short, complete
+/// chapter line followed by text keeps that text as its description.
+fn wrapped(raw: &str, title: &str) -> bool {
+    let open = |o: char, c: char| title.matches(o).count() > title.matches(c).count();
+    title.is_empty()
+        || open('[', ']')
+        || open('(', ')')
+        || title.matches('"').count() % 2 == 1
+        || raw.trim_end().chars().count() >= WRAP_COLUMN
+}
+
+/// Lines at least this long are taken as wrapped by an editor when text follows directly.
+const WRAP_COLUMN: usize = 60;
 
 /// A Markdown line that continues the list item or paragraph above it.
 fn continues(line: &str) -> bool {
@@ -894,7 +932,7 @@ fn time_first(line: &str) -> Option<Entry<'_>> {
     let s = markdown::heading_text(line).unwrap_or(line);
     let s = strip_bullet(s);
     // `**[00:00](#t=00:00)** Welcome`: emphasis around the time.
-    let s = strip_emphasis(s, |c| matches!(c, '[' | '(' | '@') || is_digit_char(c));
+    let (s, opened) = strip_emphasis(s, |c| matches!(c, '[' | '(' | '@') || is_digit_char(c));
     let first = s.chars().next()?;
     let close = closer_of(first);
     let s = match close {
@@ -944,7 +982,11 @@ fn time_first(line: &str) -> Option<Entry<'_>> {
             }
         }
     }
-    let title = strip_separator(rest.trim_start()).trim();
+    let mut title = strip_separator(rest.trim_start()).trim();
+    if let Some(run) = opened.filter(|run| title.matches(run).count() == 1) {
+        // `**00:00 - Intro**`: the emphasis closes at the end of the title.
+        title = title.strip_suffix(run).map_or(title, str::trim_end);
+    }
     Some(Entry {
         start,
         end,
@@ -954,13 +996,14 @@ fn time_first(line: &str) -> Option<Entry<'_>> {
 }
 
 /// Drops Markdown emphasis (`**`, `__`, `*`, `_`) opening a line when `then` accepts the
-/// character after it.
-fn strip_emphasis(s: &str, then: impl Fn(char) -> bool) -> &str {
+/// character after it; returns the rest and the run dropped.
+fn strip_emphasis(s: &str, then: impl Fn(char) -> bool) -> (&str, Option<&str>) {
     let r = s.trim_start_matches(['*', '_']);
-    if r.len() != s.len() && s.len() - r.len() <= 3 && r.chars().next().is_some_and(then) {
-        r
+    let run = s.get(..s.len() - r.len()).unwrap_or("");
+    if !run.is_empty() && run.len() <= 3 && r.chars().next().is_some_and(then) {
+        (r, Some(run))
     } else {
-        s
+        (s, None)
     }
 }
 
@@ -1011,8 +1054,7 @@ fn range_end(rest: &str, close: Option<char>) -> Option<(&str, &str)> {
 /// [`strip_separator`] or to the "from" mark (`00:00 ~`); the description writer then puts an
 /// explicit ` - ` in between.
 pub(crate) fn title_needs_separator(title: &str) -> bool {
-    SEPARATORS.iter().any(|sep| title.starts_with(sep))
-        || title.starts_with(['~', '〜', '～'])
+    SEPARATORS.iter().any(|sep| title.starts_with(sep)) || title.starts_with(['~', '〜', '～'])
 }
 
 /// True when `title url` on a chapter line reads back as exactly this title and URL. When it
@@ -1405,6 +1447,7 @@ fn ambiguity(written: &str, t: Time, prev: Time, prev_written: &str) -> Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::notes::NoteKind;
 
     fn starts(p: &Parsed) -> Vec<(u64, &str)> {
         p.list
@@ -1567,6 +1610,180 @@ mod tests {
         assert_eq!(l.map(|l| l.url), Some("https://a.example/".to_owned()));
         // Not a URL without a host.
         assert_eq!(split_title("x https://").1, None);
+    }
+
+    fn titled(p: &Parsed) -> Vec<(u64, &str, Option<&str>)> {
+        p.list
+            .chapters
+            .iter()
+            .map(|c| (c.start.as_millis(), c.title.as_str(), c.url()))
+            .collect()
+    }
+
+    #[test]
+    fn links_emphasis_and_at_around_the_time() {
+        for (line, title) in [
+            ("* **[00:39](#t=00:39)** Welcome", "Welcome"),
+            ("- [@0:39] - Welcome", "Welcome"),
+            ("(@0:39) Welcome", "Welcome"),
+            ("@0:39 Welcome", "Welcome"),
+            ("- **0:39 - Welcome**", "Welcome"),
+            ("- [@0:39](https://youtu.be/x?t=39) Welcome", "Welcome"),
+            ("#### 0:39 Welcome", "Welcome"),
+            ("### Welcome(0:39~)", "Welcome"),
+            ("- 0:39~ Welcome", "Welcome"),
+            ("- 0:39 ~ : Welcome", "Welcome"),
+            ("- 0:39 ~: Welcome", "Welcome"),
+            ("（0:39〜）Welcome", "Welcome"),
+        ] {
+            let p = parse_shownotes(&format!("## Notes\n{line}"));
+            assert_eq!(titled(&p), vec![(39_000, title, None)], "{line:?}");
+        }
+        // A link around the time to another page is the chapter's URL.
+        let p = parse_shownotes("- [0:39](https://other.example/) Welcome");
+        assert_eq!(
+            titled(&p),
+            vec![(39_000, "Welcome", Some("https://other.example/"))]
+        );
+        // Still strict: `12:75` is an issue naming the line, prose times are not chapters.
+        let p = parse_shownotes("## Notes\n- [@12:75] - Broken\nWe met at 10:00 sharp.");
+        assert!(p.list.is_empty());
+        assert_eq!(
+            (p.issues[0].line, p.issues[0].kind),
+            (2, IssueKind::BadTimestamp)
+        );
+        let p = parse_shownotes("## Notes\n- 18:00~21:00に放送\n- 29:45あたりの説明");
+        assert!(p.list.is_empty(), "{:?}", titled(&p));
+    }
+
+    #[test]
+    fn markdown_titles_read_as_rendered() {
+        let p = parse_shownotes(
+            "## Show Notes\n\
+             - 0:00 Brought to you by [Sentry](https://sentry.example/).\n\
+             - 1:00 [TPS546](https://ti.example/) voltage regulator\n\
+             - 2:00 Further reading: [the post](https://blog.example/)\n\
+             - 3:00 `async-std` and **more**",
+        );
+        assert_eq!(
+            titled(&p),
+            vec![
+                (
+                    0,
+                    "Brought to you by Sentry.",
+                    Some("https://sentry.example/")
+                ),
+                (
+                    60_000,
+                    "TPS546 voltage regulator",
+                    Some("https://ti.example/")
+                ),
+                (120_000, "Further reading", Some("https://blog.example/")),
+                (180_000, "async-std and more", None),
+            ]
+        );
+        // Plain text keeps its characters.
+        let p = parse_shownotes("0:00 `x` and **y** &amp; z");
+        assert_eq!(titled(&p), vec![(0, "`x` and **y** &amp; z", None)]);
+    }
+
+    #[test]
+    fn wrapped_items_and_references_belong_to_their_chapter() {
+        let p = parse_shownotes(
+            "## Notes\n\
+             - [@1:00] - [A Critical\n  Retrospective](https://a.example/) by bunnie\n\
+             - [@2:00] - Short\n  - [Docs](https://docs.example/)\n\
+             - [@3:00] - Short\n  a description line",
+        );
+        assert_eq!(
+            titled(&p),
+            vec![
+                (
+                    60_000,
+                    "A Critical Retrospective by bunnie",
+                    Some("https://a.example/")
+                ),
+                (120_000, "Short", Some("https://docs.example/")),
+                (180_000, "Short", None),
+            ]
+        );
+        assert_eq!(
+            p.list.chapters[2].description.as_deref(),
+            Some("a description line")
+        );
+    }
+
+    #[test]
+    fn a_time_alone_takes_the_next_line_as_title() {
+        let p = parse_shownotes("2:00\n\n* What is new?\n\n3:00\n\n## Contest\n\n4:00\n5:00 Next");
+        assert_eq!(
+            titled(&p),
+            vec![
+                (120_000, "What is new?", None),
+                (180_000, "Contest", None),
+                (240_000, "", None),
+                (300_000, "Next", None)
+            ]
+        );
+        let notes: Vec<_> = p.notes.iter().map(|n| (n.line, n.kind)).collect();
+        assert_eq!(
+            notes,
+            vec![(1, NoteKind::GuessedTitle), (5, NoteKind::GuessedTitle)]
+        );
+        // Times that run backwards are references to other episodes, not chapters.
+        let p = parse_shownotes(
+            "- ep32\n  - 49:17 ~\n  - Ad\n- ep50\n  - 2:21:50 ~\n  - Verdict\n- ep64\n  - 1:53:47 ~\n  - Appeal",
+        );
+        assert!(p.list.is_empty(), "{:?}", titled(&p));
+        let seen = &p.notes.last().map(|n| (n.kind, n.message.clone()));
+        assert!(
+            seen.as_ref()
+                .is_some_and(|(k, m)| *k == NoteKind::NoChapters && m.contains("run backwards")),
+            "{seen:?}"
+        );
+    }
+
+    #[test]
+    fn html_notes() {
+        let p = parse_shownotes(
+            "00:00 Intro<br />01:00 <a href=\"https://x.example/\">Second</a><br />",
+        );
+        assert_eq!(
+            titled(&p),
+            vec![
+                (0, "Intro", None),
+                (60_000, "Second", Some("https://x.example/"))
+            ]
+        );
+        let p = parse_shownotes("<p><span>(00:00:35) Das M&auml;rchen der Skalierung</span></p>");
+        assert_eq!(
+            titled(&p),
+            vec![(35_000, "Das Märchen der Skalierung", None)]
+        );
+    }
+
+    #[test]
+    fn empty_notes_say_what_they_contain() {
+        let text = "Recorded live.\n\nThe stream starts at 20:00 UTC.\n- a\n- b\n- c\n- d\n- e\n- f\n- g\n  - 9:47 it broke, 11:00 it was fixed\n";
+        let p = parse_shownotes(text);
+        assert!(p.list.is_empty(), "{:?}", titled(&p));
+        let msg = &p
+            .notes
+            .last()
+            .map(|n| n.message.clone())
+            .unwrap_or_default();
+        assert!(
+            msg.starts_with("12 lines (10 not blank), 1 start with a time"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("the only one (line 11) is a time mentioned in a long text"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("line 3: `The stream starts at 20:00 UTC.`"),
+            "{msg}"
+        );
     }
 
     #[test]
