@@ -646,7 +646,7 @@ impl Stats {
                 "; {} lines have a time inside the text (line {line}: `{text}`), which is not a chapter",
                 self.inside
             )),
-            None => s.push_str("; no line has a time in it"),
+            None => s.push_str("; no other line has a time in its text"),
         }
         s
     }
