@@ -14,7 +14,7 @@ pub(crate) fn is_markdown(text: &str) -> bool {
     text.contains("](http://")
         || text.contains("](https://")
         || text.contains("](#t=")
-        || text.lines().any(is_heading)
+        || ((text.starts_with('#') || text.contains("\n#")) && text.lines().any(is_heading))
 }
 
 /// `#` to `######`, a space, and text.

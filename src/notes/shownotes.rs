@@ -119,12 +119,16 @@ fn parse_lines(text: &str, map: Option<&[usize]>, markup: Option<Markup>) -> Par
         }
         b.line(i, raw, &kind, last_entry);
     }
+    let time_first_lines = b.time_first_lines;
     b.finish(|| {
         // Only when nothing was found: what the notes contain instead, for the message.
-        let mut stats = Stats::default();
+        let mut stats = Stats {
+            time_first: time_first_lines,
+            ..Stats::default()
+        };
         for (i, raw) in Lines::new(text).enumerate() {
             if let Some(raw) = joins.line(i, raw) {
-                stats.count(i + 1, raw, shape(raw).0);
+                stats.count(i + 1, raw);
             }
         }
         stats
@@ -149,6 +153,7 @@ impl<'a> Builder<'a> {
             }
         }
         if let Some(e) = entry(kind) {
+            self.time_first_lines += 1;
             self.chapter(line, e);
             if self.chapters.len() == 1 && self.first_nested.is_none() {
                 let nested = raw.starts_with([' ', '\t']) && markdown::is_list_item(raw);
@@ -283,6 +288,8 @@ struct Builder<'a> {
     guessed: Vec<usize>,
     /// Non-blank lines seen.
     text_lines: usize,
+    /// Lines read as chapter lines (those with impossible times included).
+    time_first_lines: usize,
     /// Whether the first chapter line reads like a time in passing: a nested list item, or a
     /// title with another time in it (`- 9:47 に発生し 11:00 には回復`).
     first_nested: Option<bool>,
@@ -597,15 +604,14 @@ struct Stats {
 }
 
 impl Stats {
-    fn count(&mut self, line: usize, raw: &str, time_first: bool) {
+    fn count(&mut self, line: usize, raw: &str) {
         self.lines = line;
         let t = trim_line(raw);
         if t.is_empty() {
             return;
         }
         self.nonblank += 1;
-        if time_first {
-            self.time_first += 1;
+        if !t.contains(|c: char| is_colon_char(c)) || time_first(t).is_some() {
             return;
         }
         if t.contains("[@") && has_time(t) {
@@ -939,6 +945,9 @@ fn time_first(line: &str) -> Option<Entry<'_>> {
         Some(_) => s.get(first.len_utf8()..)?.trim_start(),
         None => s,
     };
+    // `[(00:12:34)](https://…&t=754s)`: a bracketed time as a link's text.
+    let inner = s.strip_prefix('(').filter(|_| close == Some(']'));
+    let s = inner.map_or(s, str::trim_start);
     // `[@0:00]`, `(@0:00)`, `@0:00`: "at".
     let s = s.strip_prefix('@').unwrap_or(s);
     let (n, has_colon) = scan_token(s);
@@ -953,6 +962,9 @@ fn time_first(line: &str) -> Option<Entry<'_>> {
         rest = after;
     } else {
         rest = strip_from_marker(rest);
+    }
+    if inner.is_some() {
+        rest = rest.trim_start().strip_prefix(')')?;
     }
     let mut time_url = None;
     match close {
@@ -1629,6 +1641,7 @@ mod tests {
             ("@0:39 Welcome", "Welcome"),
             ("- **0:39 - Welcome**", "Welcome"),
             ("- [@0:39](https://youtu.be/x?t=39) Welcome", "Welcome"),
+            ("[(0:39)](https://youtu.be/x?t=39) Welcome", "Welcome"),
             ("#### 0:39 Welcome", "Welcome"),
             ("### Welcome(0:39~)", "Welcome"),
             ("- 0:39~ Welcome", "Welcome"),
