@@ -88,7 +88,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
             };
             let parsed = Parsed {
                 list,
-                issues: Vec::new(),
+                ..Parsed::default()
             };
             let mut report = common::validate_report(path_name, None, &parsed, &ctx);
             if parsed.list.is_empty() {

@@ -390,7 +390,7 @@ pub fn read_any(bytes: &[u8], from: Option<Format>) -> Result<(Format, Parsed), 
         Format::Text => text::parse_shownotes(&text),
         other => Parsed {
             list: read(other, &text)?,
-            issues: Vec::new(),
+            ..Parsed::default()
         },
     };
     log::debug!(
