@@ -24,7 +24,8 @@ ENV CHAPMARK_COMMIT=${CHAPMARK_COMMIT}
 # keeps it for profiling), and the binary must run as built: a smoke test of the static link.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin chapmark --config 'profile.release.strip="debuginfo"' \
+    cargo build --release --locked --bin chapmark \
+      --config profile.release.debug=0 --config 'profile.release.strip="debuginfo"' \
     && cp target/release/chapmark /usr/local/bin/chapmark \
     && /usr/local/bin/chapmark --version
 
