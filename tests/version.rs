@@ -12,13 +12,24 @@ use assert_cmd::cargo::CommandCargoExt;
 mod build_script;
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 #[test]
 fn version_flag_prints_version_and_commit() {
-    let out = Command::cargo_bin("chapmark").unwrap().arg("--version").output().unwrap();
+    let out = Command::cargo_bin("chapmark")
+        .unwrap()
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let printed = String::from_utf8(out.stdout).unwrap();
     let version = env!("CARGO_PKG_VERSION");
@@ -36,7 +47,11 @@ fn version_flag_prints_version_and_commit() {
         None => assert_eq!(printed, format!("chapmark {version}\n")),
     }
     // -V is the same flag.
-    let short = Command::cargo_bin("chapmark").unwrap().arg("-V").output().unwrap();
+    let short = Command::cargo_bin("chapmark")
+        .unwrap()
+        .arg("-V")
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8(short.stdout).unwrap(), printed);
 }
 
@@ -44,7 +59,10 @@ fn version_flag_prints_version_and_commit() {
 fn environment_variable_wins() {
     let dir = tempfile::tempdir().unwrap();
     let sha = "0123456789ABCDEF0123456789abcdef01234567";
-    assert_eq!(build_script::find_commit(dir.path(), Some(sha)).as_deref(), Some("0123456"));
+    assert_eq!(
+        build_script::find_commit(dir.path(), Some(sha)).as_deref(),
+        Some("0123456")
+    );
     // Not a hash: ignored, the next source answers (none here).
     assert_eq!(build_script::find_commit(dir.path(), Some("main")), None);
     assert_eq!(build_script::find_commit(dir.path(), Some("")), None);
@@ -63,7 +81,10 @@ fn packaged_crate_uses_cargo_vcs_info_not_the_enclosing_repository() {
         "{\n  \"git\": {\n    \"sha1\": \"fedcba9876543210fedcba9876543210fedcba98\"\n  },\n  \"path_in_vcs\": \"\"\n}",
     )
     .unwrap();
-    assert_eq!(build_script::find_commit(dir.path(), None).as_deref(), Some("fedcba9"));
+    assert_eq!(
+        build_script::find_commit(dir.path(), None).as_deref(),
+        Some("fedcba9")
+    );
     // A record without a hash: no commit rather than the enclosing repository's.
     std::fs::write(&info, "{\"path_in_vcs\": \"\"}").unwrap();
     assert_eq!(build_script::find_commit(dir.path(), None), None);
@@ -74,12 +95,18 @@ fn no_source_prints_the_version_alone() {
     // The system temporary directory is outside any repository (checked, not assumed).
     let dir = tempfile::tempdir().unwrap();
     if git(dir.path(), &["rev-parse", "HEAD"]).is_some() {
-        eprintln!("skipped: {} is inside a git repository", dir.path().display());
+        eprintln!(
+            "skipped: {} is inside a git repository",
+            dir.path().display()
+        );
         return;
     }
     assert_eq!(build_script::find_commit(dir.path(), None), None);
     assert_eq!(build_script::long_version("1.2.3", None), "1.2.3");
-    assert_eq!(build_script::long_version("1.2.3", Some("abcdef0")), "1.2.3 (commit abcdef0)");
+    assert_eq!(
+        build_script::long_version("1.2.3", Some("abcdef0")),
+        "1.2.3 (commit abcdef0)"
+    );
 }
 
 #[test]
