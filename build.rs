@@ -60,7 +60,8 @@ fn from_vcs_info(path: &Path) -> Option<String> {
     short_hash(value)
 }
 
-fn git(dir: &Path, args: &[&str]) -> Option<String> {
+/// `git -C dir ARGS` standard output, trimmed; nothing if git is missing or fails.
+pub fn git(dir: &Path, args: &[&str]) -> Option<String> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)

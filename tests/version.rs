@@ -11,17 +11,7 @@ use assert_cmd::cargo::CommandCargoExt;
 #[path = "../build.rs"]
 mod build_script;
 
-fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-}
+use build_script::git;
 
 #[test]
 fn version_flag_prints_version_and_commit() {
