@@ -1,8 +1,10 @@
 //! `chapmark write`, `show` and `strip` end to end through the binary, on the 38-minute
 //! episode fixtures (MP3 and faststart M4A; a moov-at-end M4A is made from the latter with
-//! `ffmpeg -c copy`). Interop is checked with the real ffprobe/ffmpeg, mutagen (Debian's
-//! `/usr/bin/python3`) and MediaInfo; the library-level layouts are covered by tests/id3.rs
+//! `ffmpeg -c copy`). Interop is checked with the real ffprobe/ffmpeg, mutagen (the
+//! `python3` on `PATH`) and MediaInfo; the library-level layouts are covered by tests/id3.rs
 //! and tests/mp4.rs, so these tests look at what a user of the command sees.
+
+mod common;
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -189,9 +191,9 @@ fn ffprobe_chapters(path: &Path) -> Vec<(u64, u64, String)> {
         .collect()
 }
 
-/// Runs a Python snippet under Debian's python3 (which has mutagen); `sys.argv[1]` is `path`.
+/// Runs a Python snippet under the `python3` on `PATH` (with mutagen); `sys.argv[1]` is `path`.
 fn python(script: &str, path: &Path) -> Value {
-    let o = std::process::Command::new("/usr/bin/python3")
+    let o = std::process::Command::new(common::python())
         .args(["-c", script])
         .arg(path)
         .output()
@@ -350,6 +352,7 @@ fn without_urls(e: &[Expect]) -> Vec<(u64, u64, String)> {
 
 #[test]
 fn mp3_round_trip_v23_and_v24_with_ffprobe_and_mutagen() {
+    require_tools!("ffmpeg", "ffprobe", "mutagen");
     for version in [3u8, 4] {
         let (dir, audio) = copy_of(MP3, "episode.mp3");
         let (chapters, expect) = tricky_chapters(dir.path(), TITLES);
@@ -407,6 +410,7 @@ fn mp3_round_trip_v23_and_v24_with_ffprobe_and_mutagen() {
 
 #[test]
 fn m4a_round_trip_faststart_and_moov_at_end_with_ffprobe_mutagen_mediainfo() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let (dir, faststart) = copy_of(M4A, "faststart.m4a");
     let at_end = moov_at_end(dir.path());
     let (chapters, expect) = tricky_chapters(dir.path(), TITLES);
@@ -483,6 +487,7 @@ fn many_chapters(dir: &Path, n: usize) -> PathBuf {
 
 #[test]
 fn chapter_limit_255_is_written_256_is_refused_untouched() {
+    require_tools!("ffprobe", "mutagen");
     for (rel, name) in [(MP3, "e.mp3"), (M4A, "e.m4a")] {
         let (dir, audio) = copy_of(rel, name);
         let before = fs::read(&audio).unwrap();
@@ -546,6 +551,7 @@ fn invalid_chapters_exit_1_and_leave_the_file_byte_identical() {
 
 #[test]
 fn unreadable_inputs_and_unsupported_containers_exit_3_untouched() {
+    require_tools!("ffmpeg");
     let dir = tempfile::tempdir().unwrap();
     let (chapters, _) = tricky_chapters(dir.path(), TITLES);
     // Not audio at all.
@@ -665,6 +671,7 @@ fn mode(p: &Path) -> u32 {
 #[cfg(unix)]
 #[test]
 fn output_flag_leaves_the_input_untouched() {
+    require_tools!("ffmpeg");
     for (rel, name) in [(MP3, "e.mp3"), (M4A, "e.m4a")] {
         let (dir, audio) = copy_of(rel, name);
         let before = fs::read(&audio).unwrap();
@@ -737,6 +744,7 @@ fn permissions_are_kept_and_a_symlink_stays_a_link() {
 
 #[test]
 fn strip_removes_chapters_and_keeps_the_audio() {
+    require_tools!("ffmpeg", "ffprobe", "mutagen");
     for (rel, name) in [(MP3, "e.mp3"), (M4A, "e.m4a")] {
         let (dir, audio) = copy_of(rel, name);
         let md5 = ffmpeg_audio_md5(&audio);
@@ -794,6 +802,7 @@ fn show_prints_other_formats() {
 
 #[test]
 fn descriptions_are_written_only_when_asked() {
+    require_tools!("mutagen");
     let (dir, audio) = copy_of(MP3, "e.mp3");
     let notes = dir.path().join("notes.txt");
     fs::write(
@@ -817,6 +826,7 @@ fn descriptions_are_written_only_when_asked() {
 
 #[test]
 fn mp4_chapter_forms_can_be_chosen() {
+    require_tools!("ffmpeg", "ffprobe", "mutagen");
     let (dir, audio) = copy_of(M4A, "e.m4a");
     let (chapters, expect) = tricky_chapters(dir.path(), TITLES);
     let nero_expect: Vec<(u64, String)> = expect.iter().map(|c| (c.0, c.2.clone())).collect();

@@ -2,6 +2,8 @@
 //! matrix across every readable format, exact writer bytes, error messages, and ffmpeg
 //! reading our ffmetadata for real.
 
+mod common;
+
 use chapmark::format::{self, Format, FormatError, MAX_CHAPTERS, WriteOptions};
 use chapmark::{Chapter, ChapterList, ListMeta, Time};
 use std::path::PathBuf;
@@ -615,6 +617,7 @@ fn too_many_chapters_is_refused() {
 
 #[test]
 fn ffmpeg_reads_our_ffmetadata() {
+    require_tools!("ffmpeg", "ffprobe");
     let dir = tempfile::tempdir().unwrap();
     let mut list = tricky_list(true);
     list.meta.title = Some("Ep = 1; #1".into());
@@ -683,6 +686,7 @@ fn ffmpeg_reads_our_ffmetadata() {
 
 #[test]
 fn ffmpeg_shows_vtt_titles_but_not_the_url_identifiers() {
+    require_tools!("ffmpeg");
     // ffmpeg's WebVTT demuxer, like browsers, keeps the cue identifier out of the text.
     let dir = tempfile::tempdir().unwrap();
     let list = ChapterList::new(vec![

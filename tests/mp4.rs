@@ -3,6 +3,8 @@
 //!
 //! Fixtures come from `fixtures/m4a/make.sh` and are copied to a temp dir before any write.
 
+mod common;
+
 use chapmark::write::mp4::{
     Mp4ChapterForms, Mp4Chapters, Mp4Error, Mp4Options, plan_strip, plan_write, read_chapters,
     read_forms,
@@ -112,18 +114,9 @@ fn ffprobe_chapters(path: &Path) -> Vec<(u64, u64, String)> {
         .collect()
 }
 
-/// A Python with mutagen: Debian's (CI installs python3-mutagen), else whatever `python3` is.
+/// The Python that runs mutagen: the first `python3` on `PATH`.
 fn mutagen_python() -> &'static str {
-    for p in ["/usr/bin/python3", "python3"] {
-        let ok = Command::new(p)
-            .args(["-c", "import mutagen.mp4"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return p;
-        }
-    }
-    panic!("no python3 with mutagen found (apt-get install python3-mutagen)");
+    common::python()
 }
 
 /// Chapters as mutagen reads them from `chpl`: (start ms, title).
@@ -340,6 +333,7 @@ fn assert_tools_agree(p: &Path, list: &ChapterList, total_ms: u64, label: &str) 
 
 #[test]
 fn every_fixture_round_trips_and_every_tool_agrees() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in FIXTURES {
         let p = fixture(dir.path(), name);
@@ -422,6 +416,7 @@ fn layout_faststart_stays_faststart_and_moov_at_end_stays_at_end() {
 
 #[test]
 fn itunes_metadata_and_cover_art_are_preserved_byte_for_byte() {
+    require_tools!("mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in ["cover.m4a", "cover-faststart.m4a", "chapters.m4a"] {
         let p = fixture(dir.path(), name);
@@ -458,6 +453,7 @@ fn itunes_metadata_and_cover_art_are_preserved_byte_for_byte() {
 
 #[test]
 fn existing_chapters_are_replaced_not_duplicated() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in ["chapters.m4a", "chapters-faststart.m4a"] {
         let p = fixture(dir.path(), name);
@@ -484,6 +480,7 @@ fn existing_chapters_are_replaced_not_duplicated() {
 
 #[test]
 fn an_edit_that_fits_is_an_in_place_patch() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in ["faststart.m4a", "plain.m4a", "twotracks-faststart.m4a"] {
         let p = fixture(dir.path(), name);
@@ -535,6 +532,7 @@ fn many(n: usize, title: impl Fn(usize) -> String) -> ChapterList {
 
 #[test]
 fn growing_past_the_padding_rebuilds_and_shifts_every_chunk_offset() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in [
         "twotracks-faststart.m4a",
@@ -587,6 +585,7 @@ fn growing_past_the_padding_rebuilds_and_shifts_every_chunk_offset() {
 
 #[test]
 fn strip_removes_both_forms_and_is_idempotent() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in FIXTURES {
         let p = fixture(dir.path(), name);
@@ -624,6 +623,7 @@ fn strip_removes_both_forms_and_is_idempotent() {
 
 #[test]
 fn chapter_count_limit_is_255() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in ["faststart.m4a", "plain.m4a"] {
         let p = fixture(dir.path(), name);
@@ -654,6 +654,7 @@ fn chapter_count_limit_is_255() {
 
 #[test]
 fn long_multibyte_titles_are_cut_only_in_chpl() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     // 100 three-byte characters = 300 bytes; 'a' first so byte 255 splits a character.
     let long = format!("a{}", "日本語のポッドキャスト".repeat(10));
@@ -680,6 +681,7 @@ fn long_multibyte_titles_are_cut_only_in_chpl() {
 
 #[test]
 fn chapter_urls_are_stored_in_href_boxes() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     let p = fixture(dir.path(), "cover-faststart.m4a");
     let mut list = three();
@@ -722,6 +724,7 @@ fn chapter_urls_are_stored_in_href_boxes() {
 
 #[test]
 fn kinds_select_the_forms_and_always_replace_both() {
+    require_tools!("ffmpeg", "ffprobe", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     let nero = Mp4Options {
         kinds: Mp4Chapters::Nero,
@@ -755,6 +758,7 @@ fn kinds_select_the_forms_and_always_replace_both() {
 
 #[test]
 fn a_first_chapter_after_zero_keeps_its_time_everywhere() {
+    require_tools!("ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     let p = fixture(dir.path(), "faststart.m4a");
     let list = ChapterList::new(vec![
@@ -906,6 +910,7 @@ fn broken_files_are_typed_errors_not_panics() {
 
 #[test]
 fn large_and_open_ended_box_sizes() {
+    require_tools!("ffmpeg", "ffprobe", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     // ffmpeg's 8-byte free before mdat becomes a 64-bit mdat header (size == 1); the audio
     // stays where it was.
@@ -948,6 +953,7 @@ fn large_and_open_ended_box_sizes() {
 
 #[test]
 fn reads_a_version_0_chpl_written_by_mp4ameta() {
+    require_tools!("mutagen");
     let dir = tempfile::tempdir().unwrap();
     let p = fixture(dir.path(), "faststart.m4a");
     let mut tag = mp4ameta::Tag::read_from_path(&p).unwrap();
@@ -1045,6 +1051,7 @@ fn peak_rss_kib() -> u64 {
 #[test]
 #[ignore]
 fn large_file_memory_stays_bounded() {
+    require_tools!("ffmpeg");
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src.m4a");
     run(Command::new("ffmpeg")
