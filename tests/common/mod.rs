@@ -6,6 +6,7 @@
 //! tool fails the test: a green run must not hide interop checks that never ran.
 #![allow(dead_code)]
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -45,7 +46,12 @@ pub fn decide(tools: &[&str], ci: bool, is_available: impl Fn(&str) -> bool) -> 
     if ci {
         panic!("{test} needs {list}, which is not installed (CI=true; .ci/run installs it)");
     }
-    eprintln!("skipped: {test} needs {list}, which is not installed");
+    // Straight to the process's stderr: libtest captures `eprintln!` of passing tests, and a
+    // skip nobody sees would read as a pass.
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {test} needs {list}, which is not installed"
+    );
     false
 }
 
