@@ -5,11 +5,7 @@ mod common;
 
 #[test]
 fn a_missing_tool_is_a_skip_outside_ci() {
-    assert!(!common::decide(
-        &["ffprobe", "no-such-tool"],
-        false,
-        |t| t == "ffprobe"
-    ));
+    assert!(!common::decide(&["ffprobe", "no-such-tool"], false, |t| t == "ffprobe"));
     assert!(common::decide(&["ffprobe"], false, |t| t == "ffprobe"));
 }
 

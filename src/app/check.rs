@@ -38,10 +38,11 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     };
     let ctx = common::context(duration, args.validate.profile, target);
 
-    let report = match &args.chapters {
+    let report = match args.chapters_path() {
         Some(chapters) => {
             let mut loaded = common::load_chapters(chapters, None)?;
             common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
+
             // Against audio, the report is about the audio and its lines point into the notes
             // (`source`); with `--duration` the notes are the only file, so `source` stays
             // empty rather than repeating it.

@@ -32,8 +32,14 @@ pub fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Loaded
     Ok(Loaded { name, parsed })
 }
 
-/// Measures the audio's exact length.
+/// Measures the audio's exact length. A path that does not exist is named as the audio
+/// input, so a typo is not mistaken for a problem with the chapters file.
 pub fn probe_audio(path: &Path) -> anyhow::Result<ProbeInfo> {
+    if let Err(e) = std::fs::symlink_metadata(path)
+        && e.kind() == std::io::ErrorKind::NotFound
+    {
+        anyhow::bail!("audio file {}: not found", path.display());
+    }
     Ok(probe::probe_path(path)?)
 }
 
@@ -111,6 +117,23 @@ pub fn add_intro(list: &mut ChapterList, title: Option<&str>) {
     if list.chapters.first().is_some_and(|c| c.start > Time::ZERO) {
         list.chapters.insert(0, Chapter::new(Time::ZERO, title));
     }
+}
+
+/// Under the default profile a first chapter after 0:00 is valid (players seek to any
+/// chapter), but Apple Podcasts, Spotify and YouTube list chapters only when one starts at
+/// 0:00: say so once, as a note on stderr that changes no exit code or report.
+pub fn note_first_after_zero(ui: Ui, profile: Profile, intro: Option<&str>, list: &ChapterList) {
+    if ui.quiet || profile != Profile::Default || intro.is_some() {
+        return;
+    }
+    let Some(first) = list.chapters.first().filter(|c| c.start > Time::ZERO) else {
+        return;
+    };
+    eprintln!(
+        "chapmark: note: the first chapter starts at {}; Apple Podcasts, Spotify and YouTube \
+         show chapters only when one starts at 0:00 (add one, or write with --intro \"Intro\")",
+        first.written_timestamp()
+    );
 }
 
 /// Prints a failed validation to stderr (text), for commands whose stdout carries data.

@@ -2,7 +2,7 @@
 
 use super::{Outcome, Ui};
 use chapmark::cli::{ExitStatus, ProbeArgs};
-use chapmark::probe::{self, ProbeInfo};
+use chapmark::probe::ProbeInfo;
 use chapmark::validate::format_length;
 use std::io::Write;
 
@@ -13,7 +13,7 @@ pub fn run(args: ProbeArgs, ui: Ui) -> Outcome {
         // Finish an interrupted chapmark write first, so the probe never measures a
         // half-patched file.
         let probed = super::write::prepare_audio(path, super::write::Access::Read)
-            .and_then(|_guard| Ok(probe::probe_path(path)?));
+            .and_then(|_guard| super::common::probe_audio(path));
         match probed {
             Ok(info) => {
                 let text = if args.json {

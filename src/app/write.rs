@@ -2,7 +2,7 @@
 
 use super::common::{self, emit};
 use super::{Outcome, Ui};
-use chapmark::cli::{ExitStatus, Mp4ChaptersArg, ShowArgs, StripArgs, WriteArgs};
+use chapmark::cli::{ExitStatus, Id3Version, Mp4ChaptersArg, ShowArgs, StripArgs, WriteArgs};
 use chapmark::format::{self, Format, WriteOptions};
 use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report;
@@ -177,7 +177,8 @@ pub fn apply(audio: &Path, out: Option<&Path>, plan: &Plan) -> anyhow::Result<Wr
         (Plan::Unchanged, Some(_)) => "copied",
         (Plan::Patch(_), None) => "in place",
         (Plan::Insert { .. }, None) => "grown in place",
-        (Plan::Patch(_) | Plan::Insert { .. }, Some(_)) | (Plan::Rebuild(_), _) => "rewritten",
+        (Plan::Patch(_) | Plan::Insert { .. }, Some(_)) => "copied with changes",
+        (Plan::Rebuild(_), _) => "rewritten",
     };
     let bytes = match out {
         Some(out) => safe::apply_to(audio, out, plan)?,
@@ -206,7 +207,7 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         return Err(unsupported(&args.audio, info.container));
     }
     warn_unused_options(&args, info.container);
-    let mut loaded = common::load_chapters(&args.chapters, None)?;
+    let mut loaded = common::load_chapters(args.chapters_path(), None)?;
     common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     let ctx = common::context(
         Some(info.duration),
@@ -222,13 +223,19 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         return Ok(ExitStatus::Invalid);
     }
     common::print_warnings(ui, &report);
+    common::note_first_after_zero(
+        ui,
+        args.validate.profile,
+        args.intro.as_deref(),
+        &loaded.parsed.list,
+    );
 
     let list = &loaded.parsed.list;
     let plan = plan_write(
         &args.audio,
         &info,
         list,
-        args.id3v2,
+        args.id3v2.map(Id3Version::number),
         args.descriptions,
         args.mp4_chapters,
     )?;
@@ -266,14 +273,29 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
             );
         } else {
             eprintln!(
-                "chapmark: wrote {} chapters to {dest} ({}, {} bytes written)",
+                "chapmark: wrote {} chapters to {dest} ({})",
                 list.len(),
+                in_words(written.plan_kind, args.output.is_some())
+            );
+            log::info!(
+                "{dest}: {}, {} bytes written",
                 written.plan_kind,
                 written.bytes
             );
         }
     }
     Ok(ExitStatus::Ok)
+}
+
+/// What a write did, in a producer's words: a byte count and "rewritten" read like
+/// re-encoding, while chapmark only ever copies the audio bit for bit.
+fn in_words(plan_kind: &str, to_new_file: bool) -> &'static str {
+    match plan_kind {
+        "in place" => "audio untouched; tag updated in place",
+        "grown in place" => "audio untouched; tag enlarged in place",
+        _ if to_new_file => "audio copied unchanged into the new file",
+        _ => "audio copied unchanged; file rebuilt around it",
+    }
 }
 
 /// Says so when an option has no effect on this kind of file, rather than ignoring it
@@ -339,12 +361,20 @@ fn end_opts(duration: SampleTime) -> WriteOptions {
     WriteOptions::with_duration(Some(duration.to_time_round()))
 }
 
-pub fn run_show(args: ShowArgs, _ui: Ui) -> Outcome {
+pub fn run_show(args: ShowArgs, ui: Ui) -> Outcome {
     let _guard = prepare_audio(&args.audio, Access::Read)?;
     let info = common::probe_audio(&args.audio)?;
     let list = common::embedded_chapters(&args.audio, info.container)?;
     let bytes = format::write(args.to, &list, &end_opts(info.duration));
     emit(None, &bytes)?;
+    // An empty list (or no output at all for line formats) looks like a failure to a person;
+    // say it on stderr so stdout stays exactly what the format gives.
+    if list.is_empty() && !ui.quiet {
+        eprintln!(
+            "chapmark: {} has no embedded chapters",
+            args.audio.display()
+        );
+    }
     Ok(ExitStatus::Ok)
 }
 
@@ -365,8 +395,13 @@ pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {
             eprintln!("chapmark: {dest}: copied (the input has no chapters)");
         } else {
             eprintln!(
-                "chapmark: removed chapters from {dest} ({}, {} bytes written)",
-                written.plan_kind, written.bytes
+                "chapmark: removed chapters from {dest} ({})",
+                in_words(written.plan_kind, args.output.is_some())
+            );
+            log::info!(
+                "{dest}: {}, {} bytes written",
+                written.plan_kind,
+                written.bytes
             );
         }
     }
