@@ -22,6 +22,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
+mod container;
+pub use container::{extension_mismatch, ffmpeg_drops_chapter};
+
 /// How bad a diagnostic is: errors fail validation, warnings fail it only when the caller
 /// denies warnings (or under [`Profile::Strict`], which makes every warning an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -88,17 +91,23 @@ pub enum Rule {
     /// `bad-url`: a URL that is not an absolute `http(s)` URL.
     BadUrl,
     /// `url-not-ascii`: a URL that must be converted (IDN → punycode, percent-encoding) to
-    /// be stored in ID3, whose `WXXX` URL is Latin-1.
+    /// be stored in ID3, whose `WXXX` URL is Latin-1, or in an MP4 `href`, which is ASCII.
     UrlNotAscii,
     /// `url-too-long`: a URL longer than the 255 bytes an MP4 chapter-track `href` can hold.
     UrlTooLong,
     /// `drift`: the chapters embedded in a file differ from the listed ones.
     Drift,
+    /// `ffmpeg-drops-chapter`: a chapter in an ID3v2.4 tag that ffmpeg 5.x does not list,
+    /// because a sub-frame of it (title, description, URL) holds 128 bytes or more.
+    FfmpegDropsChapter,
+    /// `extension-mismatch`: the file's extension names another container than its content
+    /// (an M4A named `.mp3`), so hosts serve it with the wrong content type.
+    ExtensionMismatch,
 }
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 18] = [
+    pub const ALL: [Rule; 20] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -117,6 +126,8 @@ impl Rule {
         Rule::UrlNotAscii,
         Rule::UrlTooLong,
         Rule::Drift,
+        Rule::FfmpegDropsChapter,
+        Rule::ExtensionMismatch,
     ];
 
     /// The stable kebab-case code.
@@ -140,6 +151,8 @@ impl Rule {
             Rule::UrlNotAscii => "url-not-ascii",
             Rule::UrlTooLong => "url-too-long",
             Rule::Drift => "drift",
+            Rule::FfmpegDropsChapter => "ffmpeg-drops-chapter",
+            Rule::ExtensionMismatch => "extension-mismatch",
         }
     }
 }
@@ -342,6 +355,9 @@ pub enum Target {
     Id3,
     /// MP4 `chpl` and a QuickTime chapter track in an M4A.
     Mp4,
+    /// Only a QuickTime chapter track in an M4A (`--mp4-chapters quicktime`): no `chpl`, so
+    /// neither its 255-chapter count nor its 255-byte titles apply.
+    Mp4Track,
     /// A chapter file next to the audio (Podcasting 2.0 JSON, WebVTT, …): no count limit.
     Sidecar,
 }
@@ -352,6 +368,7 @@ impl Target {
         match self {
             Target::Id3 => "id3",
             Target::Mp4 => "mp4",
+            Target::Mp4Track => "mp4-track",
             Target::Sidecar => "sidecar",
         }
     }
@@ -365,7 +382,7 @@ impl fmt::Display for Target {
 
 /// A target name chapmark does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown target `{0}`; expected one of: id3, mp4, sidecar")]
+#[error("unknown target `{0}`; expected one of: id3, mp4, mp4-track, sidecar")]
 pub struct UnknownTarget(pub String);
 
 impl FromStr for Target {
@@ -374,6 +391,7 @@ impl FromStr for Target {
         match s.trim().to_ascii_lowercase().as_str() {
             "id3" | "mp3" => Ok(Target::Id3),
             "mp4" | "m4a" | "m4b" => Ok(Target::Mp4),
+            "mp4-track" | "quicktime" => Ok(Target::Mp4Track),
             "sidecar" | "json" => Ok(Target::Sidecar),
             _ => Err(UnknownTarget(s.to_string())),
         }
@@ -643,7 +661,7 @@ fn check_counts(b: &mut Builder, list: &ChapterList, target: Option<Target>) {
         let (severity, what) = match target {
             Some(Target::Id3) => (Some(Severity::Error), "an id3 ctoc holds"),
             Some(Target::Mp4) => (Some(Severity::Error), "an mp4 chpl holds"),
-            Some(Target::Sidecar) => (None, ""),
+            Some(Target::Sidecar | Target::Mp4Track) => (None, ""),
             None => (Some(Severity::Warning), "id3 ctoc and mp4 chpl hold"),
         };
         if let Some(severity) = severity {
@@ -888,7 +906,6 @@ fn check_times(
 fn check_texts(b: &mut Builder, list: &ChapterList, target: Option<Target>) {
     let profile = b.profile;
     let chpl_applies = matches!(target, None | Some(Target::Mp4));
-    let id3_applies = matches!(target, None | Some(Target::Id3));
     for (i, ch) in list.chapters.iter().enumerate() {
         let idx = i + 1;
         let w = who(idx, ch);
@@ -943,18 +960,30 @@ fn check_texts(b: &mut Builder, list: &ChapterList, target: Option<Target>) {
                     Some("links must be absolute, e.g. https://example.com/page".to_string()),
                 ),
                 Ok(ascii) => {
-                    if id3_applies && ascii != url {
+                    // Both containers store the ascii form: id3 `WXXX` is latin-1 and an mp4
+                    // `href` is ascii, so an IDN host is written as punycode either way.
+                    let stores = match target {
+                        Some(Target::Id3) => Some("id3 stores urls as latin-1"),
+                        Some(Target::Mp4 | Target::Mp4Track) => {
+                            Some("an mp4 chapter-track href holds ascii")
+                        }
+                        None => Some("id3 stores urls as latin-1"),
+                        Some(Target::Sidecar) => None,
+                    };
+                    if let Some(stores) = stores.filter(|_| ascii != url) {
                         b.push(
                             Severity::Warning,
                             Rule::UrlNotAscii,
                             Some((idx, ch)),
                             format!(
-                                "{w}: url `{url}` is not plain ascii; id3 stores urls as latin-1, so it will be written as `{ascii}`"
+                                "{w}: url `{url}` is not plain ascii; {stores}, so it will be written as `{ascii}`"
                             ),
                             None,
                         );
                     }
-                    if matches!(target, None | Some(Target::Mp4)) && ascii.len() > HREF_URL_BYTES {
+                    if matches!(target, None | Some(Target::Mp4 | Target::Mp4Track))
+                        && ascii.len() > HREF_URL_BYTES
+                    {
                         b.push(
                             Severity::Warning,
                             Rule::UrlTooLong,

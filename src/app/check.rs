@@ -4,13 +4,15 @@ use super::common::{self, parse_duration_arg};
 use super::{Outcome, Ui};
 use chapmark::cli::{CheckArgs, ExitStatus, ReportFormat};
 use chapmark::notes::Parsed;
+use chapmark::probe::Container;
 use chapmark::report::{self, FileReport};
 use chapmark::validate::Rule;
+use chapmark::write::id3;
 use std::io::Write;
 
 pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let deny = args.validate.deny_warnings;
-    let (path_name, duration, target, embedded) = match &args.audio {
+    let (path_name, duration, target, embedded, container) = match &args.audio {
         Some(audio) => {
             let _guard = super::write::prepare_audio(audio, super::write::Access::Read)?;
             let info = common::probe_audio(audio)?;
@@ -25,6 +27,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 Some(info.duration),
                 target,
                 embedded,
+                Some(info.container),
             )
         }
         None => {
@@ -33,7 +36,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 .as_deref()
                 .map(parse_duration_arg)
                 .transpose()?;
-            (String::new(), d, None, None)
+            (String::new(), d, None, None, None)
         }
     };
     let ctx = common::context(duration, args.validate.profile, target);
@@ -62,6 +65,28 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                     .diagnostics
                     .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
             }
+            // What a default `write` of these chapters would give readers.
+            if let (Some(audio), Some(c)) = (&args.audio, container) {
+                let v = match c {
+                    Container::Mp3 => Some(common::planned_id3_version(
+                        audio,
+                        &loaded.parsed.list,
+                        None,
+                        false,
+                    )?),
+                    _ => None,
+                };
+                let (list, profile) = (&loaded.parsed.list, args.validate.profile);
+                common::add_file_diagnostics(
+                    &mut report.diagnostics,
+                    audio,
+                    c,
+                    list,
+                    v,
+                    false,
+                    profile,
+                );
+            }
             report
         }
         None => {
@@ -77,6 +102,23 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
             let mut report = common::validate_report(path_name, None, &parsed, &ctx);
             if parsed.list.is_empty() {
                 explain_no_embedded_chapters(&mut report);
+            }
+            // What readers make of the chapters as they are stored.
+            if let (Some(audio), Some(c)) = (&args.audio, container) {
+                let v = match c {
+                    Container::Mp3 => id3::tag_version(audio)?,
+                    _ => None,
+                };
+                let (list, profile) = (&parsed.list, args.validate.profile);
+                common::add_file_diagnostics(
+                    &mut report.diagnostics,
+                    audio,
+                    c,
+                    list,
+                    v,
+                    true,
+                    profile,
+                );
             }
             report
         }

@@ -8,7 +8,7 @@ use chapmark::format::Format;
 use chapmark::notes::{self, Parsed};
 use chapmark::probe::{self, Container, ProbeInfo};
 use chapmark::report::{self, FileReport};
-use chapmark::validate::{Context, Profile, Target};
+use chapmark::validate::{self, Context, Diagnostic, Profile, Target};
 use chapmark::write::{id3, mp4};
 use chapmark::{Chapter, ChapterList, SampleTime, Time};
 use std::path::Path;
@@ -99,6 +99,41 @@ fn parse_seconds(s: &str) -> Option<Time> {
         .take(3)
         .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
     Time::from_hmsm(0, 0, secs, ms)
+}
+
+/// The ID3v2 version a default-or-`--id3v2` write of `list` gives an MP3's tag.
+pub fn planned_id3_version(
+    audio: &Path,
+    list: &ChapterList,
+    version: Option<u8>,
+    descriptions: bool,
+) -> anyhow::Result<u8> {
+    let opts = id3::Id3Options {
+        version,
+        descriptions,
+        ..id3::Id3Options::default()
+    };
+    Ok(id3::write_version(audio, list, &opts)?)
+}
+
+/// Diagnostics about the file rather than the list: an extension naming another container
+/// (`extension-mismatch`), and for an MP3 whose tag is or will be ID3v2.4 (`id3_version`),
+/// chapters ffmpeg will not list (`ffmpeg-drops-chapter`). Added to `diags` in the
+/// validator's order (whole-file first, then by line and chapter).
+pub fn add_file_diagnostics(
+    diags: &mut Vec<Diagnostic>,
+    audio: &Path,
+    container: Container,
+    list: &ChapterList,
+    id3_version: Option<u8>,
+    descriptions: bool,
+    profile: Profile,
+) {
+    diags.extend(validate::extension_mismatch(audio, container, profile));
+    if container == Container::Mp3 && id3_version == Some(4) {
+        diags.extend(validate::ffmpeg_drops_chapter(list, descriptions, profile));
+    }
+    diags.sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
 }
 
 /// Builds the validation context.

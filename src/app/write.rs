@@ -6,6 +6,7 @@ use chapmark::cli::{ExitStatus, Id3Version, Mp4ChaptersArg, ShowArgs, StripArgs,
 use chapmark::format::{self, Format, WriteOptions};
 use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report;
+use chapmark::validate::Target;
 use chapmark::write::{Plan, id3, mp4, safe};
 use chapmark::{ChapterList, SampleTime};
 use std::fs::File;
@@ -209,14 +210,33 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     warn_unused_options(&args, info.container);
     let mut loaded = common::load_chapters(args.chapters_path(), None)?;
     common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
-    let ctx = common::context(
-        Some(info.duration),
-        args.validate.profile,
-        common::target_for(info.container),
-    );
+    // Only a chapter track written: the chpl's limits do not apply.
+    let target = match (common::target_for(info.container), args.mp4_chapters) {
+        (Some(Target::Mp4), Mp4ChaptersArg::Quicktime) => Some(Target::Mp4Track),
+        (t, _) => t,
+    };
+    let ctx = common::context(Some(info.duration), args.validate.profile, target);
     let audio_name = args.audio.display().to_string();
-    let report =
+    let mut report =
         common::validate_report(audio_name.clone(), Some(loaded.name), &loaded.parsed, &ctx);
+    let id3_version = match info.container {
+        Container::Mp3 => Some(common::planned_id3_version(
+            &args.audio,
+            &loaded.parsed.list,
+            args.id3v2.map(Id3Version::number),
+            args.descriptions,
+        )?),
+        _ => None,
+    };
+    common::add_file_diagnostics(
+        &mut report.diagnostics,
+        &args.audio,
+        info.container,
+        &loaded.parsed.list,
+        id3_version,
+        args.descriptions,
+        args.validate.profile,
+    );
     if !report::passed(&report.diagnostics, args.validate.deny_warnings) {
         common::print_rejection(ui, &report, args.validate.deny_warnings);
         eprintln!("chapmark: {audio_name} was not changed");

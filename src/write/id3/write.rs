@@ -182,7 +182,6 @@ pub(crate) fn chapter_frames(
             None => total_ms,
         }
         .min(total_ms);
-        check_text(list, i, "title", &ch.title)?;
         let eid = format!("chp{i}");
         let mut data = Vec::with_capacity(64 + ch.title.len());
         data.extend_from_slice(eid.as_bytes());
@@ -191,24 +190,13 @@ pub(crate) fn chapter_frames(
         data.extend_from_slice(&end.to_be_bytes());
         data.extend_from_slice(&NO_OFFSET.to_be_bytes());
         data.extend_from_slice(&NO_OFFSET.to_be_bytes());
-        let mut subs = vec![text_frame(b"TIT2", &ch.title, major)];
-        if descriptions && let Some(d) = ch.description.as_deref().filter(|d| !d.is_empty()) {
-            check_text(list, i, "description", d)?;
-            subs.push(text_frame(b"TIT3", d, major));
-        }
-        if let Some(link) = &ch.link {
-            let label = link.label.as_deref().unwrap_or("");
-            check_text(list, i, "link label", label)?;
-            subs.push(wxxx_frame(&ascii_url(&link.url), label, major));
-        }
-        for s in &subs {
-            if major == 4 && s.data.len() >= 128 {
-                // Measured with ffprobe 5.1: it reads v2.4 sub-frame sizes as plain integers,
-                // so a syncsafe size of 128 or more sends it past the frame and the chapter is
-                // dropped. Apple players have had the same history.
-                log::warn!(
-                    "{}: its {} in this id3v2.4 tag holds {} bytes; ffprobe 5.x drops chapters \
-                     whose sub-frames hold 128 or more in v2.4 (write id3v2.3 to avoid it)",
+        for s in &sub_frames(list, i, major, descriptions)? {
+            if major == 4 && s.data.len() >= FFMPEG_V24_SUBFRAME_LIMIT {
+                // Only reached with an explicit `--id3v2 4` (or a tag that cannot be
+                // converted): the default writes v2.3 then. Validation reports it as
+                // `ffmpeg-drops-chapter`; this is for library users.
+                log::debug!(
+                    "{}: its {} in this id3v2.4 tag holds {} bytes; ffmpeg 5.x drops it",
                     chapter_label(list, i),
                     s.id_str(),
                     s.data.len()
@@ -241,6 +229,98 @@ pub(crate) fn chapter_frames(
     let mut frames = vec![RawFrame::new(b"CTOC", toc)];
     frames.extend(chaps);
     Ok(frames)
+}
+
+/// Sub-frames of a v2.4 `CHAP` this large or larger are lost by ffmpeg 5.x (measured with
+/// ffprobe 5.1): it reads their sizes as plain integers, not syncsafe ones, so the size of a
+/// 128-byte sub-frame sends it past the frame and the whole chapter is dropped.
+pub const FFMPEG_V24_SUBFRAME_LIMIT: usize = 128;
+
+/// The sub-frames of chapter `i`'s `CHAP`: `TIT2`, then `TIT3` (with `descriptions`) and
+/// `WXXX`, as written for tag version `major`.
+fn sub_frames(
+    list: &ChapterList,
+    i: usize,
+    major: u8,
+    descriptions: bool,
+) -> Result<Vec<RawFrame>, Id3Error> {
+    let Some(ch) = list.chapters.get(i) else {
+        return Ok(Vec::new());
+    };
+    check_text(list, i, "title", &ch.title)?;
+    let mut subs = vec![text_frame(b"TIT2", &ch.title, major)];
+    if descriptions && let Some(d) = ch.description.as_deref().filter(|d| !d.is_empty()) {
+        check_text(list, i, "description", d)?;
+        subs.push(text_frame(b"TIT3", d, major));
+    }
+    if let Some(link) = &ch.link {
+        let label = link.label.as_deref().unwrap_or("");
+        check_text(list, i, "link label", label)?;
+        subs.push(wxxx_frame(&ascii_url(&link.url), label, major));
+    }
+    Ok(subs)
+}
+
+/// A chapter sub-frame that ffmpeg 5.x cannot read in an ID3v2.4 tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oversized {
+    /// 0-based index of the chapter in the list.
+    pub chapter: usize,
+    /// The sub-frame (`TIT2`, `TIT3`, `WXXX`).
+    pub frame: String,
+    /// Its content size in bytes (at least [`FFMPEG_V24_SUBFRAME_LIMIT`]).
+    pub bytes: usize,
+}
+
+/// The sub-frames that `list` would get in an ID3v2.4 tag and that ffmpeg 5.x would lose
+/// its chapter over (see [`FFMPEG_V24_SUBFRAME_LIMIT`]). A chapter whose text cannot be
+/// written at all (a NUL) is left to the writer to refuse.
+pub fn v24_oversized(list: &ChapterList, descriptions: bool) -> Vec<Oversized> {
+    let mut out = Vec::new();
+    for i in 0..list.chapters.len() {
+        for f in sub_frames(list, i, 4, descriptions).unwrap_or_default() {
+            if f.data.len() >= FFMPEG_V24_SUBFRAME_LIMIT {
+                out.push(Oversized {
+                    chapter: i,
+                    frame: f.id_str().to_string(),
+                    bytes: f.data.len(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The tag version a plan writes. Asked for: that. Otherwise a v2.4 tag stays v2.4 (its
+/// frames are kept byte for byte) unless ffmpeg would then drop a chapter being written and
+/// the tag converts cleanly to v2.3 (as mutagen's `update_to_v23` does); anything else, or
+/// no tag, gets v2.3.
+pub(crate) fn choose_version(
+    parsed: Option<&ParsedTag>,
+    action: &Action<'_>,
+    opts: &Id3Options,
+) -> Result<u8, Id3Error> {
+    let old_major = parsed.map(|p| p.header.major);
+    match (action, opts.version) {
+        (_, Some(v @ (3 | 4))) => Ok(v),
+        (_, Some(v)) => Err(Id3Error::BadVersionOption { version: v }),
+        (Action::Write { list, .. }, None) if old_major == Some(4) => {
+            let oversized = v24_oversized(list, opts.descriptions);
+            let convertible =
+                parsed.is_some_and(|p| convert_frames(p.frames.clone(), p.major, 3).is_ok());
+            if oversized.is_empty() || !convertible {
+                return Ok(4);
+            }
+            log::info!(
+                "writing id3v2.3 instead of keeping the id3v2.4 tag: ffmpeg 5.x would drop {} \
+                 chapter(s) from it (--id3v2 4 keeps v2.4)",
+                oversized.len()
+            );
+            Ok(3)
+        }
+        (_, None) if old_major == Some(4) => Ok(4),
+        _ => Ok(3),
+    }
 }
 
 /// Status flags (tag-alter, file-alter, read-only) between the v2.3 and v2.4 layouts.
@@ -455,12 +535,7 @@ pub(crate) fn plan_region(
         });
     }
     let old_major = parsed.as_ref().map(|p| p.header.major);
-    let target = match (&action, opts.version) {
-        (_, Some(v @ (3 | 4))) => v,
-        (_, Some(v)) => return Err(Id3Error::BadVersionOption { version: v }),
-        (_, None) if old_major == Some(4) => 4,
-        _ => 3,
-    };
+    let target = choose_version(parsed.as_ref(), &action, opts)?;
     let (frames_major, frames) = match parsed {
         Some(p) => (p.major, p.frames),
         None => (target, Vec::new()),

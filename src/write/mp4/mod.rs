@@ -156,8 +156,8 @@ pub enum Mp4Error {
         /// The file.
         path: PathBuf,
     },
-    /// More than [`MAX_CHAPTERS`] chapters.
-    #[error("{}: {count} chapters; mp4 chapter lists hold at most {MAX_CHAPTERS}", path.display())]
+    /// More than [`MAX_CHAPTERS`] chapters for a Nero `chpl` list.
+    #[error("{}: {count} chapters; an mp4 chpl list holds at most {MAX_CHAPTERS} (a quicktime chapter track alone has no limit)", path.display())]
     TooManyChapters {
         /// The file.
         path: PathBuf,

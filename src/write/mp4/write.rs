@@ -135,7 +135,8 @@ fn prepare(
             path: path.to_path_buf(),
         });
     }
-    if chapters.len() > MAX_CHAPTERS {
+    // The count limit is the `chpl`'s (one byte); a chapter track alone has none.
+    if opts.kinds.nero() && chapters.len() > MAX_CHAPTERS {
         return Err(Mp4Error::TooManyChapters {
             path: path.to_path_buf(),
             count: chapters.len(),

@@ -1,0 +1,412 @@
+//! What outside readers make of the files chapmark writes (issue 11, items 1–7), through the
+//! binary and checked with the readers themselves: ffprobe, music-metadata and mp4box.js
+//! (Node, installed under tests/node by .ci/run), plus the rule codes that warn where a
+//! reader would lose something.
+
+mod common;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn chapmark() -> Command {
+    let mut c = Command::cargo_bin("chapmark").unwrap();
+    c.env_remove("CHAPMARK_FAULT").env_remove("CHAPMARK_LOG");
+    c
+}
+
+fn run(c: &mut Command) -> (Output, String, String) {
+    let o = c.output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    (o, out, err)
+}
+
+fn codes(report: &Value) -> Vec<String> {
+    report["diagnostics"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d["code"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The one diagnostic with `code` in a report (the short fixtures add length warnings).
+fn only<'a>(report: &'a Value, code: &str) -> &'a Value {
+    let all: Vec<&Value> = report["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["code"] == code)
+        .collect();
+    assert_eq!(all.len(), 1, "{code}: {report}");
+    all[0]
+}
+
+fn check_json(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (i32, Value) {
+    let mut c = chapmark();
+    c.args(["check", "--format", "json"]);
+    for a in args {
+        c.arg(a.as_ref());
+    }
+    let (o, out, err) = run(&mut c);
+    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    (o.status.code().unwrap_or(-1), v)
+}
+
+/// (start ms, end ms, title) of every chapter ffprobe lists.
+fn ffprobe_chapters(path: &Path) -> Vec<(u64, u64, String)> {
+    let o = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_chapters", "-of", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let secs = |c: &Value, k: &str| {
+        let s: f64 = c[k].as_str().unwrap_or("0").parse().unwrap_or(0.0);
+        (s * 1000.0).round() as u64
+    };
+    v["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                secs(c, "start_time"),
+                secs(c, "end_time"),
+                c["tags"]["title"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn ffmpeg(args: &[&str], out: &Path) {
+    let st = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+const UTM_URL: &str = "https://www.csis.org/analysis/chinas-rare-earth-campaign-against-japan?utm_source=podcast&utm_medium=shownotes&utm_campaign=episode-42&utm_content=chapter-2";
+
+/// The issue's reproduction: a 60 s MP3 that ffmpeg tagged ID3v2.4, and notes whose second
+/// chapter has a URL of 158 bytes.
+fn v24_episode(dir: &Path) -> (PathBuf, PathBuf) {
+    let audio = dir.join("in.mp3");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=60",
+            "-c:a",
+            "libmp3lame",
+            "-id3v2_version",
+            "4",
+            "-metadata",
+            "title=x",
+        ],
+        &audio,
+    );
+    assert_eq!(fs::read(&audio).unwrap()[3], 4, "ffmpeg wrote id3v2.4");
+    let notes = dir.join("n.txt");
+    fs::write(
+        &notes,
+        format!("0:00 Intro\n0:20 Main {UTM_URL}\n0:40 End\n"),
+    )
+    .unwrap();
+    (audio, notes)
+}
+
+#[test]
+fn no_chapter_is_lost_in_ffmpeg_by_default() {
+    require_tools!("ffmpeg", "ffprobe");
+    let dir = tempfile::tempdir().unwrap();
+    let (audio, notes) = v24_episode(dir.path());
+    // Checking first says nothing: the default write does not lose the chapter.
+    let (code, report) = check_json(&[&audio, &notes]);
+    assert_eq!(code, 0);
+    assert!(!codes(&report).contains(&"ffmpeg-drops-chapter".to_string()));
+    let (o, _, err) = run(chapmark().arg("write").arg(&audio).arg(&notes));
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("ffmpeg-drops-chapter"), "{err}");
+    let got = ffprobe_chapters(&audio);
+    assert_eq!(
+        got,
+        vec![
+            (0, 20_000, "Intro".to_string()),
+            (20_000, 40_000, "Main".to_string()),
+            (40_000, 60_000, "End".to_string()),
+        ]
+    );
+    // Written as v2.3, with ffmpeg's own frames converted, not dropped.
+    assert_eq!(fs::read(&audio).unwrap()[3], 3);
+    let o = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format_tags=title",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&audio)
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "x");
+    let (_, shown, _) = run(chapmark().arg("show").arg(&audio));
+    assert!(shown.contains(UTM_URL), "{shown}");
+}
+
+#[test]
+fn an_explicit_id3v2_4_write_is_a_rule_every_output_sees() {
+    require_tools!("ffmpeg", "ffprobe");
+    let dir = tempfile::tempdir().unwrap();
+    let (audio, notes) = v24_episode(dir.path());
+    let before = fs::read(&audio).unwrap();
+    // --deny-warnings and strict refuse it; the file stays as it was.
+    for extra in [&["--deny-warnings"][..], &["--profile", "strict"][..]] {
+        let (o, _, err) = run(chapmark()
+            .arg("write")
+            .arg(&audio)
+            .arg(&notes)
+            .args(["--id3v2", "4"])
+            .args(extra));
+        assert_eq!(o.status.code(), Some(1), "{extra:?}: {err}");
+        assert!(
+            err.contains("[ffmpeg-drops-chapter] chapter 2 (line 2)"),
+            "{err}"
+        );
+        assert_eq!(fs::read(&audio).unwrap(), before);
+    }
+    let (o, _, err) = run(chapmark()
+        .arg("write")
+        .arg(&audio)
+        .arg(&notes)
+        .args(["--id3v2", "4"]));
+    assert!(o.status.success());
+    assert!(err.contains("warning[ffmpeg-drops-chapter]"), "{err}");
+    // The rule tells the truth: ffprobe lists two of the three chapters.
+    let got: Vec<String> = ffprobe_chapters(&audio).into_iter().map(|c| c.2).collect();
+    assert_eq!(got, ["Intro", "End"]);
+    assert_eq!(fs::read(&audio).unwrap()[3], 4);
+
+    // check of the file as it is, in every format.
+    let (code, report) = check_json(&[&audio]);
+    assert_eq!(code, 0);
+    assert_eq!(codes(&report), ["ffmpeg-drops-chapter"]);
+    assert_eq!(report["warnings"], 1);
+    assert_eq!(report["diagnostics"][0]["chapter"], 2);
+    let (code, _) = check_json(&[&audio, &"--deny-warnings"]);
+    assert_eq!(code, 1);
+    let (code, report) = check_json(&[&audio, &"--profile", &"strict"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["errors"], 1);
+    for (format, want) in [
+        ("github", "::warning file="),
+        ("junit", "ffmpeg-drops-chapter"),
+        ("text", "warning[ffmpeg-drops-chapter]"),
+    ] {
+        let (_, out, _) = run(chapmark().args(["check", "--format", format]).arg(&audio));
+        assert!(
+            out.contains(want) && out.contains("ffmpeg"),
+            "{format}: {out}"
+        );
+    }
+    // Quiet does not hide it from the report.
+    let (_, out, _) = run(chapmark().args(["-q", "check"]).arg(&audio));
+    assert!(out.contains("ffmpeg-drops-chapter"), "{out}");
+}
+
+/// An MP3 whose ID3v2.4 tag has an encrypted frame: it cannot be converted to v2.3, so even
+/// the default write keeps v2.4, and `batch` must report the chapter ffmpeg will drop.
+#[test]
+fn batch_reports_the_rule_when_the_tag_must_stay_v2_4() {
+    require_tools!("ffmpeg");
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, notes) = v24_episode(dir.path());
+    let data = fs::read(&plain).unwrap();
+    let size = |b: &[u8]| {
+        b.iter()
+            .fold(0usize, |acc, &x| (acc << 7) | usize::from(x & 0x7f))
+    };
+    let audio_start = 10 + size(&data[6..10]);
+    let mut frame = b"PRIV".to_vec();
+    let body = b"\x80example.com\0secret";
+    frame.extend_from_slice(&[0, 0, 0, body.len() as u8, 0, 0x04]);
+    frame.extend_from_slice(body);
+    frame.extend(std::iter::repeat_n(0u8, 64));
+    let mut tag = b"ID3\x04\x00\x00".to_vec();
+    let n = frame.len();
+    tag.extend_from_slice(&[
+        (n >> 21) as u8 & 0x7f,
+        (n >> 14) as u8 & 0x7f,
+        (n >> 7) as u8 & 0x7f,
+        n as u8 & 0x7f,
+    ]);
+    tag.extend_from_slice(&frame);
+    tag.extend_from_slice(&data[audio_start..]);
+    let eps = dir.path().join("eps");
+    fs::create_dir(&eps).unwrap();
+    fs::write(eps.join("ep1.mp3"), &tag).unwrap();
+    fs::copy(&notes, eps.join("ep1.txt")).unwrap();
+    let report = dir.path().join("r.jsonl");
+    let (o, _, err) = run(chapmark()
+        .arg("batch")
+        .arg(&eps)
+        .arg("--report")
+        .arg(&report)
+        .arg("--deny-warnings"));
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let rec: Value = serde_json::from_str(fs::read_to_string(&report).unwrap().trim()).unwrap();
+    assert_eq!(rec["status"], "invalid");
+    assert_eq!(codes(&rec), ["ffmpeg-drops-chapter"], "{rec}");
+    let (o, _, _) = run(chapmark()
+        .arg("batch")
+        .arg(&eps)
+        .arg("--report")
+        .arg(&report));
+    assert!(o.status.success());
+    let rec: Value = serde_json::from_str(fs::read_to_string(&report).unwrap().trim()).unwrap();
+    assert_eq!(rec["status"], "written");
+    assert_eq!(codes(&rec), ["ffmpeg-drops-chapter"]);
+    assert_eq!(fs::read(eps.join("ep1.mp3")).unwrap()[3], 4);
+}
+
+/// `n` chapters a second apart.
+fn many(dir: &Path, n: usize) -> PathBuf {
+    let p = dir.join(format!("{n}.txt"));
+    let text: String = (0..n)
+        .map(|i| format!("{}:{:02} Chapter {}\n", i / 60, i % 60, i + 1))
+        .collect();
+    fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn a_chapter_track_alone_takes_more_than_255_chapters() {
+    require_tools!("ffmpeg", "ffprobe");
+    let dir = tempfile::tempdir().unwrap();
+    let audio = dir.path().join("long.m4a");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=300",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "32k",
+        ],
+        &audio,
+    );
+    let notes = many(dir.path(), 256);
+    let (o, _, err) = run(chapmark().arg("write").arg(&audio).arg(&notes));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("too-many-for-container") && err.contains("chpl"),
+        "{err}"
+    );
+    let (o, _, err) = run(chapmark()
+        .arg("write")
+        .arg(&audio)
+        .arg(&notes)
+        .args(["--mp4-chapters", "quicktime"]));
+    assert!(o.status.success(), "{err}");
+    assert!(!err.contains("too-many"), "{err}");
+    let got = ffprobe_chapters(&audio);
+    assert_eq!(got.len(), 256);
+    assert_eq!(got[255].2, "Chapter 256");
+    // Nero alone still has its limit.
+    let (o, _, err) = run(chapmark()
+        .arg("write")
+        .arg(&audio)
+        .arg(&notes)
+        .args(["--mp4-chapters", "nero"]));
+    assert_eq!(o.status.code(), Some(1), "{err}");
+}
+
+#[test]
+fn an_idn_url_warns_for_m4a_as_for_mp3() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("n.txt");
+    fs::write(
+        &notes,
+        "0:00 Intro\n0:01 Shop https://bücher.example/straße\n",
+    )
+    .unwrap();
+    for (name, fixture_path) in [
+        ("ep.m4a", "fixtures/audio/aac-faststart.m4a"),
+        ("ep.mp3", "fixtures/audio/lame-cbr128.mp3"),
+    ] {
+        let audio = dir.path().join(name);
+        fs::copy(fixture(fixture_path), &audio).unwrap();
+        let (code, report) = check_json(&[&audio, &notes]);
+        assert_eq!(code, 0, "{report}");
+        let d = only(&report, "url-not-ascii");
+        let msg = d["message"].as_str().unwrap();
+        assert!(msg.contains("xn--bcher-kva.example"), "{msg}");
+        let (o, _, err) = run(chapmark().arg("write").arg(&audio).arg(&notes));
+        assert!(o.status.success());
+        assert!(err.contains("warning[url-not-ascii]"), "{name}: {err}");
+        let (_, shown, _) = run(chapmark().arg("show").arg(&audio));
+        assert!(
+            shown.contains("https://xn--bcher-kva.example/stra%C3%9Fe"),
+            "{shown}"
+        );
+    }
+}
+
+#[test]
+fn an_extension_that_names_another_container_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("ep.txt");
+    fs::write(&notes, "0:00 Intro\n0:01 Main\n").unwrap();
+    let audio = dir.path().join("ep.mp3");
+    fs::copy(fixture("fixtures/audio/m4a-named.mp3"), &audio).unwrap();
+    let (code, report) = check_json(&[&audio, &notes]);
+    assert_eq!(code, 0);
+    let d = only(&report, "extension-mismatch");
+    let msg = d["message"].as_str().unwrap();
+    assert!(msg.contains(".mp3") && msg.contains("mp4"), "{msg}");
+    assert_eq!(d["hint"], "rename it to .m4a");
+    let (o, _, err) = run(chapmark().arg("write").arg(&audio).arg(&notes));
+    assert!(o.status.success());
+    assert!(err.contains("warning[extension-mismatch]"), "{err}");
+    let r = dir.path().join("r.jsonl");
+    let (o, _, _) = run(chapmark()
+        .args(["batch", "--check", "--report"])
+        .arg(&r)
+        .arg(dir.path().join("ep.mp3")));
+    assert!(o.status.success());
+    let rec: Value = serde_json::from_str(fs::read_to_string(&r).unwrap().trim()).unwrap();
+    only(&rec, "extension-mismatch");
+    // The other way round, and a right name says nothing.
+    let mp3 = dir.path().join("x.m4a");
+    fs::copy(fixture("fixtures/audio/mp3-named.m4a"), &mp3).unwrap();
+    let (_, report) = check_json(&[&mp3, &notes]);
+    assert_eq!(
+        only(&report, "extension-mismatch")["hint"],
+        "rename it to .mp3"
+    );
+    let right = dir.path().join("x.mp3");
+    fs::rename(&mp3, &right).unwrap();
+    let (_, report) = check_json(&[&right, &notes]);
+    assert!(
+        !codes(&report).contains(&"extension-mismatch".to_string()),
+        "{report}"
+    );
+}
