@@ -223,3 +223,29 @@ fn completions_and_man_pages_come_from_the_cli() {
     assert!(write.contains("\\-\\-id3v2"), "{write}");
     assert!(write.contains("\\-\\-mp4\\-chapters"));
 }
+
+#[test]
+fn strip_after_write_gives_back_the_original_bytes() {
+    let original = fs::read(fixture("fixtures/audio/lame-cbr128.mp3")).unwrap();
+    let (_d, audio, notes) = episode("0:00 Intro\n0:01 Main\n");
+    let (o, _, err) = run(chapmark().arg("write").arg(&audio).arg(&notes));
+    assert!(o.status.success(), "{err}");
+    assert_eq!(&fs::read(&audio).unwrap()[..3], b"ID3");
+    let (o, _, err) = run(chapmark().arg("strip").arg(&audio));
+    assert!(o.status.success(), "{err}");
+    assert!(fs::read(&audio).unwrap() == original, "write + strip is not an undo");
+    // A tag that held other frames before keeps them (and its place): only chapters go.
+    let dir = tempfile::tempdir().unwrap();
+    let tagged = dir.path().join("t.mp3");
+    fs::copy(fixture("fixtures/audio/tagged-id3v24-v1.mp3"), &tagged).unwrap();
+    let before = fs::read(&tagged).unwrap();
+    let (o, _, _) = run(chapmark().arg("write").arg(&tagged).arg(&notes));
+    assert!(o.status.success());
+    let (o, _, _) = run(chapmark().arg("strip").arg(&tagged));
+    assert!(o.status.success());
+    let after = fs::read(&tagged).unwrap();
+    assert_eq!(&after[..3], b"ID3");
+    assert_eq!(after.len(), before.len());
+    let (_, shown, _) = run(chapmark().arg("show").arg(&tagged));
+    assert!(shown.contains("\"chapters\": []"), "{shown}");
+}

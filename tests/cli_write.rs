@@ -767,7 +767,8 @@ fn strip_removes_chapters_and_keeps_the_audio() {
         assert_eq!(ffmpeg_audio_md5(&audio), md5);
         if name.ends_with("mp3") {
             assert!(mp3_payload(&audio) == payload);
-            assert!(mutagen_mp3(&audio).1.is_empty());
+            // The episode had no ID3 tag: the one write added goes whole (an undo).
+            assert!(fs::read(&audio).unwrap() == before, "write + strip is not an undo");
         } else {
             assert!(mutagen_mp4(&audio).is_empty());
         }

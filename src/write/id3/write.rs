@@ -551,6 +551,14 @@ pub(crate) fn plan_region(
         .into_iter()
         .filter(|f| &f.id != b"CHAP" && &f.id != b"CTOC")
         .collect();
+    if matches!(action, Action::Strip) && out.iter().all(|f| &f.id == b"TLEN") {
+        // Nothing is left but the length `write` adds: the tag is chapmark's own, so it goes
+        // whole, and write + strip gives back the original bytes of an untagged file.
+        return Ok(Plan::Rebuild(vec![Piece::Copy {
+            offset: old_end,
+            len: file_len - old_end,
+        }]));
+    }
     if let Action::Write { list, duration } = action {
         let chapters = chapter_frames(list, duration, target, opts.descriptions)?;
         let ms = duration.to_time_round().as_millis();
