@@ -233,7 +233,10 @@ fn strip_after_write_gives_back_the_original_bytes() {
     assert_eq!(&fs::read(&audio).unwrap()[..3], b"ID3");
     let (o, _, err) = run(chapmark().arg("strip").arg(&audio));
     assert!(o.status.success(), "{err}");
-    assert!(fs::read(&audio).unwrap() == original, "write + strip is not an undo");
+    assert!(
+        fs::read(&audio).unwrap() == original,
+        "write + strip is not an undo"
+    );
     // A tag that held other frames before keeps them (and its place): only chapters go.
     let dir = tempfile::tempdir().unwrap();
     let tagged = dir.path().join("t.mp3");

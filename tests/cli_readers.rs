@@ -410,3 +410,82 @@ fn an_extension_that_names_another_container_is_a_warning() {
         "{report}"
     );
 }
+
+/// `node tests/node/SCRIPT FILE`, parsed.
+fn node(script: &str, file: &Path) -> Value {
+    let o = std::process::Command::new("node")
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/node")
+                .join(script),
+        )
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+const SEED_NOTES: &str = "fixtures/check/pep-think.txt";
+
+#[test]
+fn a_first_chapter_after_zero_shows_no_blank_chapter() {
+    require_tools!("ffprobe", "mp4box");
+    let dir = tempfile::tempdir().unwrap();
+    let audio = dir.path().join("ep.m4a");
+    fs::copy(fixture("fixtures/episode/pep-think-38min.m4a"), &audio).unwrap();
+    let (o, _, err) = run(chapmark()
+        .arg("write")
+        .arg(&audio)
+        .arg("-c")
+        .arg(fixture(SEED_NOTES)));
+    assert!(o.status.success(), "{err}");
+    let starts = [100_000u64, 779_000, 1_505_000];
+    let ends = [779_000u64, 1_505_000, 2_280_000];
+
+    let ff = ffprobe_chapters(&audio);
+    assert_eq!(ff.len(), 3, "{ff:?}");
+    for (i, (s, e, title)) in ff.iter().enumerate() {
+        assert_eq!((*s, *e), (starts[i], ends[i]), "ffprobe chapter {i}");
+        assert!(!title.is_empty(), "ffprobe lists a blank chapter: {ff:?}");
+    }
+
+    let v = node("mp4box.mjs", &audio);
+    assert_eq!(v["ok"], true, "{v}");
+    let text = v["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["handler"] == "text")
+        .expect("a chapter track");
+    let samples = text["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 3, "{text}");
+    for (i, s) in samples.iter().enumerate() {
+        assert!(!s["title"].as_str().unwrap().is_empty(), "{text}");
+        assert_eq!(s["startMs"].as_f64().unwrap() as u64, starts[i], "{text}");
+    }
+    assert_eq!(text["edits"][0]["mediaTime"], -1, "{text}");
+    assert_eq!(text["edits"][0]["duration"], 100_000, "{text}");
+    // Our own reader agrees, and a chapter at 0:00 needs no edit.
+    let (_, shown, _) = run(chapmark().args(["show", "--to", "mp4chaps"]).arg(&audio));
+    assert!(shown.starts_with("00:01:40.000 Physical AI"), "{shown}");
+    assert_eq!(shown.lines().count(), 3);
+    let (o, _, _) = run(chapmark()
+        .arg("write")
+        .arg(&audio)
+        .arg("-c")
+        .arg(fixture(SEED_NOTES))
+        .args(["--intro", "Intro"]));
+    assert!(o.status.success());
+    let v = node("mp4box.mjs", &audio);
+    let text = v["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["handler"] == "text")
+        .unwrap()
+        .clone();
+    assert_eq!(text["edits"].as_array().unwrap().len(), 1, "{text}");
+    assert_eq!(text["samples"][0]["title"], "Intro");
+    assert_eq!(ffprobe_chapters(&audio).len(), 4);
+}

@@ -768,7 +768,10 @@ fn strip_removes_chapters_and_keeps_the_audio() {
         if name.ends_with("mp3") {
             assert!(mp3_payload(&audio) == payload);
             // The episode had no ID3 tag: the one write added goes whole (an undo).
-            assert!(fs::read(&audio).unwrap() == before, "write + strip is not an undo");
+            assert!(
+                fs::read(&audio).unwrap() == before,
+                "write + strip is not an undo"
+            );
         } else {
             assert!(mutagen_mp4(&audio).is_empty());
         }

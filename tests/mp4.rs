@@ -766,13 +766,12 @@ fn a_first_chapter_after_zero_keeps_its_time_everywhere() {
         Chapter::new(ms(9_000), "Main"),
     ]);
     write(&p, &list, &Mp4Options::default());
-    // Our reader drops the untitled filler before the first chapter.
     assert_eq!(read_chapters(&p).unwrap().comparable(), list.comparable());
-    // ffprobe shows the filler as an untitled chapter, with every time right.
+    // The chapter track starts with an empty edit, not an untitled filler sample: ffprobe
+    // lists no blank chapter, with every time right.
     assert_eq!(
         ffprobe_chapters(&p),
         vec![
-            (0, 2_000, String::new()),
             (2_000, 9_000, "Cold open".into()),
             (9_000, 20_000, "Main".into()),
         ]

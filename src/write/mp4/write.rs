@@ -61,6 +61,8 @@ struct TrackSpec {
     durations: Vec<u32>,
     /// End of the last chapter: the audio length, in ms.
     total: u64,
+    /// Start of the first chapter, in ms: the track begins with an empty edit this long.
+    delay: u64,
 }
 
 impl TrackSpec {
@@ -190,22 +192,21 @@ fn prepare(
             };
             samples.push(text_sample(&c.title, href.as_deref()));
         }
-        // The track's timeline starts at 0:00. A first chapter after that gets an untitled
-        // sample before it: many readers (podcast apps, mp4v2, mp4ameta) ignore edit lists,
-        // so an empty edit would shift every chapter for them; an untitled gap never does.
+        // A first chapter after 0:00 is delayed by an empty edit: an untitled filler sample
+        // before it was listed by ffprobe and other track readers as a chapter with no
+        // title. Our reader applies the edit list, as ffmpeg, Apple and mp4box.js users do.
         let first_start = chapters.first().map_or(0, |c| c.start.as_millis());
-        if first_start > 0 {
-            let gap = u32::try_from(first_start).map_err(|_| Mp4Error::Unsupported {
-                path: path.to_path_buf(),
-                feature: "a first chapter starting after 49 days".into(),
-            })?;
-            samples.insert(0, text_sample("", None));
-            durations.insert(0, gap);
+        // ffmpeg ends the last chapter at the media's length, not at the end of the edit: the
+        // last sample runs on by the delay so the media is as long as the audio (the edit
+        // list still ends the presentation there).
+        if let Some(last) = durations.last_mut() {
+            *last = u32::try_from(u64::from(*last) + first_start).unwrap_or(u32::MAX);
         }
         Some(TrackSpec {
             samples,
             durations,
             total: total.as_millis(),
+            delay: first_start,
         })
     } else {
         if chapters.iter().any(|c| c.link.is_some()) {
@@ -666,7 +667,7 @@ fn full(version: u8, flags: u32) -> [u8; 4] {
 
 /// Builds the chapter `trak`, shaped like ffmpeg's (which QuickTime, Apple Podcasts and
 /// ffprobe read): disabled `tkhd`, an edit list, `mdhd` at 1 kHz, `hdlr` `text`, `gmhd`,
-/// a self-contained `dref`, the QuickTime `text` sample entry, and one chunk of samples.
+/// a self-contained `dref`, the QuickTime `text` sample entry, and one chunk per sample.
 fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co64: bool) -> Node {
     let media_dur: u64 = spec.durations.iter().map(|&d| u64::from(d)).sum();
     let track_dur = ms_to(spec.total, movie_ts);
@@ -694,20 +695,7 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
     p.extend_from_slice(&[0; 8]); // width, height
     let tkhd = Node::leaf(b"tkhd", &p);
 
-    // edts/elst: one edit showing the whole media from its start, as ffmpeg writes.
-    let wide = track_dur > u64::from(u32::MAX);
-    let mut p = Vec::new();
-    p.extend_from_slice(&full(u8::from(wide), 0));
-    p.extend_from_slice(&1u32.to_be_bytes());
-    if wide {
-        p.extend_from_slice(&track_dur.to_be_bytes());
-        p.extend_from_slice(&0u64.to_be_bytes());
-    } else {
-        p.extend_from_slice(&(track_dur as u32).to_be_bytes());
-        p.extend_from_slice(&0u32.to_be_bytes());
-    }
-    p.extend_from_slice(&0x0001_0000u32.to_be_bytes());
-    let edts = Node::container(b"edts", vec![Node::leaf(b"elst", &p)]);
+    let edts = chapter_edits(track_dur, ms_to(spec.delay, movie_ts));
 
     // mdhd: 1 kHz, language 'und'.
     let mut p = Vec::new();
@@ -764,9 +752,12 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
     }
     let stts = Node::leaf(b"stts", &p);
 
+    // One chunk per sample (as ffmpeg writes text tracks): the samples are stored back to
+    // back, but music-metadata (≤ 11) refuses a track whose chunk-offset table is not as long
+    // as its sample-size table.
     let n = spec.samples.len() as u32;
     let mut p = vec![0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1];
-    p.extend_from_slice(&n.to_be_bytes());
+    p.extend_from_slice(&1u32.to_be_bytes());
     p.extend_from_slice(&1u32.to_be_bytes());
     let stsc = Node::leaf(b"stsc", &p);
 
@@ -777,11 +768,47 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
     }
     let stsz = Node::leaf(b"stsz", &p);
 
-    let co = boxes::chunk_offset_box(&[chunk_offset], co64);
+    let offsets: Vec<u64> = spec
+        .samples
+        .iter()
+        .scan(chunk_offset, |at, sample| {
+            let this = *at;
+            *at += sample.len() as u64;
+            Some(this)
+        })
+        .collect();
+    let co = boxes::chunk_offset_box(&offsets, co64);
     let stbl = Node::container(b"stbl", vec![stsd, stts, stsc, stsz, co]);
     let minf = Node::container(b"minf", vec![gmhd, dinf, stbl]);
     let mdia = Node::container(b"mdia", vec![mdhd, hdlr, minf]);
     Node::container(b"trak", vec![tkhd, edts, mdia])
+}
+
+/// `edts`/`elst` of the chapter track: one edit showing the whole media from its start, as
+/// ffmpeg writes, preceded by an empty edit of `delay` (movie timescale) when the first
+/// chapter starts after 0:00.
+fn chapter_edits(track_dur: u64, delay: u64) -> Node {
+    let wide = track_dur > u64::from(u32::MAX);
+    let mut edits = Vec::with_capacity(2);
+    if delay > 0 {
+        edits.push((delay, None));
+    }
+    edits.push((track_dur.saturating_sub(delay), Some(0u64)));
+    let mut p = Vec::new();
+    p.extend_from_slice(&full(u8::from(wide), 0));
+    p.extend_from_slice(&(edits.len() as u32).to_be_bytes());
+    for (dur, media_time) in edits {
+        if wide {
+            p.extend_from_slice(&dur.to_be_bytes());
+            p.extend_from_slice(&media_time.unwrap_or(u64::MAX).to_be_bytes());
+        } else {
+            // Not wide: track_dur, and so every part of it, fits 32 bits.
+            p.extend_from_slice(&(dur as u32).to_be_bytes());
+            p.extend_from_slice(&media_time.map_or(u32::MAX, |t| t as u32).to_be_bytes());
+        }
+        p.extend_from_slice(&0x0001_0000u32.to_be_bytes());
+    }
+    Node::container(b"edts", vec![Node::leaf(b"elst", &p)])
 }
 
 /// Shifts every chunk offset at or after `from` by `delta` in every track of `moov` except
