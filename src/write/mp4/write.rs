@@ -1170,7 +1170,20 @@ mod tests {
             boxes::chunk_offsets(&b.typ, b.payload()).unwrap()
         });
         assert_eq!(&typ, b"co64");
-        assert_eq!(offs, vec![(5 << 30) + bytes.len() as u64 + 8]);
+        // One chunk per sample, back to back after the mdat header.
+        let first = (5 << 30) + bytes.len() as u64 + 8;
+        let sizes: Vec<u64> = prepared
+            .track
+            .as_ref()
+            .unwrap()
+            .samples
+            .iter()
+            .map(|s| s.len() as u64)
+            .collect();
+        assert_eq!(
+            offs,
+            vec![first, first + sizes[0], first + sizes[0] + sizes[1]]
+        );
         assert_eq!(&mdat[4..8], b"mdat");
         // The sound track references it and mvhd's next track ID moved past it.
         let snd = &built.children()[1];
