@@ -458,14 +458,19 @@ fn a_first_chapter_after_zero_shows_no_blank_chapter() {
         .iter()
         .find(|t| t["handler"] == "text")
         .expect("a chapter track");
+    // The media keeps an untitled filler from 0:00 (readers that ignore edit lists, like
+    // music-metadata, still get every time right); the edit list never presents it.
     let samples = text["samples"].as_array().unwrap();
-    assert_eq!(samples.len(), 3, "{text}");
-    for (i, s) in samples.iter().enumerate() {
+    let presented: Vec<&Value> = samples.iter().filter(|s| s["presented"] == true).collect();
+    assert_eq!(presented.len(), 3, "{text}");
+    for (i, s) in presented.iter().enumerate() {
         assert!(!s["title"].as_str().unwrap().is_empty(), "{text}");
         assert_eq!(s["startMs"].as_f64().unwrap() as u64, starts[i], "{text}");
+        assert_eq!(s["mediaMs"].as_f64().unwrap() as u64, starts[i], "{text}");
     }
     assert_eq!(text["edits"][0]["mediaTime"], -1, "{text}");
     assert_eq!(text["edits"][0]["duration"], 100_000, "{text}");
+    assert_eq!(text["edits"][1]["mediaTime"], 100_000, "{text}");
     // Our own reader agrees, and a chapter at 0:00 needs no edit.
     let (_, shown, _) = run(chapmark().args(["show", "--to", "mp4chaps"]).arg(&audio));
     assert!(shown.starts_with("00:01:40.000 Physical AI"), "{shown}");
@@ -488,4 +493,65 @@ fn a_first_chapter_after_zero_shows_no_blank_chapter() {
     assert_eq!(text["edits"].as_array().unwrap().len(), 1, "{text}");
     assert_eq!(text["samples"][0]["title"], "Intro");
     assert_eq!(ffprobe_chapters(&audio).len(), 4);
+}
+
+#[test]
+fn music_metadata_reads_chapters_and_cover_of_what_we_write() {
+    require_tools!("music-metadata");
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("n.txt");
+    fs::write(
+        &notes,
+        "0:00 Intro\n0:05 Main https://example.com/x\n0:12 Outro — 終わり\n",
+    )
+    .unwrap();
+    // Faststart (chapter samples inside the one mdat) and moov-at-end (their own mdat after
+    // moov), each with cover art.
+    for name in ["cover-faststart.m4a", "cover.m4a"] {
+        let audio = dir.path().join(name);
+        fs::copy(fixture(&format!("fixtures/m4a/{name}")), &audio).unwrap();
+        let (o, _, err) = run(chapmark().arg("write").arg(&audio).arg("-c").arg(&notes));
+        assert!(o.status.success(), "{err}");
+        let v = node("mm.mjs", &audio);
+        assert_eq!(v["ok"], true, "{name}: {v}");
+        let got: Vec<(u64, &str)> = v["chapters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let ms = c["start"].as_f64().unwrap() * 1000.0 / c["timeScale"].as_f64().unwrap();
+                (ms as u64, c["title"].as_str().unwrap())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [(0, "Intro"), (5_000, "Main"), (12_000, "Outro — 終わり")],
+            "{name}"
+        );
+        assert_eq!(v["pictures"][0]["format"], "image/jpeg", "{name}: {v}");
+        assert!(v["pictures"][0]["bytes"].as_u64().unwrap() > 1000);
+        // A later edit (in place; chapters of equal length) and a strip keep it readable.
+        fs::write(&notes, "0:00 Intro\n0:05 Main part\n0:10 Q&A\n0:15 Outro\n").unwrap();
+        let (o, _, _) = run(chapmark().arg("write").arg(&audio).arg("-c").arg(&notes));
+        assert!(o.status.success());
+        let v = node("mm.mjs", &audio);
+        let starts: Vec<u64> = v["chapters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["start"].as_u64().unwrap())
+            .collect();
+        assert_eq!(starts, [0, 5_000, 10_000, 15_000], "{name}: {v}");
+        assert_eq!(v["chapters"][1]["title"], "Main part", "{name}: {v}");
+        let (o, _, _) = run(chapmark().arg("strip").arg(&audio));
+        assert!(o.status.success());
+        let v = node("mm.mjs", &audio);
+        assert_eq!(v["ok"], true, "{name}: {v}");
+        assert_eq!(v["chapters"].as_array().map(Vec::len), Some(0));
+        fs::write(
+            &notes,
+            "0:00 Intro\n0:05 Main https://example.com/x\n0:12 Outro — 終わり\n",
+        )
+        .unwrap();
+    }
 }

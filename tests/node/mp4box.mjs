@@ -1,6 +1,8 @@
 // Prints what mp4box.js reads from an MP4's chapter (text) track as JSON: every sample with
-// its presentation time in ms (edit list applied: a leading empty edit delays the track) and
-// its title, plus the raw edit list. Usage: node mp4box.mjs FILE
+// its title, its media time and its presentation time in ms with the edit list applied (a
+// leading empty edit delays the track; the edit after it may start the media later, and a
+// sample before that start is not presented), plus the raw edit list.
+// Usage: node mp4box.mjs FILE
 import { readFileSync } from 'node:fs';
 import { createFile } from 'mp4box';
 
@@ -26,18 +28,27 @@ for (const t of info.tracks) {
   const edits = (trak.edts && trak.edts.elst ? trak.edts.elst.entries : []).map((e) => ({
     duration: Number(e.segment_duration), mediaTime: Number(e.media_time),
   }));
-  // Presentation delay from a leading empty edit, in ms.
-  const delayMs = edits.length > 1 && edits[0].mediaTime === -1 ? (edits[0].duration * 1000) / movieTs : 0;
+  // Presentation delay from a leading empty edit (ms), and where the media starts (ms).
+  const lead = edits.length > 1 && edits[0].mediaTime === -1;
+  const delayMs = lead ? (edits[0].duration * 1000) / movieTs : 0;
+  const mediaStartMs = lead ? (edits[1].mediaTime * 1000) / ts : Math.max(0, edits[0]?.mediaTime ?? 0) * 1000 / ts;
   const samples = [];
   for (const s of trak.samples ?? []) {
     if (!s.data) {
-      const start = s.offset;
-      s.data = new Uint8Array(buf, start, s.size);
+      s.data = new Uint8Array(buf, s.offset, s.size);
     }
     const d = s.data;
     const len = d.length >= 2 ? (d[0] << 8) | d[1] : 0;
     const title = new TextDecoder().decode(d.subarray(2, 2 + len));
-    samples.push({ startMs: delayMs + (s.cts * 1000) / ts, durationMs: (s.duration * 1000) / ts, title });
+    const mediaMs = (s.cts * 1000) / ts;
+    const durationMs = (s.duration * 1000) / ts;
+    samples.push({
+      mediaMs,
+      startMs: delayMs + mediaMs - mediaStartMs,
+      durationMs,
+      presented: mediaMs + durationMs > mediaStartMs,
+      title,
+    });
   }
   out.tracks.push({ id: t.id, handler: trak.mdia.hdlr.handler, edits, samples: t.type === 'text' || trak.mdia.hdlr.handler === 'text' ? samples : samples.length });
 }

@@ -299,8 +299,12 @@ struct SampleTables {
     durations: Vec<u64>,
     /// Per sample: (offset, size).
     locations: Vec<(u64, u32)>,
-    /// Presentation time of media time 0, from a leading empty edit, in movie timescale.
+    /// Presentation time of media time `media_start`, from a leading empty edit, in movie
+    /// timescale.
     empty_edit: u64,
+    /// Media time (track timescale) the edit after a leading empty edit starts at; samples
+    /// before it are not presented.
+    media_start: u64,
 }
 
 fn table<'a>(trak: &'a Node, name: &FourCc) -> Option<&'a Node> {
@@ -437,22 +441,34 @@ fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp
         ));
     }
 
-    // A leading empty edit shifts the whole track (how a first chapter after 0:00 is kept).
+    // A leading empty edit shifts the whole track (how a first chapter after 0:00 is kept),
+    // and the edit after it may start the media later (skipping chapmark's filler sample).
     let mut empty_edit = 0u64;
+    let mut media_start = 0u64;
     if let Some(elst) = trak.find(&[b"edts", b"elst"]) {
         let p = elst.payload();
         if let Some((v, _)) = boxes::full_box(p) {
             let mut r = Rd::new(p);
             r.skip(8);
-            let first = if v == 1 {
-                r.u64().zip(r.u64()).map(|(d, t)| (d, t == u64::MAX))
-            } else {
-                r.u32()
-                    .zip(r.u32())
-                    .map(|(d, t)| (u64::from(d), t == u32::MAX))
+            // (duration, media time; None for an empty edit); the rate field is skipped.
+            let mut entry = || {
+                let e = if v == 1 {
+                    r.u64()
+                        .zip(r.u64())
+                        .map(|(d, t)| (d, (t != u64::MAX).then_some(t)))
+                } else {
+                    r.u32()
+                        .zip(r.u32())
+                        .map(|(d, t)| (u64::from(d), (t != u32::MAX).then_some(u64::from(t))))
+                };
+                r.skip(4);
+                e
             };
-            if let Some((d, true)) = first {
+            if let Some((d, None)) = entry() {
                 empty_edit = d;
+                if let Some((_, Some(t))) = entry() {
+                    media_start = t;
+                }
             }
         }
     }
@@ -462,6 +478,7 @@ fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp
         durations,
         locations,
         empty_edit,
+        media_start,
     })
 }
 
@@ -500,13 +517,17 @@ fn read_chapter_track(
         let data = read_range(file, path, off, size as usize, "reading chapter samples")?;
         let (title, link) =
             parse_text_sample(&data).map_err(|p| Mp4Error::malformed(path, sample_path, p))?;
-        let start = Time::from_units(at, u64::from(t.timescale))
-            .unwrap_or(Time::ZERO)
-            .saturating_add(offset_ms);
+        let media = at;
         at = at.saturating_add(dur);
-        let end = Time::from_units(at, u64::from(t.timescale))
-            .unwrap_or(Time::ZERO)
-            .saturating_add(offset_ms);
+        if at <= t.media_start {
+            continue; // before the edit: never presented
+        }
+        let present = |m: u64| {
+            Time::from_units(m.saturating_sub(t.media_start), u64::from(t.timescale))
+                .unwrap_or(Time::ZERO)
+                .saturating_add(offset_ms)
+        };
+        let (start, end) = (present(media), present(at));
         let mut c = Chapter::new(start, title);
         c.end = Some(end);
         c.link = link;
