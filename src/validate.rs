@@ -902,6 +902,17 @@ fn check_times(
     }
 }
 
+/// How the target stores chapter URLs, for `url-not-ascii`; `None` when it keeps them as
+/// written. Both containers store the ascii form: id3 `WXXX` is latin-1 and an mp4 `href`
+/// is ascii, so an IDN host is written as punycode either way.
+fn url_storage(target: Option<Target>) -> Option<&'static str> {
+    match target {
+        Some(Target::Id3) | None => Some("id3 stores urls as latin-1"),
+        Some(Target::Mp4 | Target::Mp4Track) => Some("an mp4 chapter-track href holds ascii"),
+        Some(Target::Sidecar) => None,
+    }
+}
+
 /// Text rules: `empty-title`, `title-too-long`, `bad-url`, `url-not-ascii`, `url-too-long`.
 fn check_texts(b: &mut Builder, list: &ChapterList, target: Option<Target>) {
     let profile = b.profile;
@@ -960,17 +971,7 @@ fn check_texts(b: &mut Builder, list: &ChapterList, target: Option<Target>) {
                     Some("links must be absolute, e.g. https://example.com/page".to_string()),
                 ),
                 Ok(ascii) => {
-                    // Both containers store the ascii form: id3 `WXXX` is latin-1 and an mp4
-                    // `href` is ascii, so an IDN host is written as punycode either way.
-                    let stores = match target {
-                        Some(Target::Id3) => Some("id3 stores urls as latin-1"),
-                        Some(Target::Mp4 | Target::Mp4Track) => {
-                            Some("an mp4 chapter-track href holds ascii")
-                        }
-                        None => Some("id3 stores urls as latin-1"),
-                        Some(Target::Sidecar) => None,
-                    };
-                    if let Some(stores) = stores.filter(|_| ascii != url) {
+                    if let Some(stores) = url_storage(target).filter(|_| ascii != url) {
                         b.push(
                             Severity::Warning,
                             Rule::UrlNotAscii,

@@ -2,6 +2,7 @@
 
 use super::common::{self, parse_duration_arg};
 use super::{Outcome, Ui};
+use chapmark::ChapterList;
 use chapmark::cli::{CheckArgs, ExitStatus, ReportFormat};
 use chapmark::notes::Parsed;
 use chapmark::probe::Container;
@@ -45,7 +46,6 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
         Some(chapters) => {
             let mut loaded = common::load_chapters(chapters, None)?;
             common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
-
             // Against audio, the report is about the audio and its lines point into the notes
             // (`source`); with `--duration` the notes are the only file, so `source` stays
             // empty rather than repeating it.
@@ -66,27 +66,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                     .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
             }
             // What a default `write` of these chapters would give readers.
-            if let (Some(audio), Some(c)) = (&args.audio, container) {
-                let v = match c {
-                    Container::Mp3 => Some(common::planned_id3_version(
-                        audio,
-                        &loaded.parsed.list,
-                        None,
-                        false,
-                    )?),
-                    _ => None,
-                };
-                let (list, profile) = (&loaded.parsed.list, args.validate.profile);
-                common::add_file_diagnostics(
-                    &mut report.diagnostics,
-                    audio,
-                    c,
-                    list,
-                    v,
-                    false,
-                    profile,
-                );
-            }
+            add_file_checks(&args, container, &loaded.parsed.list, false, &mut report)?;
             report
         }
         None => {
@@ -104,22 +84,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 explain_no_embedded_chapters(&mut report);
             }
             // What readers make of the chapters as they are stored.
-            if let (Some(audio), Some(c)) = (&args.audio, container) {
-                let v = match c {
-                    Container::Mp3 => id3::tag_version(audio)?,
-                    _ => None,
-                };
-                let (list, profile) = (&parsed.list, args.validate.profile);
-                common::add_file_diagnostics(
-                    &mut report.diagnostics,
-                    audio,
-                    c,
-                    list,
-                    v,
-                    true,
-                    profile,
-                );
-            }
+            add_file_checks(&args, container, &parsed.list, true, &mut report)?;
             report
         }
     };
@@ -134,6 +99,37 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     } else {
         ExitStatus::Invalid
     })
+}
+
+/// Adds the file rules (`extension-mismatch`, `ffmpeg-drops-chapter`) for `list`: `stored`
+/// chapters are judged by the tag they are in, listed ones by the tag a default `write` of
+/// them would make.
+fn add_file_checks(
+    args: &CheckArgs,
+    container: Option<Container>,
+    list: &ChapterList,
+    stored: bool,
+    report: &mut FileReport,
+) -> anyhow::Result<()> {
+    let (Some(audio), Some(c)) = (&args.audio, container) else {
+        return Ok(());
+    };
+    let version = match (c, stored) {
+        (Container::Mp3, true) => id3::tag_version(audio)?,
+        (Container::Mp3, false) => Some(common::planned_id3_version(audio, list, None, false)?),
+        _ => None,
+    };
+    let profile = args.validate.profile;
+    common::add_file_diagnostics(
+        &mut report.diagnostics,
+        audio,
+        c,
+        list,
+        version,
+        stored,
+        profile,
+    );
+    Ok(())
 }
 
 /// The validator's `too-few` for an empty list talks about notes lines; for a file without

@@ -210,33 +210,8 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     warn_unused_options(&args, info.container);
     let mut loaded = common::load_chapters(args.chapters_path(), None)?;
     common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
-    // Only a chapter track written: the chpl's limits do not apply.
-    let target = match (common::target_for(info.container), args.mp4_chapters) {
-        (Some(Target::Mp4), Mp4ChaptersArg::Quicktime) => Some(Target::Mp4Track),
-        (t, _) => t,
-    };
-    let ctx = common::context(Some(info.duration), args.validate.profile, target);
     let audio_name = args.audio.display().to_string();
-    let mut report =
-        common::validate_report(audio_name.clone(), Some(loaded.name), &loaded.parsed, &ctx);
-    let id3_version = match info.container {
-        Container::Mp3 => Some(common::planned_id3_version(
-            &args.audio,
-            &loaded.parsed.list,
-            args.id3v2.map(Id3Version::number),
-            args.descriptions,
-        )?),
-        _ => None,
-    };
-    common::add_file_diagnostics(
-        &mut report.diagnostics,
-        &args.audio,
-        info.container,
-        &loaded.parsed.list,
-        id3_version,
-        args.descriptions,
-        args.validate.profile,
-    );
+    let report = validate_for_write(&args, &info, &loaded)?;
     if !report::passed(&report.diagnostics, args.validate.deny_warnings) {
         common::print_rejection(ui, &report, args.validate.deny_warnings);
         eprintln!("chapmark: {audio_name} was not changed");
@@ -316,6 +291,43 @@ fn in_words(plan_kind: &str, to_new_file: bool) -> &'static str {
         _ if to_new_file => "audio copied unchanged into the new file",
         _ => "audio copied unchanged; file rebuilt around it",
     }
+}
+
+/// Validates the chapters as this write would store them: the list rules for the target
+/// (only a chapter track written: the `chpl`'s limits do not apply), and the file rules for
+/// the tag version the write will produce.
+fn validate_for_write(
+    args: &WriteArgs,
+    info: &ProbeInfo,
+    loaded: &common::Loaded,
+) -> anyhow::Result<report::FileReport> {
+    let target = match (common::target_for(info.container), args.mp4_chapters) {
+        (Some(Target::Mp4), Mp4ChaptersArg::Quicktime) => Some(Target::Mp4Track),
+        (t, _) => t,
+    };
+    let ctx = common::context(Some(info.duration), args.validate.profile, target);
+    let name = args.audio.display().to_string();
+    let list = &loaded.parsed.list;
+    let mut report = common::validate_report(name, Some(loaded.name.clone()), &loaded.parsed, &ctx);
+    let id3_version = match info.container {
+        Container::Mp3 => Some(common::planned_id3_version(
+            &args.audio,
+            list,
+            args.id3v2.map(Id3Version::number),
+            args.descriptions,
+        )?),
+        _ => None,
+    };
+    common::add_file_diagnostics(
+        &mut report.diagnostics,
+        &args.audio,
+        info.container,
+        list,
+        id3_version,
+        args.descriptions,
+        args.validate.profile,
+    );
+    Ok(report)
 }
 
 /// Says so when an option has no effect on this kind of file, rather than ignoring it

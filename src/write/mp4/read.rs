@@ -441,38 +441,7 @@ fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp
         ));
     }
 
-    // A leading empty edit shifts the whole track (how a first chapter after 0:00 is kept),
-    // and the edit after it may start the media later (skipping chapmark's filler sample).
-    let mut empty_edit = 0u64;
-    let mut media_start = 0u64;
-    if let Some(elst) = trak.find(&[b"edts", b"elst"]) {
-        let p = elst.payload();
-        if let Some((v, _)) = boxes::full_box(p) {
-            let mut r = Rd::new(p);
-            r.skip(8);
-            // (duration, media time; None for an empty edit); the rate field is skipped.
-            let mut entry = || {
-                let e = if v == 1 {
-                    r.u64()
-                        .zip(r.u64())
-                        .map(|(d, t)| (d, (t != u64::MAX).then_some(t)))
-                } else {
-                    r.u32()
-                        .zip(r.u32())
-                        .map(|(d, t)| (u64::from(d), (t != u32::MAX).then_some(u64::from(t))))
-                };
-                r.skip(4);
-                e
-            };
-            if let Some((d, None)) = entry() {
-                empty_edit = d;
-                if let Some((_, Some(t))) = entry() {
-                    media_start = t;
-                }
-            }
-        }
-    }
-
+    let (empty_edit, media_start) = leading_edit(trak);
     Ok(SampleTables {
         timescale,
         durations,
@@ -480,6 +449,41 @@ fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp
         empty_edit,
         media_start,
     })
+}
+
+/// A leading empty edit shifts the whole track (how a first chapter after 0:00 is kept), and
+/// the edit after it may start the media later (skipping chapmark's filler sample): the empty
+/// edit's length (movie timescale) and that media time (track timescale), or zeros.
+fn leading_edit(trak: &Node) -> (u64, u64) {
+    let Some(p) = trak.find(&[b"edts", b"elst"]).map(Node::payload) else {
+        return (0, 0);
+    };
+    let Some((v, _)) = boxes::full_box(p) else {
+        return (0, 0);
+    };
+    let mut r = Rd::new(p);
+    r.skip(8);
+    // (duration, media time; None for an empty edit); the rate field is skipped.
+    let mut entry = || {
+        let e = if v == 1 {
+            r.u64()
+                .zip(r.u64())
+                .map(|(d, t)| (d, (t != u64::MAX).then_some(t)))
+        } else {
+            r.u32()
+                .zip(r.u32())
+                .map(|(d, t)| (u64::from(d), (t != u32::MAX).then_some(u64::from(t))))
+        };
+        r.skip(4);
+        e
+    };
+    match entry() {
+        Some((d, None)) => match entry() {
+            Some((_, Some(t))) => (d, t),
+            _ => (d, 0),
+        },
+        _ => (0, 0),
+    }
 }
 
 /// Reads the chapter track's samples from the file: one chapter per sample.
