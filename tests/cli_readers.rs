@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::ffprobe_chapters;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::fs;
@@ -60,33 +62,6 @@ fn check_json(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (i32, Value) {
     let (o, out, err) = run(&mut c);
     let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
     (o.status.code().unwrap_or(-1), v)
-}
-
-/// (start ms, end ms, title) of every chapter ffprobe lists.
-fn ffprobe_chapters(path: &Path) -> Vec<(u64, u64, String)> {
-    let o = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-show_chapters", "-of", "json"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let secs = |c: &Value, k: &str| {
-        let s: f64 = c[k].as_str().unwrap_or("0").parse().unwrap_or(0.0);
-        (s * 1000.0).round() as u64
-    };
-    v["chapters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                secs(c, "start_time"),
-                secs(c, "end_time"),
-                c["tags"]["title"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
 }
 
 fn ffmpeg(args: &[&str], out: &Path) {

@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::ffprobe_chapters;
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::fs;
@@ -156,36 +158,6 @@ fn show(path: &Path) -> Vec<Expect> {
                 ms(&c["endTime"]),
                 c["title"].as_str().unwrap().to_string(),
                 c["url"].as_str().map(str::to_string),
-            )
-        })
-        .collect()
-}
-
-/// ffprobe's chapters: (start ms, end ms, title).
-fn ffprobe_chapters(path: &Path) -> Vec<(u64, u64, String)> {
-    let o = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-show_chapters", "-of", "json"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    v["chapters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let tb: Vec<f64> = c["time_base"]
-                .as_str()
-                .unwrap()
-                .split('/')
-                .map(|x| x.parse().unwrap())
-                .collect();
-            let to_ms = |x: &Value| (x.as_f64().unwrap() * tb[0] / tb[1] * 1000.0).round() as u64;
-            (
-                to_ms(&c["start"]),
-                to_ms(&c["end"]),
-                c["tags"]["title"].as_str().unwrap_or("").to_string(),
             )
         })
         .collect()

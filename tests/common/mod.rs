@@ -101,3 +101,35 @@ fn is_executable(p: &Path) -> bool {
 fn is_executable(p: &Path) -> bool {
     p.is_file() || p.with_extension("exe").is_file()
 }
+
+/// ffprobe's chapters: (start ms, end ms, title).
+pub fn ffprobe_chapters(path: &Path) -> Vec<(u64, u64, String)> {
+    let o = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_chapters", "-of", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let tb: Vec<f64> = c["time_base"]
+                .as_str()
+                .unwrap()
+                .split('/')
+                .map(|x| x.parse().unwrap())
+                .collect();
+            let to_ms = |x: &serde_json::Value| {
+                (x.as_f64().unwrap() * tb[0] / tb[1] * 1000.0).round() as u64
+            };
+            (
+                to_ms(&c["start"]),
+                to_ms(&c["end"]),
+                c["tags"]["title"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
