@@ -6,19 +6,16 @@
 //! The archive is built in a temporary folder from the committed fixtures (3 s MP3s, 20 s
 //! M4As, `fixtures/audio/random.mp3` as the unreadable file) and sidecars written here.
 
+mod common;
+
 use chapmark::batch::{Record, Status};
+use common::fixture;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_chapmark");
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(rel)
-}
 
 // Sidecars for the 3 s MP3 fixtures (3.032 s / 3.056 s of audio).
 const MP3_JSON: &str = r#"{"version":"1.2.0","chapters":[

@@ -13,15 +13,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+fn fixture(name: &str) -> PathBuf {
+    common::fixture(&format!("mp3/{name}.mp3"))
+}
+
 /// All fixtures are 3 s of silence at 44.1 kHz: 132300 playable samples.
 const DURATION: SampleTime = SampleTime::new(132_300, 44_100);
 const FIXTURES: &[&str] = &["notag", "v23", "v24", "ffchap23", "ffchap24", "v1ape"];
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/mp3")
-        .join(format!("{name}.mp3"))
-}
 
 /// Copies a fixture into a fresh temp dir (fixtures are never written).
 fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {

@@ -14,6 +14,10 @@ use chapmark::{Chapter, ChapterList, Link, SampleTime, Time};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+fn fixture(dir: &Path, name: &str) -> PathBuf {
+    common::copy_fixture(&format!("m4a/{name}"), dir)
+}
+
 /// The fixtures' audio: 20 s at 22.05 kHz (`aevalsrc ... d=20` in make.sh); the edit list
 /// ffmpeg writes trims the AAC priming, so this is the exact playable length.
 const LEN: SampleTime = SampleTime::new(441_000, 22_050);
@@ -27,15 +31,6 @@ const FIXTURES: [&str; 7] = [
     "chapters-faststart.m4a",
     "twotracks-faststart.m4a",
 ];
-
-fn fixture(dir: &Path, name: &str) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/m4a")
-        .join(name);
-    let dst = dir.join(name);
-    std::fs::copy(&src, &dst).unwrap_or_else(|e| panic!("copying {}: {e}", src.display()));
-    dst
-}
 
 fn ms(ms: u64) -> Time {
     Time::from_millis(ms)

@@ -5,12 +5,13 @@ use super::Ui;
 use super::io::{display_name, read_text_input, usage};
 use anyhow::Context as _;
 use chapmark::format::Format;
-use chapmark::notes::{self, Parsed};
+use chapmark::format::text::Parsed;
+use chapmark::format::timestamp::parse_timestamp;
 use chapmark::probe::{self, Container, ProbeInfo};
 use chapmark::report::{self, FileReport};
 use chapmark::validate::{self, Context, Diagnostic, Profile, Target};
-use chapmark::write::{id3, mp4};
-use chapmark::{Chapter, ChapterList, SampleTime, Time};
+use chapmark::write::id3;
+use chapmark::{ChapterList, SampleTime, Time};
 use std::path::Path;
 
 /// Chapters loaded from a file, with the name to show in messages.
@@ -23,7 +24,8 @@ pub struct Loaded {
 pub fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Loaded> {
     let name = display_name(path);
     let bytes = read_text_input(path)?;
-    let (fmt, parsed) = notes::read(&bytes, from).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let (fmt, parsed) =
+        chapmark::format::read_any(&bytes, from).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     log::info!(
         "{name}: read {} chapters ({})",
         parsed.list.len(),
@@ -32,8 +34,9 @@ pub fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Loaded
     Ok(Loaded { name, parsed })
 }
 
-/// Measures the audio's exact length. A path that does not exist is named as the audio
-/// input, so a typo is not mistaken for a problem with the chapters file.
+/// Measures the audio's exact length (the caller holds the lock). A path that does not
+/// exist is named as the audio input, so a typo is not mistaken for a problem with the
+/// chapters file.
 pub fn probe_audio(path: &Path) -> anyhow::Result<ProbeInfo> {
     if let Err(e) = std::fs::symlink_metadata(path)
         && e.kind() == std::io::ErrorKind::NotFound
@@ -43,28 +46,6 @@ pub fn probe_audio(path: &Path) -> anyhow::Result<ProbeInfo> {
     Ok(probe::probe_path(path)?)
 }
 
-/// The chapters already embedded in an audio file.
-pub fn embedded_chapters(path: &Path, container: Container) -> anyhow::Result<ChapterList> {
-    match container {
-        Container::Mp3 => Ok(id3::read_chapters(path)?),
-        Container::Mp4 => Ok(mp4::read_chapters(path)?),
-        other => Err(anyhow::anyhow!(
-            "{}: reading chapters from {} files is not supported (mp3 and m4a/mp4 are)",
-            path.display(),
-            other.name()
-        )),
-    }
-}
-
-/// Where chapters of this container are written, for the container-specific rules.
-pub fn target_for(container: Container) -> Option<Target> {
-    match container {
-        Container::Mp3 => Some(Target::Id3),
-        Container::Mp4 => Some(Target::Mp4),
-        _ => None,
-    }
-}
-
 /// Parses a `--duration` argument: a timestamp (`38:00`, `1:02:03.500`) or seconds (`2280`,
 /// `2280.5`, ffprobe's `2280.000000`), floored to the millisecond. Zero is refused: no chapter
 /// fits in no audio, so it is a mistake (an empty variable in a script), not a length.
@@ -72,9 +53,7 @@ pub fn parse_duration_arg(s: &str) -> anyhow::Result<SampleTime> {
     let trimmed = s.trim();
     let t = match parse_seconds(trimmed) {
         Some(t) => t,
-        None => {
-            notes::parse_timestamp(trimmed).map_err(|e| usage(format!("--duration {s:?}: {e}")))?
-        }
+        None => parse_timestamp(trimmed).map_err(|e| usage(format!("--duration {s:?}: {e}")))?,
     };
     if t == Time::ZERO {
         return Err(usage(format!(
@@ -136,24 +115,6 @@ pub fn add_file_diagnostics(
     diags.sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
 }
 
-/// Builds the validation context.
-pub fn context(duration: Option<SampleTime>, profile: Profile, target: Option<Target>) -> Context {
-    Context {
-        duration,
-        profile,
-        target,
-        ..Context::default()
-    }
-}
-
-/// Inserts an intro chapter at 0:00 when the first listed chapter starts later.
-pub fn add_intro(list: &mut ChapterList, title: Option<&str>) {
-    let Some(title) = title else { return };
-    if list.chapters.first().is_some_and(|c| c.start > Time::ZERO) {
-        list.chapters.insert(0, Chapter::new(Time::ZERO, title));
-    }
-}
-
 /// Under the default profile a first chapter after 0:00 is valid (players seek to any
 /// chapter), but Apple Podcasts, Spotify and YouTube list chapters only when one starts at
 /// 0:00: say so once, as a note on stderr that changes no exit code or report.
@@ -169,6 +130,16 @@ pub fn note_first_after_zero(ui: Ui, profile: Profile, intro: Option<&str>, list
          show chapters only when one starts at 0:00 (add one, or write with --intro \"Intro\")",
         first.written_timestamp()
     );
+}
+
+/// Builds the validation context.
+pub fn context(duration: Option<SampleTime>, profile: Profile, target: Option<Target>) -> Context {
+    Context {
+        duration,
+        profile,
+        target,
+        ..Context::default()
+    }
 }
 
 /// Prints a failed validation to stderr (text), for commands whose stdout carries data.

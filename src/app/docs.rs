@@ -2,8 +2,8 @@
 //! they always match the binary they come from (release archives run these to ship them).
 
 use super::Outcome;
+use crate::cli::{Cli, ExitStatus, Shell};
 use anyhow::Context as _;
-use chapmark::cli::{Cli, ExitStatus, Shell};
 use clap::CommandFactory;
 use clap_complete::Shell as Target;
 use std::io::Write;

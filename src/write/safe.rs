@@ -644,7 +644,7 @@ fn insert_in_place(
         return rebuild_into_place(target, fallback);
     };
     // The file system only shifts whole blocks, and only inside the file.
-    if size == 0 || len % block != 0 || total > JOURNAL_CAP {
+    if size == 0 || !len.is_multiple_of(block) || total > JOURNAL_CAP {
         log::debug!(
             "{}: cannot insert {len} bytes in place (block size {block}, file {size} bytes, \
              {total} patch bytes); rebuilding",

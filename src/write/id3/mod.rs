@@ -119,7 +119,10 @@ pub enum Id3Error {
     #[error("every chapter is hidden from the table of contents; id3 needs at least one listed")]
     NoVisibleChapters,
     /// More chapters than a `CTOC` can count.
-    #[error("{count} chapters: an id3 table of contents holds at most 255")]
+    #[error(
+        "{count} chapters: an id3 table of contents holds at most {}",
+        crate::limits::ID3_CTOC_MAX_ENTRIES
+    )]
     TooManyChapters {
         /// How many there were.
         count: usize,

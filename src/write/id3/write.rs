@@ -20,7 +20,7 @@ pub(crate) const TOC_ID: &str = "toc";
 /// Title of that table of contents (Apple Podcasts wants one).
 pub(crate) const TOC_TITLE: &str = "Chapters";
 /// Most entries a CTOC can count (its entry count is one byte).
-pub const MAX_CHAPTERS: usize = 255;
+pub const MAX_CHAPTERS: usize = crate::limits::ID3_CTOC_MAX_ENTRIES;
 /// Byte-offset fields of CHAP set to "unused": readers use the times.
 const NO_OFFSET: u32 = 0xFFFF_FFFF;
 /// Changed byte runs closer than this are patched as one region (fewer writes, one journal
@@ -97,7 +97,7 @@ fn wxxx_frame(url: &str, label: &str, major: u8) -> RawFrame {
 /// otherwise the `url` crate turns the host into punycode and percent-encodes the rest. A
 /// string it cannot parse gets its non-ASCII bytes, spaces and controls percent-encoded.
 pub fn ascii_url(url: &str) -> String {
-    if let Some(ascii) = crate::chapter::ascii_url(url) {
+    if let Ok(ascii) = crate::chapter::ascii_url(url) {
         return ascii;
     }
     let mut out = String::with_capacity(url.len() * 3);

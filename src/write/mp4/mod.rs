@@ -84,7 +84,7 @@ pub const MAX_MOOV_SIZE: u64 = 64 << 20;
 
 /// At most this many chapters: `chpl` stores the count in one byte, and the chapter track
 /// follows the same list so both forms always agree.
-pub const MAX_CHAPTERS: usize = 255;
+pub const MAX_CHAPTERS: usize = crate::limits::MP4_CHPL_MAX_CHAPTERS;
 
 /// Errors while reading or planning a write of MP4 chapters. Every message names the file
 /// and, for structural problems, the box path (`moov/trak[1]/mdia/minf/stbl/stco`, tracks

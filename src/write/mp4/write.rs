@@ -252,7 +252,7 @@ fn chpl_payload(list: &ChapterList) -> Vec<u8> {
     let mut p = vec![1, 0, 0, 0, 0, 0, 0, 0, list.chapters.len() as u8];
     for c in &list.chapters {
         p.extend_from_slice(&c.start.to_units(10_000_000).to_be_bytes());
-        let title = cut_utf8(&c.title, 255);
+        let title = cut_utf8(&c.title, crate::limits::MP4_CHPL_TITLE_BYTES);
         if title.len() < c.title.len() {
             log::info!(
                 "chapter at {}: title cut to {} bytes in the nero chpl list (the chapter track keeps it whole)",
@@ -287,11 +287,12 @@ fn text_sample(title: &str, href: Option<&[u8]>) -> Vec<u8> {
 pub(crate) fn ascii_url(url: &str) -> Result<String, String> {
     // Parsed even when already ASCII: a relative URL is no link at all.
     url::Url::parse(url).map_err(|e| format!("not an absolute url: {e}"))?;
-    let s = crate::chapter::ascii_url(url).ok_or("not an absolute url")?;
-    if s.len() > 255 {
+    let s = crate::chapter::ascii_url(url).map_err(|_| "not an absolute url")?;
+    if s.len() > crate::limits::MP4_HREF_URL_BYTES {
         return Err(format!(
-            "{} bytes as ascii; the href box holds at most 255",
-            s.len()
+            "{} bytes as ascii; the href box holds at most {}",
+            s.len(),
+            crate::limits::MP4_HREF_URL_BYTES
         ));
     }
     Ok(s)
@@ -310,7 +311,10 @@ fn href_box(
         url: link.url.clone(),
         problem,
     })?;
-    let alt = cut_utf8(link.label.as_deref().unwrap_or(""), 255);
+    let alt = cut_utf8(
+        link.label.as_deref().unwrap_or(""),
+        crate::limits::MP4_HREF_TEXT_BYTES,
+    );
     let chars = cut_utf8(title, usize::from(u16::MAX)).chars().count();
     let end = u16::try_from(chars).unwrap_or(u16::MAX);
     let mut body = Vec::with_capacity(6 + url.len() + alt.len());

@@ -127,14 +127,14 @@ fn decode_unmarked(bytes: &[u8]) -> Result<String, NotesError> {
         });
     }
     for encoding in [SHIFT_JIS, EUC_JP] {
-        if let Ok(text) = decode_strict(encoding, bytes) {
-            if plausible_japanese(&text) {
-                log::debug!(
-                    "notes are not utf-8 (first invalid byte at {offset}); decoded as {}",
-                    encoding.name()
-                );
-                return Ok(text);
-            }
+        if let Ok(text) = decode_strict(encoding, bytes)
+            && plausible_japanese(&text)
+        {
+            log::debug!(
+                "notes are not utf-8 (first invalid byte at {offset}); decoded as {}",
+                encoding.name()
+            );
+            return Ok(text);
         }
     }
     Err(NotesError::UnknownEncoding { offset, byte })

@@ -90,33 +90,7 @@ pub enum TimestampError {
 /// strip those, since what surrounds a timestamp depends on the format). Never panics and
 /// never overflows; fields out of range are errors, never carried into the next unit.
 pub fn parse_timestamp(s: &str) -> Result<Time, TimestampError> {
-    if s.is_empty() {
-        return Err(TimestampError::Empty);
-    }
-    if s.len() > MAX_LEN {
-        return Err(TimestampError::Overflow { written: quote(s) });
-    }
-    if let Some(ch) = s.chars().find(|&c| !is_timestamp_char(c)) {
-        return Err(TimestampError::InvalidChar {
-            ch,
-            written: quote(s),
-        });
-    }
-    let ascii: String = if s.is_ascii() {
-        s.to_owned()
-    } else {
-        s.nfkc().collect()
-    };
-    // Defensive: the allow-list above only admits characters whose NFKC form is one of these.
-    if let Some(ch) = ascii
-        .chars()
-        .find(|c| !(c.is_ascii_digit() || matches!(c, ':' | '.' | ',')))
-    {
-        return Err(TimestampError::InvalidChar {
-            ch,
-            written: quote(s),
-        });
-    }
+    let ascii = to_ascii(s)?;
     let shape = |reason| TimestampError::Shape {
         written: quote(s),
         reason,
@@ -146,40 +120,204 @@ pub fn parse_timestamp(s: &str) -> Result<Time, TimestampError> {
     if parts.iter().any(|p| p.is_empty()) {
         return Err(shape("every field needs at least one digit"));
     }
-    let (h, m, sec) = match parts.as_slice() {
-        [m, sec] => {
-            if sec.len() != 2 {
-                return Err(shape("seconds must have exactly two digits"));
-            }
-            (0, digits_value(m).ok_or_else(overflow)?, digits_value(sec))
-        }
-        [h, m, sec] => {
-            if m.len() != 2 {
-                return Err(shape("minutes must have exactly two digits"));
-            }
-            if sec.len() != 2 {
-                return Err(shape("seconds must have exactly two digits"));
-            }
-            let mv = digits_value(m).ok_or_else(overflow)?;
-            if mv >= 60 {
-                return Err(TimestampError::MinutesOutOfRange {
-                    value: mv,
-                    written: quote(s),
-                });
-            }
-            (digits_value(h).ok_or_else(overflow)?, mv, digits_value(sec))
-        }
-        [_] => return Err(shape("expected m:ss, mm:ss, h:mm:ss or hh:mm:ss")),
+    match parts.len() {
+        1 => return Err(shape("expected m:ss, mm:ss, h:mm:ss or hh:mm:ss")),
+        2 | 3 => {}
         _ => return Err(shape("too many fields; expected at most h:mm:ss")),
-    };
-    let sec = sec.ok_or_else(overflow)?;
-    if sec >= 60 {
-        return Err(TimestampError::SecondsOutOfRange {
-            value: sec,
+    }
+    let secs = clock_seconds(&parts, 2).map_err(|e| match e {
+        FieldError::Width { field: "minutes" } => shape("minutes must have exactly two digits"),
+        FieldError::Width { .. } | FieldError::NotDigits { .. } => {
+            shape("seconds must have exactly two digits")
+        }
+        FieldError::Range {
+            field: "minutes",
+            value,
+        } => TimestampError::MinutesOutOfRange {
+            value,
+            written: quote(s),
+        },
+        FieldError::Range { value, .. } => TimestampError::SecondsOutOfRange {
+            value,
+            written: quote(s),
+        },
+        FieldError::Overflow => overflow(),
+    })?;
+    secs.checked_mul(1000)
+        .and_then(|ms| ms.checked_add(millis))
+        .map(Time::from_millis)
+        .ok_or_else(overflow)
+}
+
+/// The timestamp in ASCII digits, `:`, `.` and `,` (full-width forms mapped by NFKC), after
+/// the checks that need no parsing: empty, absurdly long, characters with no place in a time.
+fn to_ascii(s: &str) -> Result<String, TimestampError> {
+    if s.is_empty() {
+        return Err(TimestampError::Empty);
+    }
+    if s.len() > MAX_LEN {
+        return Err(TimestampError::Overflow { written: quote(s) });
+    }
+    if let Some(ch) = s.chars().find(|&c| !is_timestamp_char(c)) {
+        return Err(TimestampError::InvalidChar {
+            ch,
             written: quote(s),
         });
     }
-    Time::from_hmsm(h, m, sec, millis).ok_or_else(overflow)
+    let ascii: String = if s.is_ascii() {
+        s.to_owned()
+    } else {
+        s.nfkc().collect()
+    };
+    // Defensive: the allow-list above only admits characters whose NFKC form is one of these.
+    if let Some(ch) = ascii
+        .chars()
+        .find(|c| !(c.is_ascii_digit() || matches!(c, ':' | '.' | ',')))
+    {
+        return Err(TimestampError::InvalidChar {
+            ch,
+            written: quote(s),
+        });
+    }
+    Ok(ascii)
+}
+
+/// What is wrong with the `[[h:]m:]s` fields of a clock value; each reader words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FieldError {
+    /// A field that is empty or not ASCII digits.
+    NotDigits {
+        /// `hours`, `minutes` or `seconds`.
+        field: &'static str,
+    },
+    /// A field after the first with too few or too many digits.
+    Width {
+        /// `minutes` or `seconds`.
+        field: &'static str,
+    },
+    /// A field after the first of 60 or more: never carried into the next unit.
+    Range {
+        /// `minutes` or `seconds`.
+        field: &'static str,
+        /// Its value.
+        value: u64,
+    },
+    /// More seconds than a `u64` holds.
+    Overflow,
+}
+
+/// The strict core every timestamp reader shares (show notes here, the chapter-file formats
+/// through [`parse_clock`]): `[[h:]m:]s` fields of ASCII digits, each after the first of
+/// `minor_min_digits` to 2 digits and below 60 (never carried), summed to seconds without
+/// overflow. The first field may have any number of digits and any value.
+pub(crate) fn clock_seconds(fields: &[&str], minor_min_digits: usize) -> Result<u64, FieldError> {
+    let names: &[&'static str] = match fields.len() {
+        1 => &["seconds"],
+        2 => &["minutes", "seconds"],
+        _ => &["hours", "minutes", "seconds"],
+    };
+    let mut total: u64 = 0;
+    for (i, field) in fields.iter().enumerate() {
+        let name = names.get(i).copied().unwrap_or("seconds");
+        if field.is_empty() || !field.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(FieldError::NotDigits { field: name });
+        }
+        if i > 0 && (field.len() < minor_min_digits || field.len() > 2) {
+            return Err(FieldError::Width { field: name });
+        }
+        let value = digits_value(field).ok_or(FieldError::Overflow)?;
+        if i > 0 && value >= 60 {
+            return Err(FieldError::Range { field: name, value });
+        }
+        total = total
+            .checked_mul(60)
+            .and_then(|t| t.checked_add(value))
+            .ok_or(FieldError::Overflow)?;
+    }
+    Ok(total)
+}
+
+/// How the fractional part of a clock value may be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fraction {
+    /// `.` and exactly three digits (WebVTT).
+    Exactly3,
+    /// Optional `.` and 1–9 digits, rounded to the nearest millisecond.
+    Optional,
+}
+
+/// The shape of a clock timestamp in one format.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClockRules {
+    /// Fewest `:`-separated fields (1 = plain seconds allowed).
+    pub min_fields: usize,
+    /// Most fields (3 = hours, minutes, seconds).
+    pub max_fields: usize,
+    /// Fewest digits in a field after the first (minutes and seconds).
+    pub minor_min_digits: usize,
+    /// How the fraction may be written.
+    pub fraction: Fraction,
+}
+
+/// Most digits accepted in the leading field: plenty for any real length, and small enough
+/// that the arithmetic below cannot overflow.
+const MAX_LEADING_DIGITS: usize = 12;
+
+/// Parses `[[H:]M:]S[.fff]` strictly, as the chapter-file formats write it (the fields through
+/// [`clock_seconds`]): fields after the first must be below 60 (no carrying),
+/// digits are ASCII only. The error is a lowercase phrase for the caller to prefix.
+pub(crate) fn parse_clock(text: &str, rules: ClockRules) -> Result<Time, String> {
+    let bad = |why: &str| format!("bad timestamp `{text}`: {why}");
+    let (clock, frac) = match text.split_once('.') {
+        Some((c, f)) => (c, Some(f)),
+        None => (text, None),
+    };
+    let fields: Vec<&str> = clock.split(':').collect();
+    if fields.len() < rules.min_fields || fields.len() > rules.max_fields {
+        return Err(bad(&expected_shape(rules)));
+    }
+    if fields.first().is_some_and(|f| f.len() > MAX_LEADING_DIGITS) {
+        return Err(bad("too large"));
+    }
+    let secs = clock_seconds(&fields, rules.minor_min_digits).map_err(|e| match e {
+        FieldError::NotDigits { .. } | FieldError::Width { .. } => bad(&expected_shape(rules)),
+        FieldError::Range { field, value } => {
+            bad(&format!("{field} {value} out of range (must be below 60)"))
+        }
+        FieldError::Overflow => bad("too large"),
+    })?;
+    let ms = match (frac, rules.fraction) {
+        (None, Fraction::Exactly3) => return Err(bad(&expected_shape(rules))),
+        (None, Fraction::Optional) => 0,
+        (Some(f), Fraction::Exactly3) if f.len() != 3 => return Err(bad(&expected_shape(rules))),
+        (Some(f), _) => parse_fraction_ms(f).ok_or_else(|| bad(&expected_shape(rules)))?,
+    };
+    secs.checked_mul(1000)
+        .and_then(|t| t.checked_add(ms))
+        .map(Time::from_millis)
+        .ok_or_else(|| bad("too large"))
+}
+
+/// `.fff` digits → milliseconds, rounded (so `.2505` → 251 and `.9996` → 1000).
+fn parse_fraction_ms(frac: &str) -> Option<u64> {
+    if frac.is_empty() || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits: u64 = frac.parse().ok()?;
+    let scale = 10u64.pow(frac.len() as u32);
+    Some((digits * 1000 + scale / 2) / scale)
+}
+
+fn expected_shape(rules: ClockRules) -> String {
+    let frac = match rules.fraction {
+        Fraction::Exactly3 => ".mmm",
+        Fraction::Optional => "[.mmm]",
+    };
+    match (rules.min_fields, rules.max_fields) {
+        (3, 3) => format!("expected HH:MM:SS{frac}"),
+        (2, 3) => format!("expected HH:MM:SS{frac} or MM:SS{frac}"),
+        _ => format!("expected HH:MM:SS{frac}, MM:SS{frac} or seconds"),
+    }
 }
 
 /// Value of a run of ASCII digits, `None` on overflow (the caller has checked the digits).
@@ -264,11 +402,12 @@ pub(crate) fn scan_token(s: &str) -> (usize, bool) {
     // Optional fraction.
     let rest = rest_from(end);
     let mut cs = rest.chars();
-    if let (Some(c), Some(d)) = (cs.next(), cs.next()) {
-        if is_fraction_char(c) && is_digit_char(d) {
-            end += c.len_utf8();
-            end += digit_run(rest_from(end));
-        }
+    if let (Some(c), Some(d)) = (cs.next(), cs.next())
+        && is_fraction_char(c)
+        && is_digit_char(d)
+    {
+        end += c.len_utf8();
+        end += digit_run(rest_from(end));
     }
     (end, has_colon)
 }
@@ -283,6 +422,51 @@ fn digit_run(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const NPT: ClockRules = ClockRules {
+        min_fields: 1,
+        max_fields: 3,
+        minor_min_digits: 1,
+        fraction: Fraction::Optional,
+    };
+    const VTT: ClockRules = ClockRules {
+        min_fields: 2,
+        max_fields: 3,
+        minor_min_digits: 2,
+        fraction: Fraction::Exactly3,
+    };
+
+    #[test]
+    fn clock_forms() {
+        let ms = |s: &str, r| parse_clock(s, r).map(Time::as_millis);
+        assert_eq!(ms("01:35:52", NPT), Ok(5_752_000));
+        assert_eq!(ms("7:48", NPT), Ok(468_000));
+        assert_eq!(ms("35:12.250", NPT), Ok(2_112_250));
+        assert_eq!(ms("37", NPT), Ok(37_000));
+        assert_eq!(ms("3725.5", NPT), Ok(3_725_500));
+        assert_eq!(ms("0.9996", NPT), Ok(1_000));
+        assert_eq!(ms("100:00:00.000", VTT), Ok(360_000_000));
+        assert_eq!(ms("12:59.000", VTT), Ok(779_000));
+    }
+
+    #[test]
+    fn clock_is_strict() {
+        let e = parse_clock("00:12:75.000", VTT).unwrap_err();
+        assert_eq!(
+            e,
+            "bad timestamp `00:12:75.000`: seconds 75 out of range (must be below 60)"
+        );
+        assert!(parse_clock("00:75:00.000", VTT).is_err());
+        assert!(parse_clock("00:01:40", VTT).is_err());
+        assert!(parse_clock("00:01:40.5", VTT).is_err());
+        assert!(parse_clock("1:2", VTT).is_err());
+        assert!(parse_clock("", NPT).is_err());
+        assert!(parse_clock("1:", NPT).is_err());
+        assert!(parse_clock("-5", NPT).is_err());
+        assert!(parse_clock("１２", NPT).is_err());
+        assert!(parse_clock("1:2:3:4", NPT).is_err());
+        assert!(parse_clock("99999999999999999:00", NPT).is_err());
+    }
 
     fn ms(s: &str) -> u64 {
         parse_timestamp(s).map(Time::as_millis).unwrap_or(u64::MAX)
