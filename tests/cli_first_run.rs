@@ -2,14 +2,13 @@
 //! the chapters file as a second argument, messages in their words, which input is missing,
 //! `--id3v2` values, `show` without chapters, the 0:00 note, completions and the man page.
 
-use assert_cmd::Command;
-use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+mod common;
 
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
+use assert_cmd::Command;
+use common::fixture;
+use std::fs;
+use std::path::PathBuf;
+use std::process::Output;
 
 fn chapmark() -> Command {
     let mut c = Command::cargo_bin("chapmark").unwrap();
@@ -25,7 +24,7 @@ fn text(b: &[u8]) -> String {
 fn episode(notes: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let audio = dir.path().join("ep.mp3");
-    fs::copy(fixture("fixtures/audio/lame-cbr128.mp3"), &audio).unwrap();
+    fs::copy(fixture("audio/lame-cbr128.mp3"), &audio).unwrap();
     let n = dir.path().join("notes.txt");
     fs::write(&n, notes).unwrap();
     (dir, audio, n)
@@ -226,7 +225,7 @@ fn completions_and_man_pages_come_from_the_cli() {
 
 #[test]
 fn strip_after_write_gives_back_the_original_bytes() {
-    let original = fs::read(fixture("fixtures/audio/lame-cbr128.mp3")).unwrap();
+    let original = fs::read(fixture("audio/lame-cbr128.mp3")).unwrap();
     let (_d, audio, notes) = episode("0:00 Intro\n0:01 Main\n");
     let (o, _, err) = run(chapmark().arg("write").arg(&audio).arg(&notes));
     assert!(o.status.success(), "{err}");
@@ -240,7 +239,7 @@ fn strip_after_write_gives_back_the_original_bytes() {
     // A tag that held other frames before keeps them (and its place): only chapters go.
     let dir = tempfile::tempdir().unwrap();
     let tagged = dir.path().join("t.mp3");
-    fs::copy(fixture("fixtures/audio/tagged-id3v24-v1.mp3"), &tagged).unwrap();
+    fs::copy(fixture("audio/tagged-id3v24-v1.mp3"), &tagged).unwrap();
     let before = fs::read(&tagged).unwrap();
     let (o, _, _) = run(chapmark().arg("write").arg(&tagged).arg(&notes));
     assert!(o.status.success());

@@ -5,17 +5,13 @@
 
 mod common;
 
-use common::ffprobe_chapters;
+use common::{ffprobe_chapters, fixture};
 
 use assert_cmd::Command;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
 
 fn chapmark() -> Command {
     let mut c = Command::cargo_bin("chapmark").unwrap();
@@ -324,8 +320,8 @@ fn an_idn_url_warns_for_m4a_as_for_mp3() {
     )
     .unwrap();
     for (name, fixture_path) in [
-        ("ep.m4a", "fixtures/audio/aac-faststart.m4a"),
-        ("ep.mp3", "fixtures/audio/lame-cbr128.mp3"),
+        ("ep.m4a", "audio/aac-faststart.m4a"),
+        ("ep.mp3", "audio/lame-cbr128.mp3"),
     ] {
         let audio = dir.path().join(name);
         fs::copy(fixture(fixture_path), &audio).unwrap();
@@ -351,7 +347,7 @@ fn an_extension_that_names_another_container_is_a_warning() {
     let notes = dir.path().join("ep.txt");
     fs::write(&notes, "0:00 Intro\n0:01 Main\n").unwrap();
     let audio = dir.path().join("ep.mp3");
-    fs::copy(fixture("fixtures/audio/m4a-named.mp3"), &audio).unwrap();
+    fs::copy(fixture("audio/m4a-named.mp3"), &audio).unwrap();
     let (code, report) = check_json(&[&audio, &notes]);
     assert_eq!(code, 0);
     let d = only(&report, "extension-mismatch");
@@ -371,7 +367,7 @@ fn an_extension_that_names_another_container_is_a_warning() {
     only(&rec, "extension-mismatch");
     // The other way round, and a right name says nothing.
     let mp3 = dir.path().join("x.m4a");
-    fs::copy(fixture("fixtures/audio/mp3-named.m4a"), &mp3).unwrap();
+    fs::copy(fixture("audio/mp3-named.m4a"), &mp3).unwrap();
     let (_, report) = check_json(&[&mp3, &notes]);
     assert_eq!(
         only(&report, "extension-mismatch")["hint"],
@@ -401,14 +397,14 @@ fn node(script: &str, file: &Path) -> Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
-const SEED_NOTES: &str = "fixtures/check/pep-think.txt";
+const SEED_NOTES: &str = "check/pep-think.txt";
 
 #[test]
 fn a_first_chapter_after_zero_shows_no_blank_chapter() {
     require_tools!("ffprobe", "mp4box");
     let dir = tempfile::tempdir().unwrap();
     let audio = dir.path().join("ep.m4a");
-    fs::copy(fixture("fixtures/episode/pep-think-38min.m4a"), &audio).unwrap();
+    fs::copy(fixture("episode/pep-think-38min.m4a"), &audio).unwrap();
     let (o, _, err) = run(chapmark()
         .arg("write")
         .arg(&audio)
@@ -484,7 +480,7 @@ fn music_metadata_reads_chapters_and_cover_of_what_we_write() {
     // moov), each with cover art.
     for name in ["cover-faststart.m4a", "cover.m4a"] {
         let audio = dir.path().join(name);
-        fs::copy(fixture(&format!("fixtures/m4a/{name}")), &audio).unwrap();
+        fs::copy(fixture(&format!("m4a/{name}")), &audio).unwrap();
         let (o, _, err) = run(chapmark().arg("write").arg(&audio).arg("-c").arg(&notes));
         assert!(o.status.success(), "{err}");
         let v = node("mm.mjs", &audio);
