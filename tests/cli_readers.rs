@@ -526,3 +526,27 @@ fn music_metadata_reads_chapters_and_cover_of_what_we_write() {
         .unwrap();
     }
 }
+
+/// The library's `write` applies the same rules as the command.
+#[test]
+fn the_library_write_reports_what_ffmpeg_will_drop() {
+    require_tools!("ffmpeg");
+    let dir = tempfile::tempdir().unwrap();
+    let (audio, notes) = v24_episode(dir.path());
+    let list = chapmark::read_chapters(notes.as_path()).unwrap().list;
+    let mut opts = chapmark::EmbedOptions::default();
+    let written = chapmark::write(&audio, &list, &opts).unwrap();
+    assert!(
+        written
+            .diagnostics
+            .iter()
+            .all(|d| d.rule.code() != "ffmpeg-drops-chapter")
+    );
+    assert_eq!(fs::read(&audio).unwrap()[3], 3, "converted to v2.3");
+    opts.id3v2 = Some(4);
+    let written = chapmark::write(&audio, &list, &opts).unwrap();
+    let codes: Vec<&str> = written.diagnostics.iter().map(|d| d.rule.code()).collect();
+    assert_eq!(codes, ["ffmpeg-drops-chapter"]);
+    opts.deny_warnings = true;
+    assert!(chapmark::write(&audio, &list, &opts).is_err());
+}

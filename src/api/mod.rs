@@ -205,6 +205,14 @@ fn context(info: &ProbeInfo, profile: Profile, min_chapter: Option<crate::Time>)
     }
 }
 
+/// The context of a write: as [`context`], with the target the chosen MP4 forms give.
+fn write_context(info: &ProbeInfo, options: &EmbedOptions) -> Context {
+    Context {
+        target: embed::write_target(info.container, options.mp4_chapters),
+        ..context(info, options.profile, options.min_chapter)
+    }
+}
+
 /// Writes `list` into the audio file at `path` as the CLI's `write` does: takes the lock,
 /// finishes an interrupted earlier write, measures the audio, adds the intro chapter if
 /// asked, validates (refusing with [`ErrorKind::Invalid`] and the diagnostics, nothing
@@ -222,8 +230,10 @@ pub fn write(
     }
     let mut list = list.clone();
     embed::add_intro(&mut list, options.intro.as_deref());
-    let ctx = context(&info, options.profile, options.min_chapter);
-    let diagnostics = rules::validate(&list, &[], &ctx);
+    let ctx = write_context(&info, options);
+    let mut diagnostics = rules::validate(&list, &[], &ctx);
+    diagnostics.extend(embed::file_diagnostics(path, &info, &list, options)?);
+    diagnostics.sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
     if !report::passed(&diagnostics, options.deny_warnings) {
         return Err(Error::invalid(path, diagnostics));
     }

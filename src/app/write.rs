@@ -11,7 +11,6 @@ use chapmark::api::lock::{Access, prepare_audio};
 use chapmark::format::{self, Format, WriteOptions};
 use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report;
-use chapmark::validate::Target;
 use chapmark::write::Plan;
 use chapmark::write::mp4::Mp4Chapters;
 use std::path::Path;
@@ -132,32 +131,21 @@ fn validate_for_write(
     info: &ProbeInfo,
     loaded: &common::Loaded,
 ) -> anyhow::Result<report::FileReport> {
-    let target = match (embed::target_for(info.container), args.mp4_chapters) {
-        (Some(Target::Mp4), Mp4ChaptersArg::Quicktime) => Some(Target::Mp4Track),
-        (t, _) => t,
-    };
+    let mut opts = embed_options(
+        args.id3v2.map(Id3Version::number),
+        args.descriptions,
+        args.mp4_chapters,
+    );
+    opts.profile = args.validate.profile;
+    let target = embed::write_target(info.container, opts.mp4_chapters);
     let ctx = common::context(Some(info.duration), args.validate.profile, target);
     let name = args.audio.display().to_string();
-    let list = &loaded.parsed.list;
     let mut report = common::validate_report(name, Some(loaded.name.clone()), &loaded.parsed, &ctx);
-    let id3_version = match info.container {
-        Container::Mp3 => Some(common::planned_id3_version(
-            &args.audio,
-            list,
-            args.id3v2.map(Id3Version::number),
-            args.descriptions,
-        )?),
-        _ => None,
-    };
-    common::add_file_diagnostics(
-        &mut report.diagnostics,
-        &args.audio,
-        info.container,
-        list,
-        id3_version,
-        args.descriptions,
-        args.validate.profile,
-    );
+    let extra = embed::file_diagnostics(&args.audio, info, &loaded.parsed.list, &opts)?;
+    report.diagnostics.extend(extra);
+    report
+        .diagnostics
+        .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
     Ok(report)
 }
 
