@@ -658,7 +658,6 @@ fn urls_must_be_representable_in_the_target() {
         (None, vec!["warning[url-not-ascii]"]),
         (Some(Target::Id3), vec!["warning[url-not-ascii]"]),
         (Some(Target::Mp4), vec!["warning[url-not-ascii]"]),
-        (Some(Target::Mp4Track), vec!["warning[url-not-ascii]"]),
         (Some(Target::Sidecar), vec![]),
     ] {
         c.target = target;

@@ -205,14 +205,6 @@ fn context(info: &ProbeInfo, profile: Profile, min_chapter: Option<crate::Time>)
     }
 }
 
-/// The context of a write: as [`context`], with the target the chosen MP4 forms give.
-fn write_context(info: &ProbeInfo, options: &EmbedOptions) -> Context {
-    Context {
-        target: embed::write_target(info.container, options.mp4_chapters),
-        ..context(info, options.profile, options.min_chapter)
-    }
-}
-
 /// Writes `list` into the audio file at `path` as the CLI's `write` does: takes the lock,
 /// finishes an interrupted earlier write, measures the audio, adds the intro chapter if
 /// asked, validates (refusing with [`ErrorKind::Invalid`] and the diagnostics, nothing
@@ -230,8 +222,10 @@ pub fn write(
     }
     let mut list = list.clone();
     embed::add_intro(&mut list, options.intro.as_deref());
-    let ctx = write_context(&info, options);
-    let mut diagnostics = rules::validate(&list, &[], &ctx);
+    let ctx = context(&info, options.profile, options.min_chapter);
+    // The limits of the forms actually written (a QuickTime-only MP4 has no 255 limit).
+    let limits = embed::write_limits(info.container, options);
+    let mut diagnostics = rules::validate_with(&list, &[], &ctx, &limits);
     diagnostics.extend(embed::file_diagnostics(path, &info, &list, options)?);
     diagnostics.sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
     if !report::passed(&diagnostics, options.deny_warnings) {

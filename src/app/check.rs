@@ -5,12 +5,12 @@ use super::{Outcome, Ui};
 use crate::cli::{CheckArgs, ExitStatus, ReportFormat};
 use chapmark::api::embed::{self, add_intro};
 use chapmark::api::lock::{Access, prepare_audio};
+use chapmark::container::id3v2 as id3;
 use chapmark::format::text::Parsed;
 use chapmark::probe::Container;
 use chapmark::report::{self, FileReport};
 use chapmark::validate::Rule;
 use chapmark::validate::Target;
-use chapmark::write::id3;
 use chapmark::{ChapterList, SampleTime};
 use std::io::Write;
 

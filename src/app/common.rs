@@ -4,13 +4,13 @@
 use super::Ui;
 use super::io::{display_name, read_text_input, usage};
 use anyhow::Context as _;
+use chapmark::container::id3v2 as id3;
 use chapmark::format::Format;
 use chapmark::format::text::Parsed;
 use chapmark::format::timestamp::parse_timestamp;
 use chapmark::probe::{self, Container, ProbeInfo};
 use chapmark::report::{self, FileReport};
 use chapmark::validate::{self, Context, Diagnostic, Profile, Target};
-use chapmark::write::id3;
 use chapmark::{ChapterList, SampleTime, Time};
 use std::path::Path;
 

@@ -5,8 +5,8 @@
 
 use super::{Diagnostic, Profile, Rule, Severity, who};
 use crate::chapter::ChapterList;
+use crate::container::id3v2::{FFMPEG_V24_SUBFRAME_LIMIT, v24_oversized};
 use crate::probe::Container;
-use crate::write::id3::{FFMPEG_V24_SUBFRAME_LIMIT, v24_oversized};
 use std::path::Path;
 
 /// A warning, or an error when the profile raises every warning.

@@ -147,9 +147,6 @@ pub enum Target {
     Id3,
     /// MP4 `chpl` and a QuickTime chapter track in an M4A.
     Mp4,
-    /// Only a QuickTime chapter track in an M4A (`--mp4-chapters quicktime`): no `chpl`, so
-    /// neither its 255-chapter count nor its 255-byte titles apply.
-    Mp4Track,
     /// A chapter file next to the audio (Podcasting 2.0 JSON, WebVTT, …): no count limit.
     Sidecar,
 }
@@ -160,7 +157,6 @@ impl Target {
         match self {
             Target::Id3 => "id3",
             Target::Mp4 => "mp4",
-            Target::Mp4Track => "mp4-track",
             Target::Sidecar => "sidecar",
         }
     }
@@ -174,7 +170,7 @@ impl fmt::Display for Target {
 
 /// A target name chapmark does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown target `{0}`; expected one of: id3, mp4, mp4-track, sidecar")]
+#[error("unknown target `{0}`; expected one of: id3, mp4, sidecar")]
 pub struct UnknownTarget(pub String);
 
 impl FromStr for Target {
@@ -183,7 +179,6 @@ impl FromStr for Target {
         match s.trim().to_ascii_lowercase().as_str() {
             "id3" | "mp3" => Ok(Target::Id3),
             "mp4" | "m4a" | "m4b" => Ok(Target::Mp4),
-            "mp4-track" | "quicktime" => Ok(Target::Mp4Track),
             "sidecar" | "json" => Ok(Target::Sidecar),
             _ => Err(UnknownTarget(s.to_string())),
         }

@@ -16,12 +16,12 @@
 //! `moov` before or after `mdat`, 32- and 64-bit box sizes and `stco`/`co64` are all read by
 //! offset; `mdat` is never read.
 
-mod read;
-
-use super::io::Source;
-use super::{Container, Method, Mp4Chapters, ProbeError, ProbeInfo, TagSummary};
+use super::chapters::is_chapter_handler;
+use super::stream::{BoxError, BoxHeader, children, header_at, small_body, u16_at, u32_at, u64_at};
+use crate::container::Container;
+use crate::container::io::Source;
+use crate::probe::{Method, Mp4Chapters, ProbeError, ProbeInfo, TagSummary};
 use crate::time::SampleTime;
-use read::{BoxError, BoxHeader, children, header_at, small_body, u16_at, u32_at, u64_at};
 use std::io::{Read, Seek};
 
 /// One edit list entry.
@@ -172,56 +172,7 @@ pub(crate) fn probe<R: Read + Seek>(
         name,
         warnings: Vec::new(),
     };
-    // Top level: find moov and the mdat boxes, checking nothing is cut.
-    let mut pos = start;
-    let mut moov = None;
-    let mut mdat_bytes = 0u64;
-    let mut fragmented = false;
-    let mut count = 0;
-    while let Some(b) = header_at(cx.src, pos, len).map_err(|e| cx.err(e))? {
-        count += 1;
-        if count > 100_000 {
-            return Err(ProbeError::invalid(name, "mp4", "too many top-level boxes"));
-        }
-        if b.end() > len {
-            let missing = b.end() - len;
-            return Err(match &b.kind {
-                b"mdat" => ProbeError::truncated(
-                    name,
-                    "mp4",
-                    format!("the mdat box is {missing} bytes short of its declared size"),
-                ),
-                b"moov" => ProbeError::truncated(
-                    name,
-                    "mp4",
-                    format!("the moov box is {missing} bytes short of its declared size"),
-                ),
-                _ if moov.is_some() => {
-                    cx.warnings.push(format!(
-                        "the trailing '{}' box is cut ({missing} bytes missing)",
-                        b.name()
-                    ));
-                    break;
-                }
-                _ => ProbeError::truncated(
-                    name,
-                    "mp4",
-                    format!("box '{}' is {missing} bytes short", b.name()),
-                ),
-            });
-        }
-        match &b.kind {
-            b"moov" if moov.is_none() => moov = Some(b),
-            b"mdat" => mdat_bytes += b.size - b.header_len,
-            b"moof" => fragmented = true,
-            _ => {}
-        }
-        pos = b.end();
-    }
-    if pos < len && len - pos < 8 {
-        cx.warnings
-            .push(format!("{} stray bytes at the end of the file", len - pos));
-    }
+    let (moov, mdat_bytes, fragmented) = top_level(&mut cx, start, len)?;
     let Some(moov) = moov else {
         return Err(ProbeError::truncated(
             name,
@@ -240,7 +191,7 @@ pub(crate) fn probe<R: Read + Seek>(
     let quicktime = movie
         .traks
         .iter()
-        .filter(|t| audio.chapter_refs.contains(&t.id))
+        .filter(|t| audio.chapter_refs.contains(&t.id) && is_chapter_handler(&t.handler))
         .map(|t| usize::try_from(t.stsz_count.max(t.stts_samples)).unwrap_or(usize::MAX))
         .fold(0usize, usize::saturating_add);
     if let Some(off) = audio.last_chunk_offset {
@@ -254,22 +205,7 @@ pub(crate) fn probe<R: Read + Seek>(
     }
     let (playable, method, delay, padding) = length(&mut cx, &movie, &audio)?;
     let entry = audio.entry.clone().unwrap_or_default();
-    let ts = audio.media_timescale;
-    // Durations are in the media timescale, which is the sample rate in every audio file we
-    // know; if not, convert (and say so unless it divides exactly).
-    let (sample_rate, samples) = if entry.sample_rate == 0 || entry.sample_rate == ts {
-        (ts, playable)
-    } else {
-        let num = u128::from(playable) * u128::from(entry.sample_rate);
-        if num % u128::from(ts) != 0 {
-            cx.warnings.push(format!(
-                "the media timescale ({ts}) differs from the sample rate ({}); the length was rounded to a sample",
-                entry.sample_rate
-            ));
-        }
-        let s = (num + u128::from(ts) / 2) / u128::from(ts);
-        (entry.sample_rate, u64::try_from(s).unwrap_or(u64::MAX))
-    };
+    let (sample_rate, samples) = to_sample_rate(&mut cx, &entry, audio.media_timescale, playable);
     if audio.co64 {
         log::debug!("{name}: 64-bit chunk offsets (co64)");
     }
@@ -298,6 +234,93 @@ pub(crate) fn probe<R: Read + Seek>(
         mp3: None,
         warnings: cx.warnings,
     })
+}
+
+/// The top level: the first `moov`, the `mdat` payload bytes and whether the file is
+/// fragmented, checking that no box is cut.
+fn top_level<R: Read + Seek>(
+    cx: &mut Ctx<'_, R>,
+    start: u64,
+    len: u64,
+) -> Result<(Option<BoxHeader>, u64, bool), ProbeError> {
+    let mut pos = start;
+    let mut moov = None;
+    let mut mdat_bytes = 0u64;
+    let mut fragmented = false;
+    let mut count = 0;
+    while let Some(b) = header_at(cx.src, pos, len).map_err(|e| cx.err(e))? {
+        count += 1;
+        if count > 100_000 {
+            return Err(ProbeError::invalid(
+                cx.name,
+                "mp4",
+                "too many top-level boxes",
+            ));
+        }
+        if b.end() > len {
+            let missing = b.end() - len;
+            return Err(match &b.kind {
+                b"mdat" => ProbeError::truncated(
+                    cx.name,
+                    "mp4",
+                    format!("the mdat box is {missing} bytes short of its declared size"),
+                ),
+                b"moov" => ProbeError::truncated(
+                    cx.name,
+                    "mp4",
+                    format!("the moov box is {missing} bytes short of its declared size"),
+                ),
+                _ if moov.is_some() => {
+                    cx.warnings.push(format!(
+                        "the trailing '{}' box is cut ({missing} bytes missing)",
+                        b.name()
+                    ));
+                    break;
+                }
+                _ => ProbeError::truncated(
+                    cx.name,
+                    "mp4",
+                    format!("box '{}' is {missing} bytes short", b.name()),
+                ),
+            });
+        }
+        match &b.kind {
+            b"moov" if moov.is_none() => moov = Some(b),
+            b"mdat" => mdat_bytes += b.size - b.header_len,
+            b"moof" => fragmented = true,
+            _ => {}
+        }
+        pos = b.end();
+    }
+    if pos < len && len - pos < 8 {
+        cx.warnings
+            .push(format!("{} stray bytes at the end of the file", len - pos));
+    }
+    Ok((moov, mdat_bytes, fragmented))
+}
+
+/// Converts a length in the media timescale `ts` to samples at the entry's sample rate.
+fn to_sample_rate<R: Read + Seek>(
+    cx: &mut Ctx<'_, R>,
+    entry: &SampleEntry,
+    ts: u32,
+    playable: u64,
+) -> (u32, u64) {
+    // Durations are in the media timescale, which is the sample rate in every audio file we
+    // know; if not, convert (and say so unless it divides exactly).
+    if entry.sample_rate == 0 || entry.sample_rate == ts {
+        (ts, playable)
+    } else {
+        let num = u128::from(playable) * u128::from(entry.sample_rate);
+        if num % u128::from(ts) != 0 {
+            cx.warnings.push(format!(
+                "the media timescale ({ts}) differs from the sample rate ({}); the length was rounded to a sample",
+                entry.sample_rate
+            ));
+        }
+        let s = (num + u128::from(ts) / 2) / u128::from(ts);
+        (entry.sample_rate, u64::try_from(s).unwrap_or(u64::MAX))
+    }
 }
 
 fn codec_name(e: &SampleEntry) -> String {
@@ -345,74 +368,7 @@ fn length<R: Read + Seek>(
     } else {
         0
     };
-    let normal: Vec<Edit> = t
-        .edits
-        .iter()
-        .copied()
-        .filter(|e| e.media_time >= 0)
-        .collect();
-    let gaps: u64 = t
-        .edits
-        .iter()
-        .filter(|e| e.media_time < 0)
-        .map(|e| e.segment_duration)
-        .fold(0u64, u64::saturating_add);
-    if gaps > 0 {
-        cx.warnings.push(format!(
-            "the edit list starts with {gaps} movie-timescale units of silence (an empty edit); it is not counted"
-        ));
-    }
-    let mut elst_len = None;
-    let mut elst_delay = 0;
-    let mut trivial = true;
-    if !normal.is_empty() {
-        if movie.timescale == 0 {
-            return Err(ProbeError::invalid(
-                cx.name,
-                "mp4",
-                "the movie timescale is 0",
-            ));
-        }
-        let mts = u128::from(movie.timescale);
-        let media_ts = u128::from(t.media_timescale);
-        let mut sum = 0u64;
-        for (i, e) in normal.iter().enumerate() {
-            let media_time = e.media_time as u64;
-            let avail = total.saturating_sub(media_time);
-            let seg_scaled = u128::from(e.segment_duration) * media_ts; // media units × mts
-            let avail_scaled = u128::from(avail) * mts;
-            let len = if e.segment_duration == 0 && normal.len() == 1 {
-                avail
-            } else if seg_scaled.abs_diff(avail_scaled) < media_ts {
-                // Within one movie tick of the end of the media: "to the end", exactly.
-                avail
-            } else {
-                if seg_scaled % mts != 0 {
-                    cx.warnings.push(format!(
-                        "edit {} ends inside the media at a movie-timescale ({}) boundary; its length is rounded to a sample",
-                        i + 1,
-                        movie.timescale
-                    ));
-                }
-                let l = (seg_scaled + mts / 2) / mts;
-                u64::try_from(l).unwrap_or(u64::MAX).min(avail)
-            };
-            if i == 0 {
-                elst_delay = media_time;
-            }
-            if i > 0 || media_time != 0 || len != total {
-                trivial = false;
-            }
-            sum = sum.saturating_add(len);
-        }
-        if normal.len() > 1 {
-            cx.warnings.push(format!(
-                "the edit list has {} edits; their lengths are summed",
-                normal.len()
-            ));
-        }
-        elst_len = Some(sum);
-    }
+    let (elst_len, elst_delay, trivial) = edit_list_length(cx, movie, t)?;
     let smpb = movie.itunsmpb;
     let smpb_len = smpb.map(|s| {
         if s.length > 0 {
@@ -449,6 +405,84 @@ fn length<R: Read + Seek>(
         }
         _ => Ok((total, Method::Stts, 0, stts_tail_trim)),
     }
+}
+
+/// The length the edit list presents (`None` without one), the media time of its first
+/// edit (the encoder delay) and whether it is trivial (one edit over the whole media).
+fn edit_list_length<R: Read + Seek>(
+    cx: &mut Ctx<'_, R>,
+    movie: &Movie,
+    t: &Trak,
+) -> Result<(Option<u64>, u64, bool), ProbeError> {
+    let total = t.stts_total;
+    let normal: Vec<Edit> = t
+        .edits
+        .iter()
+        .copied()
+        .filter(|e| e.media_time >= 0)
+        .collect();
+    let gaps: u64 = t
+        .edits
+        .iter()
+        .filter(|e| e.media_time < 0)
+        .map(|e| e.segment_duration)
+        .fold(0u64, u64::saturating_add);
+    if gaps > 0 {
+        cx.warnings.push(format!(
+            "the edit list starts with {gaps} movie-timescale units of silence (an empty edit); it is not counted"
+        ));
+    }
+    let mut elst_delay = 0;
+    let mut trivial = true;
+    if normal.is_empty() {
+        return Ok((None, elst_delay, trivial));
+    }
+    if movie.timescale == 0 {
+        return Err(ProbeError::invalid(
+            cx.name,
+            "mp4",
+            "the movie timescale is 0",
+        ));
+    }
+    let mts = u128::from(movie.timescale);
+    let media_ts = u128::from(t.media_timescale);
+    let mut sum = 0u64;
+    for (i, e) in normal.iter().enumerate() {
+        let media_time = e.media_time as u64;
+        let avail = total.saturating_sub(media_time);
+        let seg_scaled = u128::from(e.segment_duration) * media_ts; // media units × mts
+        let avail_scaled = u128::from(avail) * mts;
+        let len = if e.segment_duration == 0 && normal.len() == 1 {
+            avail
+        } else if seg_scaled.abs_diff(avail_scaled) < media_ts {
+            // Within one movie tick of the end of the media: "to the end", exactly.
+            avail
+        } else {
+            if seg_scaled % mts != 0 {
+                cx.warnings.push(format!(
+                    "edit {} ends inside the media at a movie-timescale ({}) boundary; its length is rounded to a sample",
+                    i + 1,
+                    movie.timescale
+                ));
+            }
+            let l = (seg_scaled + mts / 2) / mts;
+            u64::try_from(l).unwrap_or(u64::MAX).min(avail)
+        };
+        if i == 0 {
+            elst_delay = media_time;
+        }
+        if i > 0 || media_time != 0 || len != total {
+            trivial = false;
+        }
+        sum = sum.saturating_add(len);
+    }
+    if normal.len() > 1 {
+        cx.warnings.push(format!(
+            "the edit list has {} edits; their lengths are summed",
+            normal.len()
+        ));
+    }
+    Ok((Some(sum), elst_delay, trivial))
 }
 
 fn read_moov<R: Read + Seek>(cx: &mut Ctx<'_, R>, moov: &BoxHeader) -> Result<Movie, ProbeError> {

@@ -7,8 +7,9 @@
 //!   pre-skip from `OpusHead` (granules count the pre-skip; 312 from libopus). This is exact
 //!   as the Ogg mappings define it. Symphonia has no Opus decoder, but none is needed.
 
+use super::Container;
 use super::io::Offset;
-use super::{Container, Method, ProbeError, ProbeInfo, TagSummary};
+use crate::probe::{Method, ProbeError, ProbeInfo, TagSummary};
 use crate::time::SampleTime;
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -110,6 +111,41 @@ fn measure<R: Read + Seek + Send + Sync>(
         .default_track(TrackType::Audio)
         .ok_or_else(|| ProbeError::invalid(name, cname, "no audio track"))?
         .clone();
+    let (codec, sample_rate, channels) = audio_params(&track, name, cname)?;
+    let mut warnings = Vec::new();
+    let is_opus = codec == "opus";
+    let pre_skip = if is_opus {
+        u64::from(track.delay.unwrap_or(0))
+    } else {
+        0
+    };
+    let (samples, method) =
+        length(&mut *format, &track, container, pre_skip, &mut warnings).map_err(sym)?;
+    Ok(ProbeInfo {
+        container,
+        codec: codec.to_string(),
+        sample_rate,
+        channels,
+        duration: SampleTime::new(samples, sample_rate),
+        method,
+        encoder_delay: pre_skip,
+        encoder_padding: u64::from(track.padding.unwrap_or(0)),
+        frames: None,
+        file_size: len,
+        audio_bytes: None,
+        bitrate: None,
+        tags: TagSummary::default(),
+        mp3: None,
+        warnings,
+    })
+}
+
+/// Codec name, sample rate and channel count of an audio track we measure.
+fn audio_params(
+    track: &symphonia::core::formats::Track,
+    name: &str,
+    cname: &'static str,
+) -> Result<(&'static str, u32, u16), ProbeError> {
     let params = track
         .codec_params
         .as_ref()
@@ -131,16 +167,22 @@ fn measure<R: Read + Seek + Send + Sync>(
         .as_ref()
         .map(|c| u16::try_from(c.count()).unwrap_or(u16::MAX))
         .unwrap_or(0);
-    let mut warnings = Vec::new();
-    let is_opus = codec == "opus";
-    let pre_skip = if is_opus {
-        u64::from(track.delay.unwrap_or(0))
-    } else {
-        0
-    };
+    Ok((codec, sample_rate, channels))
+}
+
+/// The playable length in samples and where it came from: STREAMINFO checked against the
+/// last frame (FLAC), the last granule (Ogg), or every packet counted.
+fn length(
+    format: &mut dyn symphonia::core::formats::FormatReader,
+    track: &symphonia::core::formats::Track,
+    container: Container,
+    pre_skip: u64,
+    warnings: &mut Vec<String>,
+) -> Result<(u64, Method), symphonia::core::errors::Error> {
+    let cname = container.name();
     let start_ts = track.start_ts.get();
-    let (samples, method) = match (container, track.num_frames) {
-        (Container::Flac, Some(n)) if n > 0 => match flac_frames_end(&mut *format, track.id, n) {
+    Ok(match (container, track.num_frames) {
+        (Container::Flac, Some(n)) if n > 0 => match flac_frames_end(format, track.id, n) {
             Some(end) if end < n => {
                 warnings.push(format!(
                     "streaminfo says {n} samples but the frames end at {end}; the file is cut"
@@ -174,28 +216,8 @@ fn measure<R: Read + Seek + Send + Sync>(
             warnings.push(format!(
                 "the {cname} header gives no total length; every packet was counted"
             ));
-            (
-                count_packets(&mut *format, track.id).map_err(sym)?,
-                Method::PacketScan,
-            )
+            (count_packets(format, track.id)?, Method::PacketScan)
         }
-    };
-    Ok(ProbeInfo {
-        container,
-        codec: codec.to_string(),
-        sample_rate,
-        channels,
-        duration: SampleTime::new(samples, sample_rate),
-        method,
-        encoder_delay: pre_skip,
-        encoder_padding: u64::from(track.padding.unwrap_or(0)),
-        frames: None,
-        file_size: len,
-        audio_bytes: None,
-        bitrate: None,
-        tags: TagSummary::default(),
-        mp3: None,
-        warnings,
     })
 }
 

@@ -320,6 +320,69 @@ pub(crate) fn parse_box(data: &[u8]) -> Result<Node, BoxProblem> {
 
 /// Parses consecutive boxes of `data` into `out`; returns the trailing bytes (< 8) that
 /// could not be a box.
+/// A box header as decoded from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawHeader {
+    /// Four-character type.
+    pub typ: FourCc,
+    /// Whole box size, header included.
+    pub size: u64,
+    /// 8, or 16 for a 64-bit `largesize`.
+    pub header_len: usize,
+}
+
+/// Why a box header is unusable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HeaderProblem {
+    /// Size 1 (64-bit size follows) but fewer than 16 bytes are there.
+    CutLargeSize,
+    /// The size is smaller than the header itself.
+    TooSmall(u64),
+}
+
+impl std::fmt::Display for HeaderProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeaderProblem::CutLargeSize => f.write_str("64-bit size header is cut off"),
+            HeaderProblem::TooSmall(size) => {
+                write!(f, "size {size} is smaller than the box header")
+            }
+        }
+    }
+}
+
+/// Decodes the box header at the start of `h` (8 or 16 bytes are looked at), in a parent
+/// with `room` bytes left from the header on (a size of 0 means "to the end of the parent").
+/// `Ok(None)` when fewer than 8 bytes are there. The one place box sizes are interpreted:
+/// both the in-memory tree ([`parse_box`]) and the by-offset reader of the probe use it.
+pub(crate) fn decode_header(h: &[u8], room: u64) -> Result<Option<RawHeader>, HeaderProblem> {
+    let (Some(size), Some(typ)) = (h.get(0..4), h.get(4..8)) else {
+        return Ok(None);
+    };
+    let size32 = u32::from_be_bytes([size[0], size[1], size[2], size[3]]);
+    let typ: FourCc = [typ[0], typ[1], typ[2], typ[3]];
+    let (size, header_len) = match size32 {
+        0 => (room, 8usize),
+        1 => {
+            let Some(b) = h.get(8..16).filter(|_| room >= 16) else {
+                return Err(HeaderProblem::CutLargeSize);
+            };
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            (u64::from_be_bytes(a), 16usize)
+        }
+        n => (u64::from(n), 8usize),
+    };
+    if size < header_len as u64 {
+        return Err(HeaderProblem::TooSmall(size));
+    }
+    Ok(Some(RawHeader {
+        typ,
+        size,
+        header_len,
+    }))
+}
+
 fn parse_into(
     data: &[u8],
     parent_type: Option<&FourCc>,
@@ -337,7 +400,6 @@ fn parse_into(
         if rest.len() < 8 {
             return Ok(rest.to_vec());
         }
-        let size32 = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
         let typ: FourCc = [rest[4], rest[5], rest[6], rest[7]];
         let mut name = fourcc_str(&typ);
         if &typ == b"trak" {
@@ -349,24 +411,11 @@ fn parse_into(
         } else {
             format!("{parent}/{name}")
         };
-        let (size, header_len) = match size32 {
-            0 => (rest.len() as u64, 8usize),
-            1 => {
-                let Some(b) = rest.get(8..16) else {
-                    return Err(BoxProblem::new(path, "64-bit size header is cut off"));
-                };
-                let mut a = [0u8; 8];
-                a.copy_from_slice(b);
-                (u64::from_be_bytes(a), 16usize)
-            }
-            n => (u64::from(n), 8usize),
+        let (size, header_len) = match decode_header(rest, rest.len() as u64) {
+            Ok(Some(h)) => (h.size, h.header_len),
+            Ok(None) => return Ok(rest.to_vec()),
+            Err(p) => return Err(BoxProblem::new(path, p.to_string())),
         };
-        if size < header_len as u64 {
-            return Err(BoxProblem::new(
-                path,
-                format!("size {size} is smaller than the box header"),
-            ));
-        }
         if size > rest.len() as u64 {
             return Err(BoxProblem::new(
                 path,

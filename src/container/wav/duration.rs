@@ -4,8 +4,9 @@
 //! `WAVE_FORMAT_EXTENSIBLE`) and nothing more; we only add a check that the data chunk is
 //! really there, because a cut file still declares its original size.
 
-use super::io::Offset;
-use super::{Container, Method, ProbeError, ProbeInfo, TagSummary};
+use crate::container::Container;
+use crate::container::io::Offset;
+use crate::probe::{Method, ProbeError, ProbeInfo, TagSummary};
 use crate::time::SampleTime;
 use std::io::{Read, Seek, SeekFrom};
 

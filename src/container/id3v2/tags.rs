@@ -4,8 +4,9 @@
 //! Only headers and frame headers are read; frame bodies (a 5 MB cover picture) are skipped
 //! by offset, so memory stays bounded.
 
-use super::super::Id3Summary;
-use super::super::io::Source;
+use super::header::{TagHeader, syncsafe};
+use crate::container::io::Source;
+use crate::probe::Id3Summary;
 use std::io::{self, Read, Seek};
 
 /// An ID3v2 tag located in the file.
@@ -14,18 +15,6 @@ pub(crate) struct Id3Tag {
     pub summary: Id3Summary,
     /// Problems met while walking its frames.
     pub warnings: Vec<String>,
-}
-
-fn syncsafe(b: [u8; 4]) -> Option<u32> {
-    if b.iter().any(|&x| x & 0x80 != 0) {
-        return None;
-    }
-    Some(
-        (u32::from(b[0]) << 21)
-            | (u32::from(b[1]) << 14)
-            | (u32::from(b[2]) << 7)
-            | u32::from(b[3]),
-    )
 }
 
 /// The header fields of an ID3v2 tag at `pos`, if one starts there: (version, flags, body
@@ -37,20 +26,7 @@ fn header_at<R: Read + Seek>(
     let Some(h) = src.bytes::<10>(pos)? else {
         return Ok(None);
     };
-    if &h[..3] != b"ID3" || !(2..=4).contains(&h[3]) || h[4] == 0xFF {
-        return Ok(None);
-    }
-    let Some(size) = syncsafe([h[6], h[7], h[8], h[9]]) else {
-        return Ok(None);
-    };
-    let flags = h[5];
-    let footer = if h[3] == 4 && flags & 0x10 != 0 {
-        10
-    } else {
-        0
-    };
-    let size = u64::from(size);
-    Ok(Some((h[3], flags, size, 10 + size + footer)))
+    Ok(TagHeader::sniff(&h).map(|t| (t.major, t.flags, u64::from(t.size), t.total_len())))
 }
 
 fn is_frame_id(id: &[u8]) -> bool {
@@ -96,10 +72,45 @@ pub(crate) fn id3v2_at<R: Read + Seek>(
         let skip = if version == 3 {
             u64::from(u32::from_be_bytes(ext)) + 4
         } else {
-            u64::from(syncsafe(ext).unwrap_or(0))
+            u64::from(syncsafe(&ext).unwrap_or(0))
         };
         at = at.saturating_add(skip.max(4));
     }
+    let FrameCounts {
+        chapters,
+        toc,
+        padding,
+    } = count_frames(src, at, body_end, version, &mut warnings)?;
+    Ok(Some(Id3Tag {
+        summary: Id3Summary {
+            version,
+            offset: pos,
+            size: total,
+            padding,
+            chapters,
+            toc,
+            appended,
+        },
+        warnings,
+    }))
+}
+
+/// What walking a tag's frame headers found.
+struct FrameCounts {
+    chapters: usize,
+    toc: bool,
+    padding: u64,
+}
+
+/// Walks the frame headers from `at` to `body_end` (frame bodies are skipped by size):
+/// `CHAP` frames, whether there is a `CTOC`, and the padding after the last frame.
+fn count_frames<R: Read + Seek>(
+    src: &mut Source<R>,
+    mut at: u64,
+    body_end: u64,
+    version: u8,
+    warnings: &mut Vec<String>,
+) -> io::Result<FrameCounts> {
     let (id_len, hdr_len) = if version == 2 { (3, 6) } else { (4, 10) };
     let mut chapters = 0usize;
     let mut toc = false;
@@ -147,18 +158,11 @@ pub(crate) fn id3v2_at<R: Read + Seek>(
         }
         at = next;
     }
-    Ok(Some(Id3Tag {
-        summary: Id3Summary {
-            version,
-            offset: pos,
-            size: total,
-            padding,
-            chapters,
-            toc,
-            appended,
-        },
-        warnings,
-    }))
+    Ok(FrameCounts {
+        chapters,
+        toc,
+        padding,
+    })
 }
 
 /// ID3v2.4 frame sizes are syncsafe, but iTunes and others wrote plain integers. Take the
@@ -170,7 +174,7 @@ fn v4_frame_size<R: Read + Seek>(
     body_end: u64,
 ) -> io::Result<u64> {
     let plain = u64::from(u32::from_be_bytes(raw));
-    let Some(safe) = syncsafe(raw).map(u64::from) else {
+    let Some(safe) = syncsafe(&raw).map(u64::from) else {
         return Ok(plain);
     };
     if safe == plain {
@@ -291,7 +295,7 @@ pub(crate) fn trailing<R: Read + Seek>(src: &mut Source<R>, floor: u64) -> io::R
         if room >= 20 && t.id3v2.is_none() {
             if let Some(f) = src.bytes::<10>(end - 10)? {
                 if &f[..3] == b"3DI" {
-                    if let Some(size) = syncsafe([f[6], f[7], f[8], f[9]]) {
+                    if let Some(size) = syncsafe(&[f[6], f[7], f[8], f[9]]) {
                         let total = u64::from(size) + 20;
                         if total <= room {
                             let start = end - total;

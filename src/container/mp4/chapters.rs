@@ -179,6 +179,12 @@ pub(crate) fn movie_timescale(path: &Path, moov: &Node) -> Result<u32, Mp4Error>
 /// the subtitle handlers some tools use for the same samples.
 const CHAPTER_HANDLERS: [&FourCc; 3] = [b"text", b"sbtl", b"subt"];
 
+/// Whether a track with this handler holds chapter titles. The probe's chapter count and the
+/// reader both ask this, so a chapter image track (`vide`) is never counted as chapters.
+pub(crate) fn is_chapter_handler(handler: &FourCc) -> bool {
+    CHAPTER_HANDLERS.contains(&handler)
+}
+
 /// Track IDs referenced by any `tref/chap` whose track holds text: the chapter tracks.
 /// Other referenced tracks (chapter images in a `vide` track) are not ours and are kept.
 pub(crate) fn chapter_track_ids(tracks: &[Track]) -> Vec<u32> {
@@ -188,7 +194,7 @@ pub(crate) fn chapter_track_ids(tracks: &[Track]) -> Vec<u32> {
             if !ids.contains(&r)
                 && tracks
                     .iter()
-                    .any(|x| x.id == r && CHAPTER_HANDLERS.contains(&&x.handler))
+                    .any(|x| x.id == r && is_chapter_handler(&x.handler))
             {
                 ids.push(r);
             }
@@ -288,7 +294,7 @@ fn decode_utf8(b: &[u8]) -> String {
 }
 
 /// Chapter tracks with more samples than this are not chapter tracks we will load.
-const MAX_CHAPTER_SAMPLES: usize = 65_536;
+use super::MAX_CHAPTER_TRACK_SAMPLES as MAX_CHAPTER_SAMPLES;
 /// A chapter sample is a title plus a few small boxes; anything bigger is not one.
 const MAX_CHAPTER_SAMPLE_SIZE: u32 = 1 << 20;
 
@@ -311,14 +317,47 @@ fn table<'a>(trak: &'a Node, name: &FourCc) -> Option<&'a Node> {
     trak.find(&[b"mdia", b"minf", b"stbl", name])
 }
 
-fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp4Error> {
-    let bad = |b: &str, what: String| Mp4Error::malformed(path, format!("{tpath}/{b}"), what);
-    let short = |b: &str| bad(b, "box is too short".to_string());
-    let stbl = "mdia/minf/stbl";
+/// Where a track's boxes are, for error messages: the file and `moov/trak[N]`.
+#[derive(Clone, Copy)]
+struct TrakAt<'a> {
+    path: &'a Path,
+    tpath: &'a str,
+}
 
+impl TrakAt<'_> {
+    fn bad(&self, b: &str, what: String) -> Mp4Error {
+        Mp4Error::malformed(self.path, format!("{}/{b}", self.tpath), what)
+    }
+
+    fn short(&self, b: &str) -> Mp4Error {
+        self.bad(b, "box is too short".to_string())
+    }
+}
+
+const STBL: &str = "mdia/minf/stbl";
+
+fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp4Error> {
+    let at = TrakAt { path, tpath };
+    let timescale = mdhd_timescale(at, trak)?;
+    let sizes = read_stsz(at, trak)?;
+    let count = sizes.len();
+    let durations = read_stts(at, trak, count)?;
+    let runs = read_stsc(at, trak)?;
+    let locations = sample_locations(at, trak, &runs, &sizes)?;
+    let (empty_edit, media_start) = leading_edit(trak);
+    Ok(SampleTables {
+        timescale,
+        durations,
+        locations,
+        empty_edit,
+        media_start,
+    })
+}
+
+fn mdhd_timescale(at: TrakAt<'_>, trak: &Node) -> Result<u32, Mp4Error> {
     let mdhd = trak
         .find(&[b"mdia", b"mdhd"])
-        .ok_or_else(|| bad("mdia", "no mdhd box".into()))?;
+        .ok_or_else(|| at.bad("mdia", "no mdhd box".into()))?;
     let p = mdhd.payload();
     let timescale = boxes::full_box(p)
         .and_then(|(v, _)| {
@@ -327,42 +366,47 @@ fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp
             r.skip(if v == 1 { 16 } else { 8 })?;
             r.u32()
         })
-        .ok_or_else(|| short("mdia/mdhd"))?;
+        .ok_or_else(|| at.short("mdia/mdhd"))?;
     if timescale == 0 {
-        return Err(bad("mdia/mdhd", "timescale is 0".into()));
+        return Err(at.bad("mdia/mdhd", "timescale is 0".into()));
     }
+    Ok(timescale)
+}
 
-    // stsz
-    let stsz = table(trak, b"stsz").ok_or_else(|| bad(stbl, "no stsz box".into()))?;
+/// Sample sizes (`stsz`), at most [`MAX_CHAPTER_SAMPLES`].
+fn read_stsz(at: TrakAt<'_>, trak: &Node) -> Result<Vec<u32>, Mp4Error> {
+    let stsz = table(trak, b"stsz").ok_or_else(|| at.bad(STBL, "no stsz box".into()))?;
     let mut r = Rd::new(stsz.payload());
-    r.skip(4).ok_or_else(|| short("mdia/minf/stbl/stsz"))?;
-    let uniform = r.u32().ok_or_else(|| short("mdia/minf/stbl/stsz"))?;
-    let count = r.u32().ok_or_else(|| short("mdia/minf/stbl/stsz"))? as usize;
+    r.skip(4).ok_or_else(|| at.short("mdia/minf/stbl/stsz"))?;
+    let uniform = r.u32().ok_or_else(|| at.short("mdia/minf/stbl/stsz"))?;
+    let count = r.u32().ok_or_else(|| at.short("mdia/minf/stbl/stsz"))? as usize;
     if count > MAX_CHAPTER_SAMPLES {
-        return Err(bad(
+        return Err(at.bad(
             "mdia/minf/stbl/stsz",
             format!("{count} samples; a chapter track has at most {MAX_CHAPTER_SAMPLES}"),
         ));
     }
-    let sizes: Vec<u32> = if uniform != 0 {
+    Ok(if uniform != 0 {
         vec![uniform; count]
     } else {
         if count.saturating_mul(4) > r.remaining() {
-            return Err(bad(
+            return Err(at.bad(
                 "mdia/minf/stbl/stsz",
                 format!("entry count {count} exceeds the box size"),
             ));
         }
         (0..count).filter_map(|_| r.u32()).collect()
-    };
+    })
+}
 
-    // stts
-    let stts = table(trak, b"stts").ok_or_else(|| bad(stbl, "no stts box".into()))?;
+/// Per-sample durations (`stts`) for `count` samples.
+fn read_stts(at: TrakAt<'_>, trak: &Node, count: usize) -> Result<Vec<u64>, Mp4Error> {
+    let stts = table(trak, b"stts").ok_or_else(|| at.bad(STBL, "no stts box".into()))?;
     let mut r = Rd::new(stts.payload());
-    r.skip(4).ok_or_else(|| short("mdia/minf/stbl/stts"))?;
-    let n = r.u32().ok_or_else(|| short("mdia/minf/stbl/stts"))? as usize;
+    r.skip(4).ok_or_else(|| at.short("mdia/minf/stbl/stts"))?;
+    let n = r.u32().ok_or_else(|| at.short("mdia/minf/stbl/stts"))? as usize;
     if n.saturating_mul(8) > r.remaining() {
-        return Err(bad(
+        return Err(at.bad(
             "mdia/minf/stbl/stts",
             format!("entry count {n} exceeds the box size"),
         ));
@@ -380,19 +424,22 @@ fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp
         }
     }
     if durations.len() < count {
-        return Err(bad(
+        return Err(at.bad(
             "mdia/minf/stbl/stts",
             format!("times {} samples but stsz has {count}", durations.len()),
         ));
     }
+    Ok(durations)
+}
 
-    // stsc
-    let stsc = table(trak, b"stsc").ok_or_else(|| bad(stbl, "no stsc box".into()))?;
+/// Sample-to-chunk runs (`stsc`): (first chunk, samples per chunk).
+fn read_stsc(at: TrakAt<'_>, trak: &Node) -> Result<Vec<(u32, u32)>, Mp4Error> {
+    let stsc = table(trak, b"stsc").ok_or_else(|| at.bad(STBL, "no stsc box".into()))?;
     let mut r = Rd::new(stsc.payload());
-    r.skip(4).ok_or_else(|| short("mdia/minf/stbl/stsc"))?;
-    let n = r.u32().ok_or_else(|| short("mdia/minf/stbl/stsc"))? as usize;
+    r.skip(4).ok_or_else(|| at.short("mdia/minf/stbl/stsc"))?;
+    let n = r.u32().ok_or_else(|| at.short("mdia/minf/stbl/stsc"))? as usize;
     if n.saturating_mul(12) > r.remaining() {
-        return Err(bad(
+        return Err(at.bad(
             "mdia/minf/stbl/stsc",
             format!("entry count {n} exceeds the box size"),
         ));
@@ -404,15 +451,24 @@ fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp
         };
         runs.push((first, per));
     }
+    Ok(runs)
+}
 
-    // stco / co64
+/// Offset and size of every sample, from the chunk offsets and the `stsc` runs.
+fn sample_locations(
+    at: TrakAt<'_>,
+    trak: &Node,
+    runs: &[(u32, u32)],
+    sizes: &[u32],
+) -> Result<Vec<(u64, u32)>, Mp4Error> {
+    let count = sizes.len();
     let (co, co_name) = match (table(trak, b"stco"), table(trak, b"co64")) {
         (Some(b), _) => (b, "stco"),
         (None, Some(b)) => (b, "co64"),
-        (None, None) => return Err(bad(stbl, "no stco or co64 box".into())),
+        (None, None) => return Err(at.bad(STBL, "no stco or co64 box".into())),
     };
     let chunks = boxes::chunk_offsets(&co.typ, co.payload())
-        .map_err(|e| bad(&format!("{stbl}/{co_name}"), e))?;
+        .map_err(|e| at.bad(&format!("{STBL}/{co_name}"), e))?;
 
     let mut locations = Vec::with_capacity(count);
     let mut run = 0usize;
@@ -432,23 +488,15 @@ fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp
         }
     }
     if locations.len() < count {
-        return Err(bad(
-            stbl,
+        return Err(at.bad(
+            STBL,
             format!(
                 "the chunk tables place {} of {count} samples",
                 locations.len()
             ),
         ));
     }
-
-    let (empty_edit, media_start) = leading_edit(trak);
-    Ok(SampleTables {
-        timescale,
-        durations,
-        locations,
-        empty_edit,
-        media_start,
-    })
+    Ok(locations)
 }
 
 /// A leading empty edit shifts the whole track (how a first chapter after 0:00 is kept), and

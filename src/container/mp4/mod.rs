@@ -11,26 +11,31 @@
 //! on titles whose 255th byte splits a character, and loads whole files into memory.
 //!
 //! Like every container writer this module never writes a file: [`plan_write`] and
-//! [`plan_strip`] look at the original and return a [`Plan`](super::Plan) for
-//! [`safe::apply`](super::safe::apply). Only `moov` and the chapter samples are held in
-//! memory; the audio payload is referred to by [`Piece::Copy`](super::Piece::Copy) ranges.
+//! [`plan_strip`] look at the original and return a [`Plan`](crate::write::Plan) for
+//! [`safe::apply`](crate::write::apply::apply). Only `moov` and the chapter samples are held in
+//! memory; the audio payload is referred to by [`Piece::Copy`](crate::write::Piece::Copy) ranges.
 //!
 //! Layout of what we write, after the boxes before it, which are left alone:
 //! `moov` (edited) · `mdat` (only the chapter samples) · `free` (room for later edits). When
 //! the new `moov` fits in the old `moov` plus adjacent `free` space (and an old
-//! chapter-only `mdat`), the plan is a same-length [`Plan::Patch`](super::Plan::Patch) of that
+//! chapter-only `mdat`), the plan is a same-length [`Plan::Patch`](crate::write::Plan::Patch) of that
 //! region; otherwise the file is rebuilt and every chunk offset after the region is shifted.
 //! A faststart file (moov before the audio) therefore stays faststart.
 
 mod boxes;
-mod read;
-mod write;
+mod chapters;
+mod duration;
+mod plan;
+mod stream;
 
 use crate::chapter::ChapterList;
+use crate::container::{Capabilities, ChapterForm};
+
 use crate::time::{SampleTime, Time};
+pub(crate) use duration::probe;
 use std::path::{Path, PathBuf};
 
-pub use read::{Mp4ChapterForms, read_chapters, read_forms};
+pub use chapters::{Mp4ChapterForms, read_chapters, read_forms};
 
 /// Which chapter forms to write. Whatever is chosen, existing chapters of both forms are
 /// replaced, so a file never carries two disagreeing lists.
@@ -51,6 +56,39 @@ impl Mp4Chapters {
     }
     fn quicktime(self) -> bool {
         matches!(self, Mp4Chapters::QuickTime | Mp4Chapters::Both)
+    }
+}
+
+/// Longest title kept whole by the Nero `chpl` list (one length byte); longer titles are
+/// cut on a character boundary there (the chapter track keeps them whole).
+pub const CHPL_TITLE_BYTES: usize = 255;
+
+/// Longest URL an `href` text modifier holds (one length byte).
+pub const HREF_URL_BYTES: usize = 255;
+
+/// Most samples the chapter-track reader accepts: the limit of a QuickTime-only write.
+pub const MAX_CHAPTER_TRACK_SAMPLES: usize = 65_536;
+
+/// What MP4 chapters hold when written as `kinds`: the count limit follows the forms written
+/// (`chpl` counts in a byte; the chapter track does not), URLs only in the chapter track.
+pub fn capabilities(kinds: Mp4Chapters) -> Capabilities {
+    let (max_chapters, max_title_bytes, forms): (_, _, &'static [ChapterForm]) = match kinds {
+        Mp4Chapters::Nero => (MAX_CHAPTERS, Some(CHPL_TITLE_BYTES), &[ChapterForm::Nero]),
+        Mp4Chapters::QuickTime => (MAX_CHAPTER_TRACK_SAMPLES, None, &[ChapterForm::QuickTime]),
+        Mp4Chapters::Both => (
+            MAX_CHAPTERS,
+            Some(CHPL_TITLE_BYTES),
+            &[ChapterForm::Nero, ChapterForm::QuickTime],
+        ),
+    };
+    Capabilities {
+        writable: true,
+        max_chapters: Some(max_chapters),
+        max_title_bytes,
+        urls: kinds.quicktime(),
+        max_url_bytes: kinds.quicktime().then_some(HREF_URL_BYTES),
+        images: false,
+        forms,
     }
 }
 
@@ -82,8 +120,8 @@ impl Default for Mp4Options {
 /// hostile or broken file and is refused instead of allocated.
 pub const MAX_MOOV_SIZE: u64 = 64 << 20;
 
-/// At most this many chapters: `chpl` stores the count in one byte, and the chapter track
-/// follows the same list so both forms always agree.
+/// At most this many chapters when the Nero `chpl` list is written: it stores the count in
+/// one byte. A QuickTime-only write may hold up to [`MAX_CHAPTER_TRACK_SAMPLES`].
 pub const MAX_CHAPTERS: usize = crate::limits::MP4_CHPL_MAX_CHAPTERS;
 
 /// Errors while reading or planning a write of MP4 chapters. Every message names the file
@@ -156,13 +194,15 @@ pub enum Mp4Error {
         /// The file.
         path: PathBuf,
     },
-    /// More than [`MAX_CHAPTERS`] chapters for a Nero `chpl` list.
-    #[error("{}: {count} chapters; an mp4 chpl list holds at most {MAX_CHAPTERS} (a quicktime chapter track alone has no limit)", path.display())]
+    /// More chapters than the forms written can hold ([`capabilities`]).
+    #[error("{}: {count} chapters; these mp4 chapter forms hold at most {max}", path.display())]
     TooManyChapters {
         /// The file.
         path: PathBuf,
         /// How many were given.
         count: usize,
+        /// The limit of the forms written.
+        max: usize,
     },
     /// Chapter starts must strictly ascend: the chapter track stores durations, which
     /// cannot be negative or zero.
@@ -250,16 +290,16 @@ impl Mp4Error {
 /// Plans writing `list` into the MP4 file at `path` as `opts.kinds` chapter forms,
 /// replacing any chapters already there. `duration` is the exact audio length: the last
 /// chapter ends there (rounded to the millisecond, the chapter track's time unit), never at
-/// an estimate. Writing the same chapters again yields [`Plan::Unchanged`](super::Plan::Unchanged).
+/// an estimate. Writing the same chapters again yields [`Plan::Unchanged`](crate::write::Plan::Unchanged).
 pub fn plan_write(
     path: &Path,
     list: &ChapterList,
     duration: SampleTime,
     opts: &Mp4Options,
-) -> Result<super::Plan, Mp4Error> {
-    write::plan(
+) -> Result<crate::write::Plan, Mp4Error> {
+    plan::plan(
         path,
-        write::Edit::Write {
+        plan::Edit::Write {
             list,
             duration,
             opts,
@@ -269,7 +309,7 @@ pub fn plan_write(
 
 /// Plans removing every chapter (the `chpl` list, the chapter track and its `tref/chap`
 /// entries) from the MP4 file at `path`. A file without chapters gives
-/// [`Plan::Unchanged`](super::Plan::Unchanged).
-pub fn plan_strip(path: &Path) -> Result<super::Plan, Mp4Error> {
-    write::plan(path, write::Edit::Strip)
+/// [`Plan::Unchanged`](crate::write::Plan::Unchanged).
+pub fn plan_strip(path: &Path) -> Result<crate::write::Plan, Mp4Error> {
+    plan::plan(path, plan::Edit::Strip)
 }

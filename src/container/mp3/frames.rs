@@ -5,9 +5,9 @@
 //! a tag in the middle, a cut), the walk searches for the next header that is followed by
 //! another one of the same stream, so a stray `0xFFE` pattern in junk does not count as audio.
 
-use super::super::io::Source;
 use super::header::{self, FrameHeader, HeaderError, SAME_STREAM_MASK};
-use super::tags::{self, Id3Tag};
+use crate::container::id3v2::tags::{self, Id3Tag};
+use crate::container::io::Source;
 use std::io::{self, Read, Seek};
 
 /// How far past the tags the first frame may start before we give up: real files have at most
@@ -77,7 +77,7 @@ fn next_candidate<R: Read + Seek>(
 ) -> io::Result<Option<(u64, FrameHeader)>> {
     let mut base = from;
     while base + 4 <= to {
-        let w = src.window(base, super::super::io::MAX_WINDOW)?;
+        let w = src.window(base, crate::container::io::MAX_WINDOW)?;
         if w.len() < 4 {
             return Ok(None);
         }

@@ -1,9 +1,12 @@
-//! ISO BMFF box reading by offset: headers (32- and 64-bit sizes) and small fixed fields.
+//! ISO BMFF box reading by offset, for the probe: headers (decoded by
+//! [`boxes::decode_header`](super::boxes::decode_header), shared with the in-memory tree of
+//! the chapter reader and writer) and small fixed fields.
 //!
 //! Boxes are never loaded whole: a parser asks for a header, the few bytes of a field, or a
 //! streamed table, and `mdat` is skipped by its size.
 
-use super::super::io::Source;
+use super::boxes::{HeaderProblem, decode_header};
+use crate::container::io::Source;
 use std::io::{self, Read, Seek};
 
 /// A box header.
@@ -75,38 +78,31 @@ pub(crate) fn header_at<R: Read + Seek>(
     if w.len() < 8 {
         return Ok(None);
     }
-    let mut h = [0u8; 16];
-    h[..w.len()].copy_from_slice(w);
-    let size32 = u32::from_be_bytes([h[0], h[1], h[2], h[3]]);
-    let kind = [h[4], h[5], h[6], h[7]];
-    let (header_len, size) = match size32 {
-        0 => (8, parent_end - pos),
-        1 => {
-            if parent_end.saturating_sub(pos) < 16 {
-                return Err(BoxError::Bad {
-                    at: pos,
-                    detail: "a 64-bit box header is cut".to_string(),
-                });
-            }
-            let large = u64::from_be_bytes([h[8], h[9], h[10], h[11], h[12], h[13], h[14], h[15]]);
-            (16, large)
+    let room = parent_end - pos;
+    let h = match decode_header(w, room) {
+        Ok(Some(h)) => h,
+        Ok(None) => return Ok(None),
+        Err(HeaderProblem::CutLargeSize) => {
+            return Err(BoxError::Bad {
+                at: pos,
+                detail: "a 64-bit box header is cut".to_string(),
+            });
         }
-        s => (8, u64::from(s)),
+        Err(HeaderProblem::TooSmall(size)) => {
+            return Err(BoxError::Bad {
+                at: pos,
+                detail: format!(
+                    "box '{}' has size {size}, smaller than its header",
+                    String::from_utf8_lossy(&w[4..8])
+                ),
+            });
+        }
     };
-    if size < header_len {
-        return Err(BoxError::Bad {
-            at: pos,
-            detail: format!(
-                "box '{}' has size {size}, smaller than its header",
-                String::from_utf8_lossy(&kind)
-            ),
-        });
-    }
     Ok(Some(BoxHeader {
-        kind,
+        kind: h.typ,
         start: pos,
-        header_len,
-        size,
+        header_len: h.header_len as u64,
+        size: h.size,
     }))
 }
 

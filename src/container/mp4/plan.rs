@@ -2,7 +2,7 @@
 //! every chunk offset behind it.
 
 use super::boxes::{self, FourCc, Node, TopBox};
-use super::read::{self, Loaded, Track};
+use super::chapters::{self as read, Loaded, Track};
 use super::{DEFAULT_PADDING, MAX_CHAPTERS, Mp4Error, Mp4Options};
 use crate::chapter::ChapterList;
 use crate::time::{SampleTime, Time};
@@ -138,11 +138,14 @@ fn prepare(
             path: path.to_path_buf(),
         });
     }
-    // The count limit is the `chpl`'s (one byte); a chapter track alone has none.
-    if opts.kinds.nero() && chapters.len() > MAX_CHAPTERS {
+    let max = super::capabilities(opts.kinds)
+        .max_chapters
+        .unwrap_or(MAX_CHAPTERS);
+    if chapters.len() > max {
         return Err(Mp4Error::TooManyChapters {
             path: path.to_path_buf(),
             count: chapters.len(),
+            max,
         });
     }
     if duration.sample_rate == 0 || duration.samples == 0 {
@@ -152,6 +155,77 @@ fn prepare(
             sample_rate: duration.sample_rate,
         });
     }
+    let total = duration.to_time_round();
+    check_starts(path, list, duration)?;
+
+    let chpl = opts.kinds.nero().then(|| chpl_payload(list));
+    let track = if opts.kinds.quicktime() {
+        Some(track_spec(path, list, total)?)
+    } else {
+        if chapters.iter().any(|c| c.link.is_some()) {
+            log::info!(
+                "{}: chapter urls are only stored in the quicktime chapter track; not writing them",
+                path.display()
+            );
+        }
+        None
+    };
+    let padding = match u64::from(opts.padding) {
+        0 => 0,
+        p => p.max(8),
+    };
+    Ok(Prepared {
+        chpl,
+        track,
+        padding,
+    })
+}
+
+/// The chapter track's samples and durations, in milliseconds.
+fn track_spec(path: &Path, list: &ChapterList, total: Time) -> Result<TrackSpec, Mp4Error> {
+    let chapters = &list.chapters;
+    let mut samples = Vec::with_capacity(chapters.len());
+    let mut durations = Vec::with_capacity(chapters.len());
+    for (i, c) in chapters.iter().enumerate() {
+        let end = list.end_of(i, Some(total)).unwrap_or(total);
+        let ms = end.saturating_sub(c.start).as_millis();
+        let ms = u32::try_from(ms).map_err(|_| Mp4Error::Unsupported {
+            path: path.to_path_buf(),
+            feature: format!("chapter {} lasting more than 49 days", i + 1),
+        })?;
+        durations.push(ms);
+        let href = match &c.link {
+            Some(link) => Some(href_box(path, i + 1, &c.title, link)?),
+            None => None,
+        };
+        samples.push(text_sample(&c.title, href.as_deref()));
+    }
+    // The media timeline starts at 0:00: a first chapter after that gets an untitled filler
+    // sample before it, so readers that ignore edit lists (music-metadata, mp4v2, mp4ameta,
+    // many podcast apps) still see every chapter at its time. For readers that apply edit
+    // lists (ffmpeg/ffprobe, Apple, mp4box.js users) an empty edit followed by an edit
+    // starting at the first chapter presents the same times without the filler, which they
+    // listed as a chapter with no title.
+    let first_start = chapters.first().map_or(0, |c| c.start.as_millis());
+    if first_start > 0 {
+        let gap = u32::try_from(first_start).map_err(|_| Mp4Error::Unsupported {
+            path: path.to_path_buf(),
+            feature: "a first chapter starting after 49 days".into(),
+        })?;
+        samples.insert(0, text_sample("", None));
+        durations.insert(0, gap);
+    }
+    Ok(TrackSpec {
+        samples,
+        durations,
+        total: total.as_millis(),
+        delay: first_start,
+    })
+}
+
+/// Starts must strictly ascend and lie before the end of the audio.
+fn check_starts(path: &Path, list: &ChapterList, duration: SampleTime) -> Result<(), Mp4Error> {
+    let chapters = &list.chapters;
     let last_sample = duration.to_time_floor();
     let total = duration.to_time_round();
     for (i, c) in chapters.iter().enumerate() {
@@ -174,64 +248,7 @@ fn prepare(
             });
         }
     }
-
-    let chpl = opts.kinds.nero().then(|| chpl_payload(list));
-    let track = if opts.kinds.quicktime() {
-        let mut samples = Vec::with_capacity(chapters.len());
-        let mut durations = Vec::with_capacity(chapters.len());
-        for (i, c) in chapters.iter().enumerate() {
-            let end = list.end_of(i, Some(total)).unwrap_or(total);
-            let ms = end.saturating_sub(c.start).as_millis();
-            let ms = u32::try_from(ms).map_err(|_| Mp4Error::Unsupported {
-                path: path.to_path_buf(),
-                feature: format!("chapter {} lasting more than 49 days", i + 1),
-            })?;
-            durations.push(ms);
-            let href = match &c.link {
-                Some(link) => Some(href_box(path, i + 1, &c.title, link)?),
-                None => None,
-            };
-            samples.push(text_sample(&c.title, href.as_deref()));
-        }
-        // The media timeline starts at 0:00: a first chapter after that gets an untitled
-        // filler sample before it, so readers that ignore edit lists (music-metadata, mp4v2,
-        // mp4ameta, many podcast apps) still see every chapter at its time. For readers that
-        // apply edit lists (ffmpeg/ffprobe, Apple, mp4box.js users) an empty edit followed by
-        // an edit starting at the first chapter presents the same times without the filler,
-        // which they listed as a chapter with no title.
-        let first_start = chapters.first().map_or(0, |c| c.start.as_millis());
-        if first_start > 0 {
-            let gap = u32::try_from(first_start).map_err(|_| Mp4Error::Unsupported {
-                path: path.to_path_buf(),
-                feature: "a first chapter starting after 49 days".into(),
-            })?;
-            samples.insert(0, text_sample("", None));
-            durations.insert(0, gap);
-        }
-        Some(TrackSpec {
-            samples,
-            durations,
-            total: total.as_millis(),
-            delay: first_start,
-        })
-    } else {
-        if chapters.iter().any(|c| c.link.is_some()) {
-            log::info!(
-                "{}: chapter urls are only stored in the quicktime chapter track; not writing them",
-                path.display()
-            );
-        }
-        None
-    };
-    let padding = match u64::from(opts.padding) {
-        0 => 0,
-        p => p.max(8),
-    };
-    Ok(Prepared {
-        chpl,
-        track,
-        padding,
-    })
+    Ok(())
 }
 
 /// The longest prefix of `s` that fits in `max` bytes without splitting a character.
@@ -498,18 +515,7 @@ fn edit_moov(
     let remaining: Vec<&Track> = tracks.iter().filter(|t| !old_ids.contains(&t.id)).collect();
 
     // 2. The new track's ID: above every remaining track and every surviving reference.
-    let mut new_id = remaining.iter().map(|t| t.id).max().unwrap_or(0);
-    for t in &remaining {
-        for &r in &t.chap_refs {
-            if !old_ids.contains(&r) {
-                new_id = new_id.max(r);
-            }
-        }
-    }
-    let new_id = new_id.checked_add(1).ok_or_else(|| Mp4Error::Unsupported {
-        path: path.to_path_buf(),
-        feature: "a track id of 4294967295".into(),
-    })?;
+    let new_id = new_track_id(path, &remaining, old_ids)?;
 
     // 3. Which tracks reference the chapter track: those that referenced the old one, else
     //    the first audio track (else the first video track).
@@ -519,6 +525,76 @@ fn edit_moov(
         .filter(|(_, c)| &c.typ == b"trak")
         .map(|(i, _)| i)
         .collect();
+    let targets = chapter_ref_targets(path, children, &trak_idx, old_ids, write_track)?;
+
+    // 4. Rewrite tref/chap lists in place where they change.
+    for &i in &trak_idx {
+        let trak = &mut children[i];
+        let before = chap_ids(trak);
+        let has_chap = trak.find(&[b"tref", b"chap"]).is_some();
+        let mut after: Vec<u32> = before
+            .iter()
+            .copied()
+            .filter(|r| !old_ids.contains(r))
+            .collect();
+        if write_track && targets.contains(&i) {
+            after.insert(0, new_id);
+        }
+        if has_chap && after == before {
+            continue;
+        }
+        set_chap_refs(trak, &after);
+    }
+
+    // 5. chpl: replace in place, or append to udta (created at the end of moov).
+    replace_chpl(children, prepared.chpl.as_deref());
+
+    // 6. Placeholder for the new chapter track, after the last track.
+    if !write_track {
+        return Ok(None);
+    }
+    let last_trak = children.iter().rposition(|c| &c.typ == b"trak");
+    let at = match last_trak {
+        Some(i) => i + 1,
+        None => children
+            .iter()
+            .position(|c| &c.typ == b"mvhd")
+            .map_or(0, |i| i + 1),
+    };
+    children.insert(at, Node::leaf(b"free", &new_id.to_be_bytes()));
+
+    // 7. mvhd next_track_ID must stay above every track ID.
+    if let Some(mvhd) = moov.child_mut(b"mvhd") {
+        bump_next_track_id(mvhd, new_id.saturating_add(1));
+    }
+    Ok(Some(at))
+}
+
+/// An ID for the new chapter track: above every remaining track and every reference that
+/// survives.
+fn new_track_id(path: &Path, remaining: &[&Track], old_ids: &[u32]) -> Result<u32, Mp4Error> {
+    let mut new_id = remaining.iter().map(|t| t.id).max().unwrap_or(0);
+    for t in remaining {
+        for &r in &t.chap_refs {
+            if !old_ids.contains(&r) {
+                new_id = new_id.max(r);
+            }
+        }
+    }
+    new_id.checked_add(1).ok_or_else(|| Mp4Error::Unsupported {
+        path: path.to_path_buf(),
+        feature: "a track id of 4294967295".into(),
+    })
+}
+
+/// The tracks (indexes into moov's children) that reference the chapter track.
+fn chapter_ref_targets(
+    path: &Path,
+    children: &[Node],
+    trak_idx: &[usize],
+    old_ids: &[u32],
+    write_track: bool,
+) -> Result<Vec<usize>, Mp4Error> {
     let mut targets: Vec<usize> = trak_idx
         .iter()
         .copied()
@@ -546,29 +622,14 @@ fn edit_moov(
             }
         }
     }
+    Ok(targets)
+}
 
-    // 4. Rewrite tref/chap lists in place where they change.
-    for &i in &trak_idx {
-        let trak = &mut children[i];
-        let before = chap_ids(trak);
-        let has_chap = trak.find(&[b"tref", b"chap"]).is_some();
-        let mut after: Vec<u32> = before
-            .iter()
-            .copied()
-            .filter(|r| !old_ids.contains(r))
-            .collect();
-        if write_track && targets.contains(&i) {
-            after.insert(0, new_id);
-        }
-        if has_chap && after == before {
-            continue;
-        }
-        set_chap_refs(trak, &after);
-    }
-
-    // 5. chpl: replace in place, or append to udta (created at the end of moov).
+/// Replaces the `chpl` box in place, or appends it to `udta` (created at the end of moov);
+/// `None` removes it (and an emptied `udta`).
+fn replace_chpl(children: &mut Vec<Node>, chpl: Option<&[u8]>) {
     let udta_at = children.iter().position(|c| &c.typ == b"udta");
-    match (udta_at, &prepared.chpl) {
+    match (udta_at, chpl) {
         (Some(u), chpl) => {
             let udta = &mut children[u];
             let mut removed = false;
@@ -595,26 +656,6 @@ fn edit_moov(
         }
         (None, None) => {}
     }
-
-    // 6. Placeholder for the new chapter track, after the last track.
-    if !write_track {
-        return Ok(None);
-    }
-    let last_trak = children.iter().rposition(|c| &c.typ == b"trak");
-    let at = match last_trak {
-        Some(i) => i + 1,
-        None => children
-            .iter()
-            .position(|c| &c.typ == b"mvhd")
-            .map_or(0, |i| i + 1),
-    };
-    children.insert(at, Node::leaf(b"free", &new_id.to_be_bytes()));
-
-    // 7. mvhd next_track_ID must stay above every track ID.
-    if let Some(mvhd) = moov.child_mut(b"mvhd") {
-        bump_next_track_id(mvhd, new_id.saturating_add(1));
-    }
-    Ok(Some(at))
 }
 
 /// Sets a track's `tref/chap` list, creating `tref` (before `mdia`, where ffmpeg and Apple
@@ -694,12 +735,40 @@ fn full(version: u8, flags: u32) -> [u8; 4] {
 
 /// Builds the chapter `trak`, shaped like ffmpeg's (which QuickTime, Apple Podcasts and
 /// ffprobe read): disabled `tkhd`, an edit list, `mdhd` at 1 kHz, `hdlr` `text`, `gmhd`,
-/// a self-contained `dref`, the QuickTime `text` sample entry, and one chunk per sample.
+/// a self-contained `dref`, the QuickTime `text` sample entry, and one chunk of samples.
 fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co64: bool) -> Node {
     let media_dur: u64 = spec.durations.iter().map(|&d| u64::from(d)).sum();
     let track_dur = ms_to(spec.total, movie_ts);
+    let tkhd = chapter_tkhd(id, track_dur);
+    let edts = chapter_edts(track_dur, spec.delay, movie_ts);
+    let mdhd = chapter_mdhd(media_dur);
+    let mut p = vec![0; 8];
+    p.extend_from_slice(b"text");
+    p.extend_from_slice(&[0; 12]);
+    p.extend_from_slice(b"Chapters\0");
+    let hdlr = Node::leaf(b"hdlr", &p);
 
-    // tkhd: flags 0 (not enabled, not in movie, not in preview).
+    let gmin = Node::leaf(
+        b"gmin",
+        &[
+            0, 0, 0, 0, 0x00, 0x40, 0x80, 0, 0x80, 0, 0x80, 0, 0, 0, 0, 0,
+        ],
+    );
+    let matrix: Vec<u8> = MATRIX.iter().flat_map(|m| m.to_be_bytes()).collect();
+    let gmhd = Node::container(b"gmhd", vec![gmin, Node::leaf(b"text", &matrix)]);
+
+    let mut p = vec![0, 0, 0, 0, 0, 0, 0, 1];
+    p.extend_from_slice(&Node::leaf(b"url ", &[0, 0, 0, 1]).to_bytes());
+    let dinf = Node::container(b"dinf", vec![Node::leaf(b"dref", &p)]);
+
+    let stbl = chapter_stbl(spec, chunk_offset, co64);
+    let minf = Node::container(b"minf", vec![gmhd, dinf, stbl]);
+    let mdia = Node::container(b"mdia", vec![mdhd, hdlr, minf]);
+    Node::container(b"trak", vec![tkhd, edts, mdia])
+}
+
+/// The chapter track's `tkhd`: flags 0 (not enabled, not in movie, not in preview).
+fn chapter_tkhd(id: u32, track_dur: u64) -> Node {
     let mut p = Vec::with_capacity(96);
     if track_dur > u64::from(u32::MAX) {
         p.extend_from_slice(&full(1, 0));
@@ -720,11 +789,40 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
         p.extend_from_slice(&m.to_be_bytes());
     }
     p.extend_from_slice(&[0; 8]); // width, height
-    let tkhd = Node::leaf(b"tkhd", &p);
+    Node::leaf(b"tkhd", &p)
+}
 
-    let edts = chapter_edits(track_dur, spec.delay, movie_ts);
+/// `edts/elst`: one edit showing the whole media from its start, as ffmpeg writes; when the
+/// first chapter starts after 0:00 (`delay_ms`), an empty edit that long, then the media from
+/// `delay_ms` on, so the filler sample is never presented.
+fn chapter_edts(track_dur: u64, delay_ms: u64, movie_ts: u32) -> Node {
+    let wide = track_dur > u64::from(u32::MAX);
+    let delay = ms_to(delay_ms, movie_ts).min(track_dur);
+    let mut edits = Vec::with_capacity(2);
+    if delay > 0 {
+        edits.push((delay, None));
+    }
+    // Media time is in the track's timescale, which is milliseconds.
+    edits.push((track_dur - delay, Some(delay_ms)));
+    let mut p = Vec::new();
+    p.extend_from_slice(&full(u8::from(wide), 0));
+    p.extend_from_slice(&(edits.len() as u32).to_be_bytes());
+    for (dur, media_time) in edits {
+        if wide {
+            p.extend_from_slice(&dur.to_be_bytes());
+            p.extend_from_slice(&media_time.unwrap_or(u64::MAX).to_be_bytes());
+        } else {
+            // Not wide: track_dur, and so every part of it, fits 32 bits.
+            p.extend_from_slice(&(dur as u32).to_be_bytes());
+            p.extend_from_slice(&media_time.map_or(u32::MAX, |t| t as u32).to_be_bytes());
+        }
+        p.extend_from_slice(&0x0001_0000u32.to_be_bytes());
+    }
+    Node::container(b"edts", vec![Node::leaf(b"elst", &p)])
+}
 
-    // mdhd: 1 kHz, language 'und'.
+/// `mdhd`: 1 kHz, language 'und'.
+fn chapter_mdhd(media_dur: u64) -> Node {
     let mut p = Vec::new();
     if media_dur > u64::from(u32::MAX) {
         p.extend_from_slice(&full(1, 0));
@@ -739,27 +837,11 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
     }
     p.extend_from_slice(&0x55C4u16.to_be_bytes());
     p.extend_from_slice(&[0; 2]);
-    let mdhd = Node::leaf(b"mdhd", &p);
+    Node::leaf(b"mdhd", &p)
+}
 
-    let mut p = vec![0; 8];
-    p.extend_from_slice(b"text");
-    p.extend_from_slice(&[0; 12]);
-    p.extend_from_slice(b"Chapters\0");
-    let hdlr = Node::leaf(b"hdlr", &p);
-
-    let gmin = Node::leaf(
-        b"gmin",
-        &[
-            0, 0, 0, 0, 0x00, 0x40, 0x80, 0, 0x80, 0, 0x80, 0, 0, 0, 0, 0,
-        ],
-    );
-    let matrix: Vec<u8> = MATRIX.iter().flat_map(|m| m.to_be_bytes()).collect();
-    let gmhd = Node::container(b"gmhd", vec![gmin, Node::leaf(b"text", &matrix)]);
-
-    let mut p = vec![0, 0, 0, 0, 0, 0, 0, 1];
-    p.extend_from_slice(&Node::leaf(b"url ", &[0, 0, 0, 1]).to_bytes());
-    let dinf = Node::container(b"dinf", vec![Node::leaf(b"dref", &p)]);
-
+/// The sample table: one text sample per chapter, all in one chunk at `chunk_offset`.
+fn chapter_stbl(spec: &TrackSpec, chunk_offset: u64, co64: bool) -> Node {
     let mut p = vec![0, 0, 0, 0, 0, 0, 0, 1];
     p.extend_from_slice(&Node::leaf(b"text", &TEXT_SAMPLE_ENTRY).to_bytes());
     let stsd = Node::leaf(b"stsd", &p);
@@ -800,39 +882,7 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
         })
         .collect();
     let co = boxes::chunk_offset_box(&offsets, co64);
-    let stbl = Node::container(b"stbl", vec![stsd, stts, stsc, stsz, co]);
-    let minf = Node::container(b"minf", vec![gmhd, dinf, stbl]);
-    let mdia = Node::container(b"mdia", vec![mdhd, hdlr, minf]);
-    Node::container(b"trak", vec![tkhd, edts, mdia])
-}
-
-/// `edts`/`elst` of the chapter track: one edit showing the whole media from its start, as
-/// ffmpeg writes; when the first chapter starts after 0:00 (`delay_ms`), an empty edit that
-/// long, then the media from `delay_ms` on, so the filler sample is never presented.
-fn chapter_edits(track_dur: u64, delay_ms: u64, movie_ts: u32) -> Node {
-    let wide = track_dur > u64::from(u32::MAX);
-    let delay = ms_to(delay_ms, movie_ts).min(track_dur);
-    let mut edits = Vec::with_capacity(2);
-    if delay > 0 {
-        edits.push((delay, None));
-    }
-    // Media time is in the track's timescale, which is milliseconds.
-    edits.push((track_dur - delay, Some(delay_ms)));
-    let mut p = Vec::new();
-    p.extend_from_slice(&full(u8::from(wide), 0));
-    p.extend_from_slice(&(edits.len() as u32).to_be_bytes());
-    for (dur, media_time) in edits {
-        if wide {
-            p.extend_from_slice(&dur.to_be_bytes());
-            p.extend_from_slice(&media_time.unwrap_or(u64::MAX).to_be_bytes());
-        } else {
-            // Not wide: track_dur, and so every part of it, fits 32 bits.
-            p.extend_from_slice(&(dur as u32).to_be_bytes());
-            p.extend_from_slice(&media_time.map_or(u32::MAX, |t| t as u32).to_be_bytes());
-        }
-        p.extend_from_slice(&0x0001_0000u32.to_be_bytes());
-    }
-    Node::container(b"edts", vec![Node::leaf(b"elst", &p)])
+    Node::container(b"stbl", vec![stsd, stts, stsc, stsz, co])
 }
 
 /// Shifts every chunk offset at or after `from` by `delta` in every track of `moov` except
@@ -1066,10 +1116,48 @@ fn layout(
     // stco to co64 grows moov, which changes the shift: iterate to the fixed point (at most
     // once per track).
     let pad = prepared.padding;
-    let mut delta = (content + pad) as i64 - region_len as i64;
+    let start = (content + pad) as i64 - region_len as i64;
+    let (moov, mdat, delta) = settle(path, &ld.moov, new_trak, prepared, movie_ts, region, start)?;
+    let mut data = moov;
+    let tail = region.tail_payload.is_some();
+    if !tail {
+        data.extend_from_slice(&mdat);
+    }
+    if pad > 0 {
+        data.extend_from_slice(&free_header(pad));
+        data.resize(data.len() + (pad as usize - 8), 0);
+    }
+    if tail {
+        data.extend_from_slice(&mdat);
+    }
+    let pieces = around_region(region, ld.len, data);
+    log::debug!(
+        "{}: rebuilding; moov region {}..{} moves the rest by {delta} bytes",
+        path.display(),
+        region.start,
+        region.end
+    );
+    Ok(Plan::Rebuild(pieces))
+}
+
+/// Assembles moov + chapter mdat for a rebuild, shifting chunk offsets by the growth of the
+/// region. Converting an stco to co64 grows moov, which changes the shift: iterates to the
+/// fixed point (at most once per track), starting from `start`.
+fn settle(
+    path: &Path,
+    moov_node: &Node,
+    new_trak: Option<(usize, u32)>,
+    prepared: &Prepared,
+    movie_ts: u32,
+    region: &Region,
+    start: i64,
+) -> Result<(Vec<u8>, Vec<u8>, i64), Mp4Error> {
+    let pad = prepared.padding;
+    let region_len = region.end - region.start;
+    let mut delta = start;
     let mut built = None;
     for _ in 0..64 {
-        let (moov, mdat) = assemble(path, &ld.moov, new_trak, prepared, movie_ts, region, delta)?;
+        let (moov, mdat) = assemble(path, moov_node, new_trak, prepared, movie_ts, region, delta)?;
         let new_len = (moov.len() + mdat.len()) as u64 + pad;
         let d = new_len as i64 - region_len as i64;
         if d == delta {
@@ -1085,18 +1173,11 @@ fn layout(
             "chunk offsets did not settle while growing moov",
         ));
     };
-    let mut data = moov;
-    let tail = region.tail_payload.is_some();
-    if !tail {
-        data.extend_from_slice(&mdat);
-    }
-    if pad > 0 {
-        data.extend_from_slice(&free_header(pad));
-        data.resize(data.len() + (pad as usize - 8), 0);
-    }
-    if tail {
-        data.extend_from_slice(&mdat);
-    }
+    Ok((moov, mdat, delta))
+}
+
+/// The rebuilt file: the bytes before the region, `data`, then the bytes after it.
+fn around_region(region: &Region, file_len: u64, data: Vec<u8>) -> Vec<Piece> {
     let mut pieces = Vec::with_capacity(3);
     if region.start > 0 {
         pieces.push(Piece::Copy {
@@ -1105,19 +1186,13 @@ fn layout(
         });
     }
     pieces.push(Piece::Bytes(data));
-    if region.end < ld.len {
+    if region.end < file_len {
         pieces.push(Piece::Copy {
             offset: region.end,
-            len: ld.len - region.end,
+            len: file_len - region.end,
         });
     }
-    log::debug!(
-        "{}: rebuilding; moov region {}..{} moves the rest by {delta} bytes",
-        path.display(),
-        region.start,
-        region.end
-    );
-    Ok(Plan::Rebuild(pieces))
+    pieces
 }
 
 #[cfg(test)]

@@ -15,21 +15,36 @@
 //! copied) and the new tag, with at least [`Id3Options::padding`] bytes of padding for the
 //! next edit, fills the old region plus the inserted space exactly. Its fallback, where
 //! inserting is not possible, is a rebuild to the same bytes. Nothing here writes a file: the
-//! plan goes to [`crate::write::safe`].
+//! plan goes to [`crate::write::apply`].
 
-mod read;
-mod write;
+mod chapters;
+mod header;
+mod plan;
+pub(crate) mod tags;
 
-pub use write::{FFMPEG_V24_SUBFRAME_LIMIT, MAX_CHAPTERS, Oversized, ascii_url, v24_oversized};
+pub use plan::{FFMPEG_V24_SUBFRAME_LIMIT, MAX_CHAPTERS, Oversized, ascii_url, v24_oversized};
 
 use crate::chapter::ChapterList;
+use crate::container::{Capabilities, ChapterForm};
 use crate::time::{SampleTime, Time};
-use crate::write::{Plan, WriteError, safe};
-use read::{HEADER_LEN, TagHeader};
+use crate::write::{Plan, WriteError, apply as safe};
+use chapters::{HEADER_LEN, TagHeader};
+use plan::Action;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use write::Action;
+
+/// What ID3v2 chapters hold: one `CTOC` counts its entries in a byte, titles and labels are
+/// unlimited text frames, URLs ride in `WXXX` (Latin-1), no chapter images are written yet.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    writable: true,
+    max_chapters: Some(MAX_CHAPTERS),
+    max_title_bytes: None,
+    urls: true,
+    max_url_bytes: None,
+    images: false,
+    forms: &[ChapterForm::Id3],
+};
 
 /// Largest ID3v2 tag we read into memory. Real podcast tags are a few hundred kilobytes (a
 /// cover image); the format allows 256 MiB, which would be a hostile or broken file.
@@ -182,7 +197,7 @@ pub fn plan_write(
     opts: &Id3Options,
 ) -> Result<Plan, Id3Error> {
     let (region, len) = read_region(path)?;
-    write::plan_region(
+    plan::plan_region(
         region.as_deref(),
         len,
         Action::Write { list, duration },
@@ -194,13 +209,13 @@ pub fn plan_write(
 /// caller can check what readers will make of it before writing.
 pub fn write_version(path: &Path, list: &ChapterList, opts: &Id3Options) -> Result<u8, Id3Error> {
     let (region, _) = read_region(path)?;
-    let parsed = region.as_deref().map(read::parse_tag).transpose()?;
+    let parsed = region.as_deref().map(chapters::parse_tag).transpose()?;
     // The duration plays no part in the choice.
     let action = Action::Write {
         list,
         duration: SampleTime::new(0, 1),
     };
-    write::choose_version(parsed.as_ref(), &action, opts)
+    plan::choose_version(parsed.as_ref(), &action, opts)
 }
 
 /// The version (3 or 4; 2 for v2.2) of the file's leading ID3v2 tag, `None` without one.
@@ -213,7 +228,7 @@ pub fn tag_version(path: &Path) -> Result<Option<u8>, Id3Error> {
 /// Returns [`Plan::Unchanged`] when there are none.
 pub fn plan_strip(path: &Path) -> Result<Plan, Id3Error> {
     let (region, len) = read_region(path)?;
-    write::plan_region(
+    plan::plan_region(
         region.as_deref(),
         len,
         Action::Strip,
@@ -237,11 +252,11 @@ pub fn read_chapters(path: &Path) -> Result<ChapterList, Id3Error> {
 /// [`read_chapters`] on tag bytes already in memory (starting with the `ID3` header).
 /// Frames after damage in the tag are ignored rather than failing the read.
 pub fn chapters_from_tag(tag: &[u8]) -> Result<ChapterList, Id3Error> {
-    let parsed = read::parse_tag(tag)?;
+    let parsed = chapters::parse_tag(tag)?;
     if let Some((offset, detail)) = &parsed.damage {
         log::warn!("id3: tag damaged at byte {offset}: {detail}; chapters after it are ignored");
     }
-    Ok(read::chapters_of(&parsed))
+    Ok(chapters::chapters_of(&parsed))
 }
 
 /// Plans a chapter write over tag bytes already in memory: `tag` is the file's leading ID3v2
@@ -254,7 +269,7 @@ pub fn plan_write_tag(
     duration: SampleTime,
     opts: &Id3Options,
 ) -> Result<Plan, Id3Error> {
-    write::plan_region(tag, file_len, Action::Write { list, duration }, opts)
+    plan::plan_region(tag, file_len, Action::Write { list, duration }, opts)
 }
 
 fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) -> Id3Error + 'a {

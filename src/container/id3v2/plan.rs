@@ -6,7 +6,7 @@
 //! written back exactly as read (only its size field is re-encoded, which is identity for a
 //! well-formed tag).
 
-use super::read::{
+use super::chapters::{
     HEADER_LEN, ParsedTag, RawFrame, decode_text, parse_tag, split_terminated, terminator_len,
     text_frame_value, to_syncsafe,
 };
@@ -190,19 +190,8 @@ pub(crate) fn chapter_frames(
         data.extend_from_slice(&end.to_be_bytes());
         data.extend_from_slice(&NO_OFFSET.to_be_bytes());
         data.extend_from_slice(&NO_OFFSET.to_be_bytes());
-        for s in &sub_frames(list, i, major, descriptions)? {
-            if major == 4 && s.data.len() >= FFMPEG_V24_SUBFRAME_LIMIT {
-                // Only reached with an explicit `--id3v2 4` (or a tag that cannot be
-                // converted): the default writes v2.3 then. Validation reports it as
-                // `ffmpeg-drops-chapter`; this is for library users.
-                log::debug!(
-                    "{}: its {} in this id3v2.4 tag holds {} bytes; ffmpeg 5.x drops it",
-                    chapter_label(list, i),
-                    s.id_str(),
-                    s.data.len()
-                );
-            }
-            s.encode(major, &mut data);
+        for sub in chap_subframes(list, i, major, descriptions)? {
+            sub.encode(major, &mut data);
         }
         if ch.toc {
             toc_children.push(eid);
@@ -212,33 +201,13 @@ pub(crate) fn chapter_frames(
     if toc_children.is_empty() {
         return Err(Id3Error::NoVisibleChapters);
     }
-    let mut toc = Vec::with_capacity(16 + toc_children.len() * 6);
-    toc.extend_from_slice(TOC_ID.as_bytes());
-    toc.push(0);
-    toc.push(0x03); // top-level, ordered
-    toc.push(
-        u8::try_from(toc_children.len()).map_err(|_| Id3Error::TooManyChapters {
-            count: toc_children.len(),
-        })?,
-    );
-    for c in &toc_children {
-        toc.extend_from_slice(c.as_bytes());
-        toc.push(0);
-    }
-    text_frame(b"TIT2", TOC_TITLE, major).encode(major, &mut toc);
-    let mut frames = vec![RawFrame::new(b"CTOC", toc)];
+    let mut frames = vec![ctoc_frame(&toc_children, major)?];
     frames.extend(chaps);
     Ok(frames)
 }
 
-/// Sub-frames of a v2.4 `CHAP` this large or larger are lost by ffmpeg 5.x (measured with
-/// ffprobe 5.1): it reads their sizes as plain integers, not syncsafe ones, so the size of a
-/// 128-byte sub-frame sends it past the frame and the whole chapter is dropped.
-pub const FFMPEG_V24_SUBFRAME_LIMIT: usize = 128;
-
-/// The sub-frames of chapter `i`'s `CHAP`: `TIT2`, then `TIT3` (with `descriptions`) and
-/// `WXXX`, as written for tag version `major`.
-fn sub_frames(
+/// The sub-frames of chapter `i`'s `CHAP`: `TIT2`, optional `TIT3`, `WXXX`.
+fn chap_subframes(
     list: &ChapterList,
     i: usize,
     major: u8,
@@ -247,7 +216,6 @@ fn sub_frames(
     let Some(ch) = list.chapters.get(i) else {
         return Ok(Vec::new());
     };
-    check_text(list, i, "title", &ch.title)?;
     let mut subs = vec![text_frame(b"TIT2", &ch.title, major)];
     if descriptions && let Some(d) = ch.description.as_deref().filter(|d| !d.is_empty()) {
         check_text(list, i, "description", d)?;
@@ -258,8 +226,45 @@ fn sub_frames(
         check_text(list, i, "link label", label)?;
         subs.push(wxxx_frame(&ascii_url(&link.url), label, major));
     }
+    for s in subs
+        .iter()
+        .filter(|s| major == 4 && s.data.len() >= FFMPEG_V24_SUBFRAME_LIMIT)
+    {
+        // Only reached with an explicit version 4 (or a tag that cannot be converted): the
+        // default writes v2.3 then. Validation reports it as `ffmpeg-drops-chapter`.
+        log::debug!(
+            "{}: its {} in this id3v2.4 tag holds {} bytes; ffmpeg 5.x drops it",
+            chapter_label(list, i),
+            s.id_str(),
+            s.data.len()
+        );
+    }
     Ok(subs)
 }
+
+/// The top-level ordered `CTOC` listing `children` (element IDs), titled [`TOC_TITLE`].
+fn ctoc_frame(children: &[String], major: u8) -> Result<RawFrame, Id3Error> {
+    let mut toc = Vec::with_capacity(16 + children.len() * 6);
+    toc.extend_from_slice(TOC_ID.as_bytes());
+    toc.push(0);
+    toc.push(0x03); // top-level, ordered
+    toc.push(
+        u8::try_from(children.len()).map_err(|_| Id3Error::TooManyChapters {
+            count: children.len(),
+        })?,
+    );
+    for c in children {
+        toc.extend_from_slice(c.as_bytes());
+        toc.push(0);
+    }
+    text_frame(b"TIT2", TOC_TITLE, major).encode(major, &mut toc);
+    Ok(RawFrame::new(b"CTOC", toc))
+}
+
+/// Sub-frames of a v2.4 `CHAP` this large or larger are lost by ffmpeg 5.x (measured with
+/// ffprobe 5.1): it reads their sizes as plain integers, not syncsafe ones, so the size of a
+/// 128-byte sub-frame sends it past the frame and the whole chapter is dropped.
+pub const FFMPEG_V24_SUBFRAME_LIMIT: usize = 128;
 
 /// A chapter sub-frame that ffmpeg 5.x cannot read in an ID3v2.4 tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -278,7 +283,7 @@ pub struct Oversized {
 pub fn v24_oversized(list: &ChapterList, descriptions: bool) -> Vec<Oversized> {
     let mut out = Vec::new();
     for i in 0..list.chapters.len() {
-        for f in sub_frames(list, i, 4, descriptions).unwrap_or_default() {
+        for f in chap_subframes(list, i, 4, descriptions).unwrap_or_default() {
             if f.data.len() >= FFMPEG_V24_SUBFRAME_LIMIT {
                 out.push(Oversized {
                     chapter: i,
@@ -561,21 +566,7 @@ pub(crate) fn plan_region(
     }
     if let Action::Write { list, duration } = action {
         let chapters = chapter_frames(list, duration, target, opts.descriptions)?;
-        let ms = duration.to_time_round().as_millis();
-        // Keep a correct TLEN as it is; replace a wrong one where it was; else append.
-        let first_tlen = out.iter().position(|f| &f.id == b"TLEN");
-        match first_tlen {
-            Some(i) if tlen_value(&out[i], target) == Some(ms) => {}
-            Some(i) => out[i] = text_frame(b"TLEN", &ms.to_string(), target),
-            None => out.push(text_frame(b"TLEN", &ms.to_string(), target)),
-        }
-        let mut seen = false;
-        out.retain(|f| {
-            if &f.id != b"TLEN" {
-                return true;
-            }
-            !std::mem::replace(&mut seen, true)
-        });
+        set_tlen(&mut out, duration.to_time_round().as_millis(), target);
         out.extend(chapters);
     }
     let mut body = Vec::new();
@@ -592,11 +583,42 @@ pub(crate) fn plan_region(
         }
         return Ok(Plan::Patch(diff_patches(old, &new)));
     }
+    grow_plan(target, &body, old_end, file_len, opts.padding)
+}
+
+/// Keeps a correct `TLEN` as it is, replaces a wrong one where it was, else appends one;
+/// drops duplicates.
+fn set_tlen(out: &mut Vec<RawFrame>, ms: u64, target: u8) {
+    // Keep a correct TLEN as it is; replace a wrong one where it was; else append.
+    let first_tlen = out.iter().position(|f| &f.id == b"TLEN");
+    match first_tlen {
+        Some(i) if tlen_value(&out[i], target) == Some(ms) => {}
+        Some(i) => out[i] = text_frame(b"TLEN", &ms.to_string(), target),
+        None => out.push(text_frame(b"TLEN", &ms.to_string(), target)),
+    }
+    let mut seen = false;
+    out.retain(|f| {
+        if &f.id != b"TLEN" {
+            return true;
+        }
+        !std::mem::replace(&mut seen, true)
+    });
+}
+
+/// The plan for a tag `body` that does not fit in the old region of `old_end` bytes.
+fn grow_plan(
+    target: u8,
+    body: &[u8],
+    old_end: u64,
+    file_len: u64,
+    padding: usize,
+) -> Result<Plan, Id3Error> {
     // Does not fit: the region grows by whole 4 KiB blocks, so the file system can insert the
     // space in front of the old region instead of the audio being copied (see
     // `Plan::Insert`). The new tag fills the old region and the inserted space exactly, with
     // at least the requested padding; everything from the old region's end on stays as is.
-    let min_total = needed.saturating_add(opts.padding as u64);
+    let needed = HEADER_LEN as u64 + body.len() as u64;
+    let min_total = needed.saturating_add(padding as u64);
     let grow = min_total.saturating_sub(old_end).div_ceil(INSERT_BLOCK) * INSERT_BLOCK;
     let total = old_end.saturating_add(grow);
     if total > MAX_TAG_SIZE {
@@ -605,7 +627,7 @@ pub(crate) fn plan_region(
             cap: MAX_TAG_SIZE,
         });
     }
-    let tag = tag_bytes(target, &body, (total - needed) as usize);
+    let tag = tag_bytes(target, body, (total - needed) as usize);
     let mut fallback = vec![Piece::Bytes(tag.clone())];
     if file_len > old_end {
         fallback.push(Piece::Copy {
