@@ -182,6 +182,7 @@ pub(crate) fn chapter_frames(
             None => total_ms,
         }
         .min(total_ms);
+        check_text(list, i, "title", &ch.title)?;
         let eid = format!("chp{i}");
         let mut data = Vec::with_capacity(64 + ch.title.len());
         data.extend_from_slice(eid.as_bytes());
