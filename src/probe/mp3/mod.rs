@@ -13,16 +13,17 @@
 
 mod header;
 mod scan;
+mod segments;
 mod tags;
 mod vbr;
 
 pub use header::MpegVersion;
+pub use segments::{Segment, TIME_BASE};
 pub use vbr::VbrHeaderKind;
 
 use super::detect::Detected;
 use super::io::Source;
 use super::{Container, Method, ProbeError, ProbeInfo, TagSummary};
-use crate::time::SampleTime;
 use serde::Serialize;
 use std::io::{Read, Seek};
 
@@ -95,6 +96,9 @@ pub struct Mp3Details {
     pub junk_bytes: u64,
     /// Bytes missing from a truncated last frame.
     pub truncated_bytes: u64,
+    /// The separately encoded parts of the stream (one for an ordinary file): see
+    /// [`Segment`] for where a stitched file is split and how its length is counted.
+    pub segments: Vec<Segment>,
 }
 
 struct LeadingTags {
@@ -223,11 +227,13 @@ pub(crate) fn probe<R: Read + Seek>(
         Some(_) => first_pos + u64::from(first.len),
         None => first_pos,
     };
-    let bits = first.raw & header::SAME_STREAM_MASK;
-    let walk = scan::walk(src, audio_start, audio_end, bits).map_err(io)?;
+    let mut stitched =
+        segments::walk(src, first_pos, &first, vbr.as_ref(), audio_start, audio_end).map_err(io)?;
+    let walk = std::mem::take(&mut stitched.walk);
 
     let spf = u64::from(first.samples);
-    let frames = walk.frames;
+    // The first segment's frames: what its VBR header and gapless data describe.
+    let frames = stitched.first_frames();
     let mut delay = 0u64;
     let mut padding = 0u64;
     let mut method = Method::FrameScan;
@@ -251,7 +257,13 @@ pub(crate) fn probe<R: Read + Seek>(
             delay = u64::from(lame.delay);
             padding = u64::from(lame.padding);
             let stated = v.frames.unwrap_or(frames);
-            samples = gapless_length(frames, stated, spf, delay, padding);
+            // ffmpeg drops the end trim of a file it takes for a concatenation.
+            let trimmed = if segments::concatenated(v, src.len(), first_pos) {
+                0
+            } else {
+                padding
+            };
+            samples = gapless_length(frames, stated, spf, delay, trimmed);
             method = Method::XingLame;
             if !lame.crc_ok {
                 warnings.push(
@@ -312,6 +324,8 @@ pub(crate) fn probe<R: Read + Seek>(
     if trailing.lyrics3 {
         warnings.push("a lyrics3v2 block precedes the id3v1 tag".to_string());
     }
+    let duration = stitched.finish(samples);
+    warnings.extend(stitched.warnings());
     let bitrate_mode = if walk.min_kbps == walk.max_kbps {
         "cbr"
     } else {
@@ -322,11 +336,11 @@ pub(crate) fn probe<R: Read + Seek>(
         codec: first.codec().to_string(),
         sample_rate: first.sample_rate,
         channels: first.channels,
-        duration: SampleTime::new(samples, first.sample_rate),
+        duration,
         method,
         encoder_delay: delay,
         encoder_padding: padding,
-        frames: Some(frames),
+        frames: Some(walk.frames),
         file_size: src.len(),
         audio_bytes: Some(walk.audio_bytes),
         bitrate: None,
@@ -349,6 +363,7 @@ pub(crate) fn probe<R: Read + Seek>(
             audio_end,
             junk_bytes: walk.junk_bytes,
             truncated_bytes: walk.truncated_bytes,
+            segments: stitched.segments,
         }),
         warnings,
     })

@@ -147,14 +147,23 @@ pub(crate) struct Walk {
     pub max_kbps: u32,
     /// ID3v2 tags met between frames.
     pub inner_tags: Vec<Id3Tag>,
+    /// Where the walk stopped because another segment starts there (see `segments`): a
+    /// frame of another stream or channel count, a Xing/Info frame, or an ID3v2 tag.
+    pub next: Option<u64>,
 }
 
-/// Walks frames from `pos` (a confirmed frame start) to `end`, with the stream's fixed bits.
+/// Bytes read at each frame: the header plus, for a Layer III frame, the Xing/Info magic that
+/// marks the start of a stitched segment (side info of at most 32 bytes and a CRC word).
+const FRAME_PEEK: usize = 4 + 2 + 32 + 4;
+
+/// Walks frames from `pos` (a confirmed frame start) to `end`, with the stream's fixed bits
+/// and channel count (`mono`). Stops with `next` where another segment starts.
 pub(crate) fn walk<R: Read + Seek>(
     src: &mut Source<R>,
     mut pos: u64,
     end: u64,
     bits: u32,
+    mono: bool,
 ) -> io::Result<Walk> {
     let mut w = Walk {
         min_kbps: u32::MAX,
@@ -162,12 +171,17 @@ pub(crate) fn walk<R: Read + Seek>(
     };
     while pos < end {
         if end - pos >= 4 {
-            let raw = match word(src.window(pos, 4)?) {
+            let peek = src.window(pos, FRAME_PEEK)?;
+            let raw = match word(peek) {
                 Some(r) => r,
                 None => break,
             };
             if raw & SAME_STREAM_MASK == bits {
                 if let Ok(h) = header::parse(raw) {
+                    if (h.channels == 1) != mono || is_vbr_frame(&h, peek) {
+                        w.next = Some(pos);
+                        break;
+                    }
                     let next = pos + u64::from(h.len);
                     w.frames += 1;
                     w.min_kbps = w.min_kbps.min(h.bitrate_kbps);
@@ -181,32 +195,41 @@ pub(crate) fn walk<R: Read + Seek>(
                     pos = next;
                     continue;
                 }
+            } else if starts_stream(src, pos, raw, end)? {
+                w.next = Some(pos);
+                break;
             }
             if raw >> 8 == u32::from_be_bytes([0, b'I', b'D', b'3']) {
                 if let Ok(Some(tag)) = tags::id3v2_at(src, pos, true) {
                     if pos + tag.summary.size <= end {
-                        pos += tag.summary.size;
-                        w.inner_tags.push(tag);
-                        continue;
+                        w.next = Some(pos);
+                        break;
                     }
                 }
             }
         }
-        // Lost sync: find the next header that starts a chain of this stream.
+        // Lost sync: find the next header that starts a chain of this stream, or of another
+        // one (a stitched segment after junk).
         let mut from = pos + 1;
         let mut found = None;
-        while let Some((p, h)) = next_candidate(src, from, end, Some(bits))? {
-            if confirm(src, p, &h, end, 1, true)? {
-                found = Some(p);
+        while let Some((p, h)) = next_candidate(src, from, end, None)? {
+            let other = h.raw & SAME_STREAM_MASK != bits;
+            let chain = if other { FIRST_SYNC_CHAIN } else { 1 };
+            if confirm(src, p, &h, end, chain, !other)? {
+                found = Some((p, other));
                 break;
             }
             from = p + 1;
         }
         match found {
-            Some(p) => {
+            Some((p, other)) => {
                 w.junk_bytes += p - pos;
                 w.junk_runs += 1;
                 pos = p;
+                if other {
+                    w.next = Some(p);
+                    break;
+                }
             }
             None => {
                 w.trailing_bytes = end - pos;
@@ -218,4 +241,28 @@ pub(crate) fn walk<R: Read + Seek>(
         w.min_kbps = 0;
     }
     Ok(w)
+}
+
+/// Whether a header of another stream at `pos` starts a chain of frames (the same test as
+/// for the first frame of the file).
+fn starts_stream<R: Read + Seek>(
+    src: &mut Source<R>,
+    pos: u64,
+    raw: u32,
+    end: u64,
+) -> io::Result<bool> {
+    match header::parse(raw) {
+        Ok(h) => confirm(src, pos, &h, end, FIRST_SYNC_CHAIN, false),
+        Err(_) => Ok(false),
+    }
+}
+
+/// Whether a Layer III frame carries a Xing/Info header (`peek`: the frame's first bytes).
+/// Mid-stream, such a frame is the first frame of a segment encoded on its own.
+pub(crate) fn is_vbr_frame(h: &FrameHeader, peek: &[u8]) -> bool {
+    if h.layer != 3 {
+        return false;
+    }
+    let at = h.xing_offset();
+    matches!(peek.get(at..at + 4), Some(b"Xing" | b"Info"))
 }

@@ -1,0 +1,384 @@
+//! Stitched streams: MP3 files made by concatenating separately encoded files (dynamic ad
+//! insertion: pre-, mid- and post-rolls around an episode), each part with its own ID3v2 tag
+//! and Xing/Info header, sometimes at another sample rate or channel count.
+//!
+//! The frame walk splits the stream into [`Segment`]s where one of these starts: a frame of
+//! another MPEG version, layer or sample rate, a change between mono and stereo, a Xing/Info
+//! frame, or an ID3v2 tag between frames. Bitrate changes alone (VBR) are not boundaries.
+//!
+//! # The length rule (what ffmpeg plays)
+//!
+//! Measured with ffmpeg 5.1 (`ffmpeg -i F -af ashowinfo -f null -`, which lists every decoded
+//! frame with its rate and sample count, and `ffmpeg -i F -f s16le - | wc -c`) on the
+//! fixtures of `fixtures/audio/stitched/make.sh`, and read in `libavformat/mp3dec.c`
+//! (`mp3_parse_info_tag`) and `libavformat/demux.c` (skip/discard samples):
+//!
+//! 1. Only the **first** frame's Xing/Info/LAME header is read. Its encoder delay is skipped
+//!    (`delay + 529` samples at the start). Its padding is trimmed at the *stated* frame count
+//!    of that header — unless the file is larger than the header's byte count by more than
+//!    1/16 ("invalid concatenated file detected"): then the frame count is dropped and no end
+//!    trim happens at all. The byte test uses the file size from the first frame on (ID3v1
+//!    and other trailing tags included), as ffmpeg does.
+//! 2. Every later Xing/Info frame is decoded as an ordinary frame (one frame of silence), and
+//!    the encoder delay and padding in later LAME tags are ignored: each later segment plays
+//!    `(frames + 1 for its Info frame) × samples per frame`.
+//! 3. Each frame plays at its own rate. The decoder keeps no samples across a change.
+//!
+//! The total is therefore exact in samples per segment; it is summed in
+//! [`TIME_BASE`] (14 112 000 Hz, the least common multiple of every MPEG sample rate, which
+//! ffmpeg also uses as the MP3 stream time base), so no rate's samples are rounded.
+//!
+//! Known deviation: ffmpeg 5.1's decoder labels the *first* frame after a rate change with the
+//! previous rate (it updates the context's rate after allocating the frame), so `ffmpeg`'s
+//! resampled output differs from this sum by under one frame per rate change. Other players
+//! mis-time such files in their own ways, which is why `check` warns (`mixed-stream`).
+
+use super::super::io::Source;
+use super::header::{FrameHeader, MpegVersion, SAME_STREAM_MASK};
+use super::scan::{self, SyncFailure, Walk};
+use super::tags;
+use super::vbr::{self, VbrHeader, VbrHeaderKind};
+use crate::time::SampleTime;
+use serde::Serialize;
+use std::io::{self, Read, Seek};
+
+/// A time base in which every MPEG audio sample rate has a whole number of ticks per sample.
+pub const TIME_BASE: u32 = 14_112_000;
+
+/// Most segments listed; a stream that changes more often is damaged rather than stitched,
+/// and the rest is counted in the last segment's totals.
+const MAX_SEGMENTS: usize = 4096;
+
+/// One separately encoded part of an MPEG audio stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    /// Byte offset where the segment begins: its ID3v2 tag when one precedes it, else its
+    /// first frame.
+    pub offset: u64,
+    /// Offset of its first frame (its Xing/Info frame when it has one).
+    pub first_frame: u64,
+    /// Offset just after its last frame.
+    pub end: u64,
+    /// MPEG version.
+    pub version: MpegVersion,
+    /// Layer (1, 2 or 3).
+    pub layer: u8,
+    /// Samples per second.
+    pub sample_rate: u32,
+    /// 1 or 2.
+    pub channels: u16,
+    /// Audio frames, not counting its Xing/Info frame.
+    pub frames: u64,
+    /// The VBR header in its first frame, if any.
+    pub vbr_header: Option<VbrHeaderKind>,
+    /// Frames its VBR header states.
+    pub header_frames: Option<u64>,
+    /// Encoder named in its LAME tag.
+    pub encoder: Option<String>,
+    /// Encoder delay from its LAME tag (applied by decoders only in the first segment).
+    pub encoder_delay: Option<u64>,
+    /// Encoder padding from its LAME tag (applied by decoders only in the first segment).
+    pub encoder_padding: Option<u64>,
+    /// ID3v2 tags between the previous segment and this one.
+    pub id3v2_tags: usize,
+    /// Samples per channel it plays, at `sample_rate`, under the rule in the module docs.
+    pub samples: u64,
+    /// Where it starts in the playback, in milliseconds (rounded down, so a chapter placed
+    /// there starts inside it).
+    pub start_ms: u64,
+    /// Its playing time in milliseconds (rounded to nearest).
+    pub duration_ms: u64,
+}
+
+impl Segment {
+    fn new(offset: u64, first_frame: u64, h: &FrameHeader, v: Option<&VbrHeader>) -> Self {
+        let lame = v.and_then(|v| v.lame.as_ref());
+        Segment {
+            offset,
+            first_frame,
+            end: first_frame,
+            version: h.version,
+            layer: h.layer,
+            sample_rate: h.sample_rate,
+            channels: h.channels,
+            frames: 0,
+            vbr_header: v.map(|v| v.kind),
+            header_frames: v.and_then(|v| v.frames),
+            encoder: lame.map(|l| l.encoder.clone()),
+            encoder_delay: lame.map(|l| u64::from(l.delay)),
+            encoder_padding: lame.map(|l| u64::from(l.padding)),
+            id3v2_tags: 0,
+            samples: 0,
+            start_ms: 0,
+            duration_ms: 0,
+        }
+    }
+
+    fn samples_per_frame(&self) -> u64 {
+        match (self.layer, self.version) {
+            (1, _) => 384,
+            (2, _) | (_, MpegVersion::V1) => 1152,
+            _ => 576,
+        }
+    }
+}
+
+/// The whole walk: totals over every segment, and the segments.
+pub(crate) struct Stitched {
+    /// Counts summed over the segments (frames exclude every Xing/Info frame).
+    pub walk: Walk,
+    /// At least one.
+    pub segments: Vec<Segment>,
+}
+
+impl Stitched {
+    /// Audio frames of the first segment: what its VBR header's count describes.
+    pub(crate) fn first_frames(&self) -> u64 {
+        self.segments.first().map_or(0, |s| s.frames)
+    }
+
+    /// Applies the length rule: the first segment plays `first_samples` (its gapless length,
+    /// computed by the caller from its LAME tag), every later one all its frames including
+    /// its Xing/Info frame. Fills each segment's samples and times; returns the total, in
+    /// the segments' rate when they share one, else in [`TIME_BASE`].
+    pub(crate) fn finish(&mut self, first_samples: u64) -> SampleTime {
+        let mut ticks: u128 = 0;
+        for (i, s) in self.segments.iter_mut().enumerate() {
+            s.samples = if i == 0 {
+                first_samples
+            } else {
+                let info = u64::from(s.vbr_header.is_some());
+                s.frames
+                    .saturating_add(info)
+                    .saturating_mul(s.samples_per_frame())
+            };
+            let per = u128::from(TIME_BASE / s.sample_rate.max(1));
+            s.start_ms = u64::try_from(ticks * 1000 / u128::from(TIME_BASE)).unwrap_or(u64::MAX);
+            let len = u128::from(s.samples) * per;
+            s.duration_ms =
+                u64::try_from((len * 1000 + u128::from(TIME_BASE / 2)) / u128::from(TIME_BASE))
+                    .unwrap_or(u64::MAX);
+            ticks += len;
+        }
+        let rate = self.segments.first().map_or(0, |s| s.sample_rate);
+        if self.segments.iter().all(|s| s.sample_rate == rate) {
+            let samples = self
+                .segments
+                .iter()
+                .map(|s| s.samples)
+                .fold(0u64, u64::saturating_add);
+            SampleTime::new(samples, rate)
+        } else {
+            SampleTime::new(u64::try_from(ticks).unwrap_or(u64::MAX), TIME_BASE)
+        }
+    }
+
+    /// Warnings about the segment structure, for the probe report.
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.segments.len() > 1 {
+            out.push(format!(
+                "the stream is stitched from {} separately encoded segments; only the first one's gapless data is applied (as ffmpeg does)",
+                self.segments.len()
+            ));
+        }
+        for pair in self.segments.windows(2) {
+            let [a, b] = pair else { continue };
+            if a.sample_rate != b.sample_rate || a.channels != b.channels {
+                out.push(format!(
+                    "the stream changes from {} Hz {} ch to {} Hz {} ch at byte {} ({} ms); some players mis-time such files",
+                    a.sample_rate, a.channels, b.sample_rate, b.channels, b.offset, b.start_ms
+                ));
+            }
+        }
+        out
+    }
+}
+
+/// Whether ffmpeg takes the file for a concatenation of several encodes and so ignores the
+/// first VBR header's frame count (no end trim): the file from the first frame's header on
+/// is larger than the header's byte count by more than 1/16 (`mp3_parse_info_tag`).
+pub(crate) fn concatenated(v: &VbrHeader, file_len: u64, first_frame: u64) -> bool {
+    let Some(stated) = v.bytes.filter(|&b| b > 0) else {
+        return false;
+    };
+    if v.kind == VbrHeaderKind::Vbri {
+        return false;
+    }
+    let fsize = file_len.saturating_sub(first_frame.saturating_add(4));
+    fsize > stated && fsize - stated > stated.min(fsize) >> 4
+}
+
+/// Walks the stream from the first frame (`first_pos`, header `first`, VBR header `vbr`,
+/// audio from `audio_start`) to `end`, segment by segment.
+pub(crate) fn walk<R: Read + Seek>(
+    src: &mut Source<R>,
+    first_pos: u64,
+    first: &FrameHeader,
+    vbr: Option<&VbrHeader>,
+    audio_start: u64,
+    end: u64,
+) -> io::Result<Stitched> {
+    let mut total = Walk::default();
+    let (mut min_kbps, mut max_kbps) = (u32::MAX, 0);
+    let mut segments = Vec::new();
+    let mut seg = Segment::new(first_pos, first_pos, first, vbr);
+    let mut header = *first;
+    let mut from = audio_start;
+    let mut last_stop: Option<u64> = None;
+    loop {
+        let w = scan::walk(
+            src,
+            from,
+            end,
+            header.raw & SAME_STREAM_MASK,
+            header.channels == 1,
+        )?;
+        seg.frames = seg.frames.saturating_add(w.frames);
+        seg.end = w
+            .next
+            .unwrap_or(end.saturating_sub(w.trailing_bytes))
+            .max(from);
+        if w.frames > 0 {
+            min_kbps = min_kbps.min(w.min_kbps);
+            max_kbps = max_kbps.max(w.max_kbps);
+        }
+        add(&mut total, &w);
+        // Every stop must be past the previous one; anything else would loop forever.
+        let Some(next) = w.next else { break };
+        if last_stop.is_some_and(|l| next <= l) {
+            total.trailing_bytes = end.saturating_sub(next);
+            break;
+        }
+        last_stop = Some(next);
+        let Some(start) = next_segment(src, next, end, &mut total)? else {
+            break;
+        };
+        if segments.len() + 1 >= MAX_SEGMENTS {
+            // Keep counting into the last segment rather than growing without bound.
+            header = start.header;
+            from = start.audio_start;
+            continue;
+        }
+        segments.push(std::mem::replace(
+            &mut seg,
+            Segment::new(start.offset, start.frame, &start.header, start.vbr.as_ref()),
+        ));
+        seg.id3v2_tags = start.tags;
+        header = start.header;
+        from = start.audio_start;
+    }
+    segments.push(seg);
+    total.min_kbps = if min_kbps == u32::MAX { 0 } else { min_kbps };
+    total.max_kbps = max_kbps;
+    Ok(Stitched {
+        walk: total,
+        segments,
+    })
+}
+
+fn add(total: &mut Walk, w: &Walk) {
+    total.frames = total.frames.saturating_add(w.frames);
+    total.audio_bytes = total.audio_bytes.saturating_add(w.audio_bytes);
+    total.junk_bytes = total.junk_bytes.saturating_add(w.junk_bytes);
+    total.junk_runs = total.junk_runs.saturating_add(w.junk_runs);
+    total.truncated_bytes = w.truncated_bytes;
+    total.trailing_bytes = w.trailing_bytes;
+}
+
+/// Where the next segment's audio begins.
+struct NextStart {
+    /// Its first byte (its tag, else its first frame).
+    offset: u64,
+    /// Its first frame.
+    frame: u64,
+    header: FrameHeader,
+    vbr: Option<VbrHeader>,
+    /// Where its audio frames start (after the Xing/Info frame).
+    audio_start: u64,
+    /// ID3v2 tags before it.
+    tags: usize,
+}
+
+/// Reads what starts a segment at `pos`: ID3v2 tags (kept in `total.inner_tags`), then the
+/// first frame and its VBR header. `None` when no frame follows (the rest is not audio).
+fn next_segment<R: Read + Seek>(
+    src: &mut Source<R>,
+    pos: u64,
+    end: u64,
+    total: &mut Walk,
+) -> io::Result<Option<NextStart>> {
+    let mut at = pos;
+    let mut tags = 0;
+    while let Ok(Some(tag)) = tags::id3v2_at(src, at, true) {
+        let size = tag.summary.size;
+        if size == 0 || at.saturating_add(size) > end {
+            break;
+        }
+        at += size;
+        tags += 1;
+        total.inner_tags.push(tag);
+    }
+    let (frame, header) = match scan::find_first(src, at, end)? {
+        Ok(found) => found,
+        Err(SyncFailure::NoFrames | SyncFailure::FreeFormat) => {
+            total.trailing_bytes = end - at;
+            return Ok(None);
+        }
+    };
+    if frame > at {
+        total.junk_bytes += frame - at;
+        total.junk_runs += 1;
+    }
+    let bytes = src.window(frame, header.len as usize)?;
+    let vbr = vbr::parse(&header, bytes);
+    // The walk stopped at this frame because it carries a Xing/Info magic, so it is skipped
+    // even when its header is too damaged to parse (else the walk would stop here again).
+    let audio_start = if vbr.is_some() || scan::is_vbr_frame(&header, bytes) {
+        frame + u64::from(header.len)
+    } else {
+        frame
+    };
+    Ok(Some(NextStart {
+        offset: pos,
+        frame,
+        header,
+        vbr,
+        audio_start,
+        tags,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_base_fits_every_rate() {
+        for r in [
+            48_000, 44_100, 32_000, 24_000, 22_050, 16_000, 12_000, 11_025, 8_000,
+        ] {
+            assert_eq!(TIME_BASE % r, 0, "{r}");
+        }
+    }
+
+    fn vbr(bytes: Option<u64>) -> VbrHeader {
+        VbrHeader {
+            kind: VbrHeaderKind::Info,
+            frames: Some(100),
+            bytes,
+            lame: None,
+            vbri_delay: None,
+        }
+    }
+
+    #[test]
+    fn concatenation_test_follows_ffmpeg() {
+        // 1/16 of 16 000 is 1 000: up to that many extra bytes is the same file.
+        assert!(!concatenated(&vbr(Some(16_000)), 17_004, 0));
+        assert!(concatenated(&vbr(Some(16_000)), 17_005, 0));
+        // A smaller file (cut) never counts as concatenated.
+        assert!(!concatenated(&vbr(Some(16_000)), 8_000, 0));
+        assert!(!concatenated(&vbr(None), 1_000_000, 0));
+    }
+}
