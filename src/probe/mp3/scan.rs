@@ -150,7 +150,14 @@ pub(crate) struct Walk {
     /// Where the walk stopped because another segment starts there (see `segments`): a
     /// frame of another stream or channel count, a Xing/Info frame, or an ID3v2 tag.
     pub next: Option<u64>,
+    /// Runs of skipped bytes, `(start, next frame)`, at most [`MAX_GAPS`] (the length rule
+    /// in `segments` looks at what decoders make of them).
+    pub gaps: Vec<(u64, u64)>,
 }
+
+/// Most junk runs remembered per walk: a damaged file can have thousands, and the ones past
+/// this are counted in `junk_bytes` only.
+pub(crate) const MAX_GAPS: usize = 1024;
 
 /// Bytes read at each frame: the header plus, for a Layer III frame, the Xing/Info magic that
 /// marks the start of a stitched segment (side info of at most 32 bytes and a CRC word).
@@ -222,14 +229,18 @@ pub(crate) fn walk<R: Read + Seek>(
             from = p + 1;
         }
         match found {
-            Some((p, other)) => {
+            Some((_, true)) => {
+                // Another stream after junk: the next segment starts with that junk.
+                w.next = Some(pos);
+                break;
+            }
+            Some((p, false)) => {
                 w.junk_bytes += p - pos;
                 w.junk_runs += 1;
-                pos = p;
-                if other {
-                    w.next = Some(p);
-                    break;
+                if w.gaps.len() < MAX_GAPS {
+                    w.gaps.push((pos, p));
                 }
+                pos = p;
             }
             None => {
                 w.trailing_bytes = end - pos;

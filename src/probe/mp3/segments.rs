@@ -23,6 +23,13 @@
 //!    the encoder delay and padding in later LAME tags are ignored: each later segment plays
 //!    `(frames + 1 for its Info frame) × samples per frame`.
 //! 3. Each frame plays at its own rate. The decoder keeps no samples across a change.
+//! 4. Non-audio bytes between frames (the next part's ID3v2 tag, the previous part's ID3v1
+//!    tag, junk) are glued by ffmpeg's parser to the next frame header it finds, and its
+//!    decoder drops such a packet unless only zero bytes precede the header: the first frame
+//!    after a tag is lost (two when a false sync inside the tag runs into the audio). See
+//!    `ffmpeg_dropped`; each segment lists these as `dropped_frames`. Measured: ID3v1 only
+//!    between parts costs 1 frame per boundary (the next part's Info frame), ID3v2 only 2,
+//!    both 2; no tags, none. Junk at the very start is skipped by the demuxer, not dropped.
 //!
 //! The total is therefore exact in samples per segment; it is summed in
 //! [`TIME_BASE`] (14 112 000 Hz, the least common multiple of every MPEG sample rate, which
@@ -33,8 +40,9 @@
 //! resampled output differs from this sum by under one frame per rate change. Other players
 //! mis-time such files in their own ways, which is why `check` warns (`mixed-stream`).
 
+use super::super::io::MAX_WINDOW;
 use super::super::io::Source;
-use super::header::{FrameHeader, MpegVersion, SAME_STREAM_MASK};
+use super::header::{self, FrameHeader, MpegVersion, SAME_STREAM_MASK};
 use super::scan::{self, SyncFailure, Walk};
 use super::tags;
 use super::vbr::{self, VbrHeader, VbrHeaderKind};
@@ -81,6 +89,9 @@ pub struct Segment {
     pub encoder_padding: Option<u64>,
     /// ID3v2 tags between the previous segment and this one.
     pub id3v2_tags: usize,
+    /// Frames ffmpeg does not play because non-audio bytes (tags, junk) precede them (rule 4
+    /// in the module docs); already left out of `samples`.
+    pub dropped_frames: u64,
     /// Samples per channel it plays, at `sample_rate`, under the rule in the module docs.
     pub samples: u64,
     /// Where it starts in the playback, in milliseconds (rounded down, so a chapter placed
@@ -108,6 +119,7 @@ impl Segment {
             encoder_delay: lame.map(|l| u64::from(l.delay)),
             encoder_padding: lame.map(|l| u64::from(l.padding)),
             id3v2_tags: 0,
+            dropped_frames: 0,
             samples: 0,
             start_ms: 0,
             duration_ms: 0,
@@ -144,6 +156,7 @@ impl Stitched {
     pub(crate) fn finish(&mut self, first_samples: u64) -> SampleTime {
         let mut ticks: u128 = 0;
         for (i, s) in self.segments.iter_mut().enumerate() {
+            let dropped = s.dropped_frames.saturating_mul(s.samples_per_frame());
             s.samples = if i == 0 {
                 first_samples
             } else {
@@ -151,7 +164,8 @@ impl Stitched {
                 s.frames
                     .saturating_add(info)
                     .saturating_mul(s.samples_per_frame())
-            };
+            }
+            .saturating_sub(dropped);
             let per = u128::from(TIME_BASE / s.sample_rate.max(1));
             s.start_ms = u64::try_from(ticks * 1000 / u128::from(TIME_BASE)).unwrap_or(u64::MAX);
             let len = u128::from(s.samples) * per;
@@ -180,6 +194,12 @@ impl Stitched {
             out.push(format!(
                 "the stream is stitched from {} separately encoded segments; only the first one's gapless data is applied (as ffmpeg does)",
                 self.segments.len()
+            ));
+        }
+        let dropped: u64 = self.segments.iter().map(|s| s.dropped_frames).sum();
+        if dropped > 0 {
+            out.push(format!(
+                "{dropped} frame(s) right after non-audio bytes (tags, junk) are left out of the length: ffmpeg drops them"
             ));
         }
         for pair in self.segments.windows(2) {
@@ -235,6 +255,9 @@ pub(crate) fn walk<R: Read + Seek>(
             header.channels == 1,
         )?;
         seg.frames = seg.frames.saturating_add(w.frames);
+        for &(gap, frame) in &w.gaps {
+            seg.dropped_frames += ffmpeg_dropped(src, gap, frame, end)?;
+        }
         seg.end = w
             .next
             .unwrap_or(end.saturating_sub(w.trailing_bytes))
@@ -265,6 +288,9 @@ pub(crate) fn walk<R: Read + Seek>(
             Segment::new(start.offset, start.frame, &start.header, start.vbr.as_ref()),
         ));
         seg.id3v2_tags = start.tags;
+        if start.frame > next {
+            seg.dropped_frames += ffmpeg_dropped(src, next, start.frame, end)?;
+        }
         header = start.header;
         from = start.audio_start;
     }
@@ -347,6 +373,133 @@ fn next_segment<R: Read + Seek>(
         audio_start,
         tags,
     }))
+}
+
+/// Most packets followed through one gap; each step moves forward by a frame length, so a
+/// real gap (a tag, some junk) resolves within a few.
+const MAX_GAP_STEPS: usize = 64;
+
+/// How many real frames ffmpeg drops after the non-audio bytes `[gap, frame)`, `frame` being
+/// the next real frame (rule 4 in the module docs).
+///
+/// ffmpeg's parser (`mpegaudio_parser.c`) cuts a packet from where the last one ended to the
+/// end of the first thing that looks like a frame header (any valid header, real or a false
+/// sync inside the junk). Its decoder (`mpegaudiodec_template.c`, `decode_frame`) skips
+/// leading zero bytes, then drops the whole packet unless a valid header follows ("TAG":
+/// "discarding ID3 tag"; anything else: "Header missing"). So a packet that starts with
+/// non-zero junk is lost with the frame it ends with, and a false sync that runs into the
+/// real frames loses those too, until a packet starts exactly on a real frame.
+fn ffmpeg_dropped<R: Read + Seek>(
+    src: &mut Source<R>,
+    gap: u64,
+    frame: u64,
+    end: u64,
+) -> io::Result<u64> {
+    let mut real = RealFrames {
+        next: frame,
+        end,
+        dropped: 0,
+    };
+    let mut pos = gap;
+    for _ in 0..MAX_GAP_STEPS {
+        let Some((p, len)) = ffmpeg_sync(src, pos, end)? else {
+            return real.drop_before(src, end);
+        };
+        if real.starts_at(src, p)? && zeros(src, pos, p)? {
+            return real.drop_before(src, p);
+        }
+        pos = p + u64::from(len);
+    }
+    real.drop_before(src, pos)
+}
+
+/// The chain of real frames from a known frame start, walked as far as needed.
+struct RealFrames {
+    next: u64,
+    end: u64,
+    dropped: u64,
+}
+
+impl RealFrames {
+    /// Counts the real frames that start before `until` as dropped; returns the count.
+    fn drop_before<R: Read + Seek>(&mut self, src: &mut Source<R>, until: u64) -> io::Result<u64> {
+        while self.next < until.min(self.end) {
+            match src
+                .bytes::<4>(self.next)?
+                .map(|b| ffmpeg_header(u32::from_be_bytes(b)))
+            {
+                Some(Some(len)) => {
+                    self.next += u64::from(len);
+                    self.dropped += 1;
+                }
+                _ => break,
+            }
+        }
+        Ok(self.dropped)
+    }
+
+    /// Whether a real frame starts at `p` (walking the chain up to it).
+    fn starts_at<R: Read + Seek>(&mut self, src: &mut Source<R>, p: u64) -> io::Result<bool> {
+        let mut at = self.next;
+        while at < p {
+            match src
+                .bytes::<4>(at)?
+                .map(|b| ffmpeg_header(u32::from_be_bytes(b)))
+            {
+                Some(Some(len)) => at += u64::from(len),
+                _ => return Ok(false),
+            }
+        }
+        Ok(at == p)
+    }
+}
+
+/// A frame header as ffmpeg's parser accepts it (`ff_mpa_check_header`): like ours, except
+/// that the emphasis field is not checked. Returns the frame length.
+fn ffmpeg_header(raw: u32) -> Option<u32> {
+    let raw = if raw & 3 == 2 { raw & !3 } else { raw };
+    header::parse(raw).ok().map(|h| h.len)
+}
+
+/// The first position at or after `from` where ffmpeg's parser finds a header.
+fn ffmpeg_sync<R: Read + Seek>(
+    src: &mut Source<R>,
+    from: u64,
+    end: u64,
+) -> io::Result<Option<(u64, u32)>> {
+    let mut base = from;
+    while base.saturating_add(4) <= end {
+        let w = src.window(base, MAX_WINDOW)?;
+        let avail = (w.len() as u64).min(end - base) as usize;
+        if avail < 4 {
+            return Ok(None);
+        }
+        for (i, q) in w[..avail].windows(4).enumerate() {
+            if q[0] == 0xFF
+                && let Some(len) = ffmpeg_header(u32::from_be_bytes([q[0], q[1], q[2], q[3]]))
+            {
+                return Ok(Some((base + i as u64, len)));
+            }
+        }
+        base += (avail - 3) as u64;
+    }
+    Ok(None)
+}
+
+/// Whether every byte in `[from, to)` is zero.
+fn zeros<R: Read + Seek>(src: &mut Source<R>, mut from: u64, to: u64) -> io::Result<bool> {
+    while from < to {
+        let w = src.window(from, MAX_WINDOW)?;
+        let n = (w.len() as u64).min(to - from) as usize;
+        if n == 0 {
+            return Ok(true);
+        }
+        if w[..n].iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        from += n as u64;
+    }
+    Ok(true)
 }
 
 #[cfg(test)]
