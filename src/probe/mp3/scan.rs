@@ -206,6 +206,11 @@ pub(crate) fn walk<R: Read + Seek>(
                 w.next = Some(pos);
                 break;
             }
+            // The ID3v1 tag that ends a part of a stitched file.
+            if raw >> 8 == u32::from_be_bytes([0, b'T', b'A', b'G']) && end - pos >= 128 {
+                w.next = Some(pos);
+                break;
+            }
             if raw >> 8 == u32::from_be_bytes([0, b'I', b'D', b'3']) {
                 if let Ok(Some(tag)) = tags::id3v2_at(src, pos, true) {
                     if pos + tag.summary.size <= end {

@@ -314,7 +314,7 @@ fn add(total: &mut Walk, w: &Walk) {
 
 /// Where the next segment's audio begins.
 struct NextStart {
-    /// Its first byte (its tag, else its first frame).
+    /// Its first byte (its first ID3v2 tag, else its first frame).
     offset: u64,
     /// Its first frame.
     frame: u64,
@@ -326,8 +326,9 @@ struct NextStart {
     tags: usize,
 }
 
-/// Reads what starts a segment at `pos`: ID3v2 tags (kept in `total.inner_tags`), then the
-/// first frame and its VBR header. `None` when no frame follows (the rest is not audio).
+/// Reads what starts a segment at `pos`: the previous part's ID3v1 tag and this part's
+/// ID3v2 tags (kept in `total.inner_tags`), junk, then the first frame and its VBR header.
+/// `None` when no frame follows (the rest is not audio).
 fn next_segment<R: Read + Seek>(
     src: &mut Source<R>,
     pos: u64,
@@ -336,11 +337,21 @@ fn next_segment<R: Read + Seek>(
 ) -> io::Result<Option<NextStart>> {
     let mut at = pos;
     let mut tags = 0;
-    while let Ok(Some(tag)) = tags::id3v2_at(src, at, true) {
+    let mut offset = None;
+    loop {
+        // The previous part's ID3v1 tag, then this part's ID3v2 tag(s), in any order.
+        if src.window(at, 3)? == b"TAG" && end.saturating_sub(at) >= 128 {
+            at += 128;
+            continue;
+        }
+        let Ok(Some(tag)) = tags::id3v2_at(src, at, true) else {
+            break;
+        };
         let size = tag.summary.size;
         if size == 0 || at.saturating_add(size) > end {
             break;
         }
+        offset.get_or_insert(at);
         at += size;
         tags += 1;
         total.inner_tags.push(tag);
@@ -366,7 +377,7 @@ fn next_segment<R: Read + Seek>(
         frame
     };
     Ok(Some(NextStart {
-        offset: pos,
+        offset: offset.unwrap_or(frame),
         frame,
         header,
         vbr,
