@@ -22,6 +22,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
 
+mod stream;
+pub use stream::{StreamChange, stream_changes};
+
 /// How bad a diagnostic is: errors fail validation, warnings fail it only when the caller
 /// denies warnings (or under [`Profile::Strict`], which makes every warning an error).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -94,11 +97,14 @@ pub enum Rule {
     UrlTooLong,
     /// `drift`: the chapters embedded in a file differ from the listed ones.
     Drift,
+    /// `mixed-stream`: the audio changes sample rate or channel count part-way through (a
+    /// stitched MP3), which some players mis-time.
+    MixedStream,
 }
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 18] = [
+    pub const ALL: [Rule; 19] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -117,6 +123,7 @@ impl Rule {
         Rule::UrlNotAscii,
         Rule::UrlTooLong,
         Rule::Drift,
+        Rule::MixedStream,
     ];
 
     /// The stable kebab-case code.
@@ -140,6 +147,7 @@ impl Rule {
             Rule::UrlNotAscii => "url-not-ascii",
             Rule::UrlTooLong => "url-too-long",
             Rule::Drift => "drift",
+            Rule::MixedStream => "mixed-stream",
         }
     }
 }
@@ -393,6 +401,9 @@ pub struct Context {
     pub target: Option<Target>,
     /// Overrides the profile's minimum chapter length (keeping the profile's severity).
     pub min_chapter: Option<Time>,
+    /// Where the audio changes sample rate or channel count ([`stream_changes`]); each
+    /// gives a `mixed-stream` warning.
+    pub stream_changes: Vec<StreamChange>,
 }
 
 /// Most chapters an ID3 `CTOC` or MP4 `chpl` can hold: both store the count in one byte.
@@ -608,6 +619,7 @@ pub fn validate(list: &ChapterList, issues: &[ParseIssue], ctx: &Context) -> Vec
     check_counts(&mut b, list, ctx.target);
     check_times(&mut b, list, ctx.duration, end);
     check_texts(&mut b, list, ctx.target);
+    stream::check_stream(&mut b, &ctx.stream_changes);
 
     sort_diagnostics(&mut b.out);
     b.out

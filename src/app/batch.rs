@@ -374,11 +374,12 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     let mut loaded = common::load_chapters(&chapters, None)?;
     common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     record.chapters = loaded.parsed.list.len();
-    let ctx = common::context(
+    let mut ctx = common::context(
         Some(info.duration),
         args.validate.profile,
         common::target_for(info.container),
     );
+    ctx.stream_changes = chapmark::validate::stream_changes(&info);
     let diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
     let ok = report::passed(&diags, args.validate.deny_warnings);
     record.diagnostics = diags;

@@ -10,7 +10,7 @@ use std::io::Write;
 
 pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let deny = args.validate.deny_warnings;
-    let (path_name, duration, target, embedded) = match &args.audio {
+    let (path_name, duration, target, embedded, changes) = match &args.audio {
         Some(audio) => {
             let _guard = super::write::prepare_audio(audio, super::write::Access::Read)?;
             let info = common::probe_audio(audio)?;
@@ -25,6 +25,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 Some(info.duration),
                 target,
                 embedded,
+                chapmark::validate::stream_changes(&info),
             )
         }
         None => {
@@ -33,10 +34,11 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 .as_deref()
                 .map(parse_duration_arg)
                 .transpose()?;
-            (String::new(), d, None, None)
+            (String::new(), d, None, None, Vec::new())
         }
     };
-    let ctx = common::context(duration, args.validate.profile, target);
+    let mut ctx = common::context(duration, args.validate.profile, target);
+    ctx.stream_changes = changes;
 
     let report = match &args.chapters {
         Some(chapters) => {

@@ -208,11 +208,12 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     warn_unused_options(&args, info.container);
     let mut loaded = common::load_chapters(&args.chapters, None)?;
     common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
-    let ctx = common::context(
+    let mut ctx = common::context(
         Some(info.duration),
         args.validate.profile,
         common::target_for(info.container),
     );
+    ctx.stream_changes = chapmark::validate::stream_changes(&info);
     let audio_name = args.audio.display().to_string();
     let report =
         common::validate_report(audio_name.clone(), Some(loaded.name), &loaded.parsed, &ctx);
