@@ -27,7 +27,7 @@ use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
 
-pub use mp3::{Id3v2Region, Mp3Details, id3v2_region};
+pub use mp3::{Id3v2Region, Mp3Details, Segment, TIME_BASE, id3v2_region};
 
 /// The file format, detected from magic bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
