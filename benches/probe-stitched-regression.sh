@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Issue 23 (stitched MP3s): the segment-aware frame walk must not slow the probe of an
+# ordinary file. Runs the probe of the branch's base commit and of the working tree side by
+# side (hyperfine, whole process per run) on the 40-minute single-segment VBR MP3 of
+# probe-vs-peers.sh, and reports the ratio of medians (target: new ≤ 1.10 × base).
+#
+# Usage:   bash benches/probe-stitched-regression.sh
+# Env:     BASE         commit to compare with (default: merge-base of HEAD and main)
+#          BENCH_FILE   measure this MP3 instead of encoding a new one
+#          BENCH_SECONDS length of the encoded file (default 2400)
+#          RUNS         hyperfine runs per command (default 40)
+#          OUT          where to write the raw hyperfine JSON (default: temp dir)
+# Needs:   git, cargo, sox, lame, hyperfine, /usr/bin/python3.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BASE=${BASE:-$(git -C "$ROOT" merge-base HEAD main)}
+SECS=${BENCH_SECONDS:-2400}
+RUNS=${RUNS:-40}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+
+# Both builds share the worktree's target dir, so dependencies are compiled once; the base
+# binary is copied out before the working tree's build overwrites it.
+git clone -q --no-checkout "$ROOT" "$TMP/base"
+git -C "$TMP/base" checkout -q "$BASE"
+(cd "$TMP/base" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release -q)
+cp "$ROOT/target/release/chapmark" "$TMP/chapmark-base"
+(cd "$ROOT" && cargo build --release -q)
+cp "$ROOT/target/release/chapmark" "$TMP/chapmark-new"
+
+if [ -n "${BENCH_FILE:-}" ]; then
+  MP3=$BENCH_FILE
+else
+  MP3="$TMP/vbr-noxing-${SECS}s.mp3"
+  sox -R -r 44100 -c 2 -n -b 16 -t wav - synth "$SECS" pinknoise vol 0.05 synth "$SECS" sine mix 100-8000 2>/dev/null |
+    lame --quiet -V 5 -t - "$MP3"
+fi
+echo "file: $MP3 ($(stat -c %s "$MP3") bytes); base $(git -C "$ROOT" rev-parse --short "$BASE") vs working tree"
+same=$("$TMP/chapmark-base" probe --json "$MP3" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["samples"])')
+new=$("$TMP/chapmark-new" probe --json "$MP3" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["samples"])')
+echo "samples: base $same, new $new"
+[ "$same" = "$new" ] || { echo "FAIL: the length changed"; exit 1; }
+
+JSON=${OUT:-$TMP/h.json}
+hyperfine -N --warmup 3 --runs "$RUNS" --style none --export-json "$JSON" \
+  -n base "$TMP/chapmark-base probe --json $MP3" -n new "$TMP/chapmark-new probe --json $MP3" >/dev/null
+/usr/bin/python3 - "$JSON" <<'PY'
+import json, sys
+t = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+b, n = t["base"], t["new"]
+print(f"{'':5} {'median':>8} {'mean':>8} {'± sd':>7} {'min':>7}  (ms, {len(b['times'])} runs each)")
+for name, r in (("base", b), ("new", n)):
+    print(f"{name:5} {r['median']*1e3:8.2f} {r['mean']*1e3:8.2f} {r['stddev']*1e3:7.2f} {r['min']*1e3:7.2f}")
+ratio = n["median"] / b["median"]
+print(f"new / base (medians): {ratio:.3f} -> {'PASS' if ratio <= 1.10 else 'FAIL'} (target <= 1.10)")
+sys.exit(0 if ratio <= 1.10 else 1)
+PY
