@@ -202,38 +202,13 @@ pub(crate) fn walk<R: Read + Seek>(
                     pos = next;
                     continue;
                 }
-            } else if starts_stream(src, pos, raw, end)? {
+            }
+            if starts_part(src, pos, raw, bits, end)? {
                 w.next = Some(pos);
                 break;
             }
-            // The ID3v1 tag that ends a part of a stitched file.
-            if raw >> 8 == u32::from_be_bytes([0, b'T', b'A', b'G']) && end - pos >= 128 {
-                w.next = Some(pos);
-                break;
-            }
-            if raw >> 8 == u32::from_be_bytes([0, b'I', b'D', b'3']) {
-                if let Ok(Some(tag)) = tags::id3v2_at(src, pos, true) {
-                    if pos + tag.summary.size <= end {
-                        w.next = Some(pos);
-                        break;
-                    }
-                }
-            }
         }
-        // Lost sync: find the next header that starts a chain of this stream, or of another
-        // one (a stitched segment after junk).
-        let mut from = pos + 1;
-        let mut found = None;
-        while let Some((p, h)) = next_candidate(src, from, end, None)? {
-            let other = h.raw & SAME_STREAM_MASK != bits;
-            let chain = if other { FIRST_SYNC_CHAIN } else { 1 };
-            if confirm(src, p, &h, end, chain, !other)? {
-                found = Some((p, other));
-                break;
-            }
-            from = p + 1;
-        }
-        match found {
+        match resync(src, pos, end, bits)? {
             Some((_, true)) => {
                 // Another stream after junk: the next segment starts with that junk.
                 w.next = Some(pos);
@@ -257,6 +232,51 @@ pub(crate) fn walk<R: Read + Seek>(
         w.min_kbps = 0;
     }
     Ok(w)
+}
+
+/// Lost sync at `pos`: the next header that starts a chain of this stream (`false`), or of
+/// another one (`true`: a stitched segment after junk).
+fn resync<R: Read + Seek>(
+    src: &mut Source<R>,
+    pos: u64,
+    end: u64,
+    bits: u32,
+) -> io::Result<Option<(u64, bool)>> {
+    let mut from = pos + 1;
+    while let Some((p, h)) = next_candidate(src, from, end, None)? {
+        let other = h.raw & SAME_STREAM_MASK != bits;
+        // Another stream must prove itself like the first frame of a file.
+        let chain = if other { FIRST_SYNC_CHAIN } else { 1 };
+        if confirm(src, p, &h, end, chain, !other)? {
+            return Ok(Some((p, other)));
+        }
+        from = p + 1;
+    }
+    Ok(None)
+}
+
+/// Whether the next part of a stitched file starts at `pos` (`raw`: its first 4 bytes): a
+/// chain of frames of another stream, the ID3v1 tag that ends the previous part, or an
+/// ID3v2 tag.
+fn starts_part<R: Read + Seek>(
+    src: &mut Source<R>,
+    pos: u64,
+    raw: u32,
+    bits: u32,
+    end: u64,
+) -> io::Result<bool> {
+    if raw & SAME_STREAM_MASK != bits && starts_stream(src, pos, raw, end)? {
+        return Ok(true);
+    }
+    if raw >> 8 == u32::from_be_bytes([0, b'T', b'A', b'G']) {
+        return Ok(end - pos >= 128);
+    }
+    if raw >> 8 == u32::from_be_bytes([0, b'I', b'D', b'3']) {
+        if let Ok(Some(tag)) = tags::id3v2_at(src, pos, true) {
+            return Ok(pos + tag.summary.size <= end);
+        }
+    }
+    Ok(false)
 }
 
 /// Whether a header of another stream at `pos` starts a chain of frames (the same test as
