@@ -76,3 +76,66 @@ pub(super) fn check_stream(b: &mut Builder, changes: &[StreamChange]) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chapter::{Chapter, ChapterList};
+    use crate::time::SampleTime;
+    use crate::validate::{Context, Profile, validate};
+
+    fn ctx(profile: Profile) -> Context {
+        Context {
+            duration: Some(SampleTime::new(10 * 44_100, 44_100)),
+            profile,
+            stream_changes: vec![
+                StreamChange {
+                    at: Time::from_millis(5_038),
+                    offset: 41_206,
+                    from: (44_100, 2),
+                    to: (22_050, 1),
+                },
+                StreamChange {
+                    at: Time::from_millis(3_000),
+                    offset: 24_629,
+                    from: (48_000, 2),
+                    to: (44_100, 2),
+                },
+            ],
+            ..Context::default()
+        }
+    }
+
+    #[test]
+    fn one_warning_per_change_in_playback_order() {
+        let list = ChapterList {
+            chapters: vec![Chapter::new(Time::ZERO, "Episode")],
+            ..ChapterList::default()
+        };
+        let diags: Vec<_> = validate(&list, &[], &ctx(Profile::Default))
+            .into_iter()
+            .filter(|d| d.rule == Rule::MixedStream)
+            .collect();
+        assert_eq!(diags.len(), 2);
+        assert!(diags.iter().all(|d| d.severity == Severity::Warning));
+        assert!(
+            diags[0].message.starts_with(
+                "at 00:03.000 (byte 24629) the audio changes from 48000 Hz stereo to 44100 Hz stereo"
+            ),
+            "{}",
+            diags[0].message
+        );
+        assert!(
+            diags[1]
+                .message
+                .contains("44100 Hz stereo to 22050 Hz mono")
+        );
+        // The strict profile makes it an error, like every warning.
+        let strict = validate(&list, &[], &ctx(Profile::Strict));
+        assert!(
+            strict
+                .iter()
+                .any(|d| d.rule == Rule::MixedStream && d.severity == Severity::Error)
+        );
+    }
+}
