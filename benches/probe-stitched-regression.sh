@@ -6,7 +6,7 @@
 #
 # Usage:   bash benches/probe-stitched-regression.sh
 # Env:     BASE         commit to compare with (default: merge-base of HEAD and main)
-#          BENCH_FILE   measure this MP3 instead of encoding a new one
+#          BENCH_FILE   measure this MP3 (encoded there first when it does not exist)
 #          BENCH_SECONDS length of the encoded file (default 2400)
 #          RUNS         hyperfine runs per command (default 40)
 #          OUT          where to write the raw hyperfine JSON (default: temp dir)
@@ -19,19 +19,25 @@ RUNS=${RUNS:-40}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-# Both builds share the worktree's target dir, so dependencies are compiled once; the base
-# binary is copied out before the working tree's build overwrites it.
+# The base is built in a clone with its own target dir, seeded with a copy of the worktree's
+# release build so that dependencies are not compiled again. (Sharing one target dir does not
+# work: cargo hashes path packages relative to the workspace, so the two builds would
+# overwrite each other's artifacts.)
 git clone -q --no-checkout "$ROOT" "$TMP/base"
 git -C "$TMP/base" checkout -q "$BASE"
-(cd "$TMP/base" && CARGO_TARGET_DIR="$ROOT/target" cargo build --release -q)
-cp "$ROOT/target/release/chapmark" "$TMP/chapmark-base"
 (cd "$ROOT" && cargo build --release -q)
 cp "$ROOT/target/release/chapmark" "$TMP/chapmark-new"
+mkdir -p "$TMP/target"
+cp -a "$ROOT/target/release" "$TMP/target/release"
+(cd "$TMP/base" && CARGO_TARGET_DIR="$TMP/target" cargo build --release -q)
+cp "$TMP/target/release/chapmark" "$TMP/chapmark-base"
+rm -rf "$TMP/target"
+cmp -s "$TMP/chapmark-base" "$TMP/chapmark-new" && { echo "FAIL: both builds are the same binary"; exit 1; }
 
-if [ -n "${BENCH_FILE:-}" ]; then
+if [ -n "${BENCH_FILE:-}" ] && [ -f "$BENCH_FILE" ]; then
   MP3=$BENCH_FILE
 else
-  MP3="$TMP/vbr-noxing-${SECS}s.mp3"
+  MP3=${BENCH_FILE:-$TMP/vbr-noxing-${SECS}s.mp3}
   sox -R -r 44100 -c 2 -n -b 16 -t wav - synth "$SECS" pinknoise vol 0.05 synth "$SECS" sine mix 100-8000 2>/dev/null |
     lame --quiet -V 5 -t - "$MP3"
 fi
