@@ -169,27 +169,6 @@ fn probe_json_lists_segments_and_the_time_base() {
     assert_eq!(lines[1]["mp3"]["segments"].as_array().unwrap().len(), 3);
 }
 
-fn chapters_at_boundaries(dir: &Path, info: &ProbeInfo) -> (PathBuf, Vec<u64>) {
-    let segs = &info.mp3.as_ref().unwrap().segments;
-    let starts: Vec<u64> = segs.iter().map(|s| s.start_ms).collect();
-    let text: String = starts
-        .iter()
-        .enumerate()
-        .map(|(i, ms)| {
-            format!(
-                "{}:{:02}.{:03} Part {}\n",
-                ms / 60_000,
-                ms / 1000 % 60,
-                ms % 1000,
-                i + 1
-            )
-        })
-        .collect();
-    let path = dir.join("chapters.txt");
-    fs::write(&path, text).unwrap();
-    (path, starts)
-}
-
 #[test]
 fn check_warns_at_each_rate_or_channel_change() {
     let tmp = tempfile::tempdir().unwrap();
@@ -200,7 +179,9 @@ fn check_warns_at_each_rate_or_channel_change() {
     ] {
         let audio = dir().join(name);
         let info = probe::probe_path(&audio).unwrap();
-        let (chapters, starts) = chapters_at_boundaries(tmp.path(), &info);
+        // The warnings do not depend on the chapters.
+        let chapters = tmp.path().join("chapters.txt");
+        fs::write(&chapters, "00:00 Episode\n").unwrap();
         let out = chapmark()
             .args(["check", "--format", "json", "--chapters"])
             .arg(&chapters)
@@ -220,8 +201,9 @@ fn check_warns_at_each_rate_or_channel_change() {
         }
         // Each warning names a segment boundary (its time and byte offset).
         let segs = &info.mp3.as_ref().unwrap().segments;
-        for (d, (seg, ms)) in mixed.iter().zip(segs.iter().zip(&starts).skip(1)) {
+        for (d, seg) in mixed.iter().zip(segs.iter().skip(1)) {
             let msg = d["message"].as_str().unwrap();
+            let ms = seg.start_ms;
             assert!(msg.contains(&format!("(byte {})", seg.offset)), "{msg}");
             let t = format!("{:02}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000);
             assert!(msg.starts_with(&format!("at {t}")), "{msg} / {t}");
