@@ -176,6 +176,7 @@ pub(crate) fn walk<R: Read + Seek>(
         min_kbps: u32::MAX,
         ..Walk::default()
     };
+    let xing_at = xing_offset(bits, mono);
     while pos < end {
         if end - pos >= 4 {
             let peek = src.window(pos, FRAME_PEEK)?;
@@ -185,7 +186,9 @@ pub(crate) fn walk<R: Read + Seek>(
             };
             if raw & SAME_STREAM_MASK == bits {
                 if let Ok(h) = header::parse(raw) {
-                    if (h.channels == 1) != mono || is_vbr_frame(&h, peek) {
+                    let crc = if h.crc { 2 } else { 0 };
+                    let vbr = xing_at.is_some_and(|at| has_vbr_magic(peek, at + crc));
+                    if (h.channels == 1) != mono || vbr {
                         w.next = Some(pos);
                         break;
                     }
@@ -296,9 +299,30 @@ fn starts_stream<R: Read + Seek>(
 /// Whether a Layer III frame carries a Xing/Info header (`peek`: the frame's first bytes).
 /// Mid-stream, such a frame is the first frame of a segment encoded on its own.
 pub(crate) fn is_vbr_frame(h: &FrameHeader, peek: &[u8]) -> bool {
-    if h.layer != 3 {
-        return false;
+    h.layer == 3 && has_vbr_magic(peek, h.xing_offset())
+}
+
+/// Where the Xing/Info magic sits in a frame of the stream with these fixed bits and channel
+/// count (before a CRC word, which adds 2); `None` for layers I and II, which have none.
+/// Worked out once per walk: the check runs for every frame of every file.
+fn xing_offset(bits: u32, mono: bool) -> Option<usize> {
+    if (bits >> 17) & 3 != 1 {
+        return None;
     }
-    let at = h.xing_offset();
-    matches!(peek.get(at..at + 4), Some(b"Xing" | b"Info"))
+    let mpeg1 = (bits >> 19) & 3 == 3;
+    let side_info = match (mpeg1, mono) {
+        (true, true) => 17,
+        (true, false) => 32,
+        (false, true) => 9,
+        (false, false) => 17,
+    };
+    Some(4 + side_info)
+}
+
+/// Whether `peek` holds `Xing` or `Info` at `at` (compared as one word).
+fn has_vbr_magic(peek: &[u8], at: usize) -> bool {
+    match peek.get(at..at + 4).and_then(word) {
+        Some(m) => m == u32::from_be_bytes(*b"Xing") || m == u32::from_be_bytes(*b"Info"),
+        None => false,
+    }
 }
