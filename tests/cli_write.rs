@@ -940,7 +940,7 @@ fn a_url_too_long_for_mp4_is_left_out_with_a_warning() {
 #[test]
 fn chapters_at_stitched_segment_boundaries() {
     for name in ["mixed-rate.mp3", "same-rate.mp3", "no-gapless.mp3"] {
-        let (dir, audio) = copy_of(&format!("fixtures/audio/stitched/{name}"), name);
+        let (dir, audio) = copy_of(&format!("audio/stitched/{name}"), name);
         let before = mp3_payload(&audio);
         let info = chapmark::probe::probe_path(&audio).unwrap();
         let segs = &info.mp3.as_ref().unwrap().segments;

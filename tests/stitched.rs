@@ -4,18 +4,21 @@
 //! ffmpeg's decoded length, and `check` warns at rate/channel changes. Writing chapters at the
 //! segment boundaries is tested with the other write interop tests (tests/cli_write.rs).
 
+mod common;
+
 use assert_cmd::Command;
 use chapmark::probe::{self, ProbeInfo, TIME_BASE};
+use common::{fixture, fixture_text};
 use serde_json::Value;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/audio/stitched")
+    fixture("audio/stitched")
 }
 
 fn truth() -> Vec<Value> {
-    let text = fs::read_to_string(dir().join("truth.json")).expect("truth.json");
+    let text = fixture_text("audio/stitched/truth.json");
     let v: Value = serde_json::from_str(&text).expect("truth.json parses");
     v["fixtures"].as_array().expect("fixtures").clone()
 }
