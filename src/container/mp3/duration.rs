@@ -44,17 +44,7 @@ pub(crate) fn probe<R: Read + Seek>(
     let audio_end = trailing.audio_end;
     let (first_pos, first) = first_frame(src, name, lead.end, audio_end)?;
     debug_assert_eq!(found.start, lead.end);
-    if first_pos > lead.end {
-        warnings.push(format!(
-            "{} bytes between the {} and the first frame are not audio",
-            first_pos - lead.end,
-            if lead.end > 0 {
-                "id3v2 tag"
-            } else {
-                "start of the file"
-            }
-        ));
-    }
+    gap_warning(lead.end, first_pos, &mut warnings);
 
     // The first frame: a VBR header frame is metadata, not audio.
     let frame_bytes = src
@@ -221,6 +211,22 @@ fn tag_summary(
         ape: trailing.ape,
         id3v1: trailing.id3v1,
         mp4_chapters: None,
+    }
+}
+
+/// A warning when bytes that are not audio sit between the leading tag (or the start of the
+/// file) at `lead_end` and the first frame.
+fn gap_warning(lead_end: u64, first_pos: u64, warnings: &mut Vec<String>) {
+    if first_pos > lead_end {
+        warnings.push(format!(
+            "{} bytes between the {} and the first frame are not audio",
+            first_pos - lead_end,
+            if lead_end > 0 {
+                "id3v2 tag"
+            } else {
+                "start of the file"
+            }
+        ));
     }
 }
 
