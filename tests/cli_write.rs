@@ -916,3 +916,64 @@ fn a_url_too_long_for_mp4_is_left_out_with_a_warning() {
         );
     }
 }
+
+/// Chapters at the segment boundaries of stitched MP3s (fixtures/audio/stitched, parts at
+/// 48/44.1/22.05 kHz, inner ID3v2/ID3v1 tags and Info frames): the write keeps every byte
+/// after the first tag, ffprobe lists the chapters, and the file measures the same after.
+#[test]
+fn chapters_at_stitched_segment_boundaries() {
+    for name in ["mixed-rate.mp3", "same-rate.mp3", "no-gapless.mp3"] {
+        let (dir, audio) = copy_of(&format!("audio/stitched/{name}"), name);
+        let before = mp3_payload(&audio);
+        let info = chapmark::probe::probe_path(&audio).unwrap();
+        let segs = &info.mp3.as_ref().unwrap().segments;
+        let starts: Vec<u64> = segs.iter().map(|s| s.start_ms).collect();
+        let text: String = starts
+            .iter()
+            .enumerate()
+            .map(|(i, ms)| {
+                format!(
+                    "{}:{:02}.{:03} Part {}\n",
+                    ms / 60_000,
+                    ms / 1000 % 60,
+                    ms % 1000,
+                    i + 1
+                )
+            })
+            .collect();
+        let chapters = dir.path().join("chapters.txt");
+        fs::write(&chapters, text).unwrap();
+        ok(run(&[&"write", &audio, &"--chapters", &chapters]));
+        assert!(
+            mp3_payload(&audio) == before,
+            "{name}: bytes after the first tag changed"
+        );
+
+        let end = info.duration.to_time_round().as_millis();
+        let want: Vec<(u64, u64, String)> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &ms)| {
+                (
+                    ms,
+                    starts.get(i + 1).copied().unwrap_or(end),
+                    format!("Part {}", i + 1),
+                )
+            })
+            .collect();
+        assert_eq!(ffprobe_chapters(&audio), want, "{name}");
+
+        let again = chapmark::probe::probe_path(&audio).unwrap();
+        assert_eq!(again.duration, info.duration, "{name}");
+        let new = &again.mp3.as_ref().unwrap().segments;
+        assert_eq!(
+            new.iter()
+                .map(|s| (s.samples, s.start_ms))
+                .collect::<Vec<_>>(),
+            segs.iter()
+                .map(|s| (s.samples, s.start_ms))
+                .collect::<Vec<_>>(),
+            "{name}"
+        );
+    }
+}

@@ -202,6 +202,7 @@ fn context(info: &ProbeInfo, profile: Profile, min_chapter: Option<crate::Time>)
         profile,
         target: embed::target_for(info.container),
         min_chapter,
+        stream_changes: rules::stream_changes(info),
     }
 }
 

@@ -400,11 +400,12 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     let mut loaded = common::load_chapters(&chapters, None)?;
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     record.chapters = loaded.parsed.list.len();
-    let ctx = common::context(
+    let mut ctx = common::context(
         Some(info.duration),
         args.validate.profile,
         embed::target_for(info.container),
     );
+    ctx.stream_changes = chapmark::validate::stream_changes(&info);
     let mut diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
     let id3_version = match info.container {
         chapmark::probe::Container::Mp3 => Some(common::planned_id3_version(

@@ -10,7 +10,7 @@ use chapmark::format::text::Parsed;
 use chapmark::probe::Container;
 use chapmark::report::{self, FileReport};
 use chapmark::validate::Rule;
-use chapmark::validate::Target;
+use chapmark::validate::{StreamChange, Target};
 use chapmark::{ChapterList, SampleTime};
 use std::io::Write;
 
@@ -20,10 +20,12 @@ type AudioSide = (
     Option<Target>,
     Option<ChapterList>,
     Option<Container>,
+    Vec<StreamChange>,
 );
 
 /// The audio side of a check: the name for the report, the length, the container's target,
-/// the embedded chapters and the container; or, without audio, `--duration` alone.
+/// the embedded chapters, the container and where the stream changes rate or channels; or,
+/// without audio, `--duration` alone.
 fn audio_side(args: &CheckArgs) -> anyhow::Result<AudioSide> {
     Ok(match &args.audio {
         Some(audio) => {
@@ -41,6 +43,7 @@ fn audio_side(args: &CheckArgs) -> anyhow::Result<AudioSide> {
                 target,
                 embedded,
                 Some(info.container),
+                chapmark::validate::stream_changes(&info),
             )
         }
         None => {
@@ -49,15 +52,16 @@ fn audio_side(args: &CheckArgs) -> anyhow::Result<AudioSide> {
                 .as_deref()
                 .map(parse_duration_arg)
                 .transpose()?;
-            (String::new(), d, None, None, None)
+            (String::new(), d, None, None, None, Vec::new())
         }
     })
 }
 
 pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let deny = args.validate.deny_warnings;
-    let (path_name, duration, target, embedded, container) = audio_side(&args)?;
-    let ctx = common::context(duration, args.validate.profile, target);
+    let (path_name, duration, target, embedded, container, changes) = audio_side(&args)?;
+    let mut ctx = common::context(duration, args.validate.profile, target);
+    ctx.stream_changes = changes;
 
     let report = match args.chapters_path() {
         Some(chapters) => {

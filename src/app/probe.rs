@@ -3,6 +3,7 @@
 use super::{Outcome, Ui};
 use crate::cli::{ExitStatus, ProbeArgs};
 use chapmark::probe::ProbeInfo;
+use chapmark::time::Time;
 use chapmark::validate::format_length;
 use std::io::Write;
 
@@ -51,6 +52,10 @@ fn json_line(path: &str, info: &ProbeInfo) -> anyhow::Result<String> {
         out.insert("format".into(), info.container.name().into());
         out.insert("sample_rate".into(), info.sample_rate.into());
         out.insert("samples".into(), info.duration.samples.into());
+        if info.duration.sample_rate != info.sample_rate {
+            // A stream whose rate changes (stitched MP3): `samples` counts in this time base.
+            out.insert("time_base".into(), info.duration.sample_rate.into());
+        }
         out.insert("duration".into(), info.duration.as_secs_f64().into());
         for (k, val) in std::mem::take(obj) {
             if k != "duration" {
@@ -68,8 +73,13 @@ fn human(path: &str, info: &ProbeInfo) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
+    let at = if d.sample_rate == info.sample_rate {
+        String::new()
+    } else {
+        format!(" at {} Hz", d.sample_rate)
+    };
     let mut s = format!(
-        "{path}\n  format      {} ({}), {} Hz, {} ch\n  duration    {} ({} samples, from {method})\n",
+        "{path}\n  format      {} ({}), {} Hz, {} ch\n  duration    {} ({} samples{at}, from {method})\n",
         info.container.name(),
         info.codec,
         info.sample_rate,
@@ -98,6 +108,21 @@ fn human(path: &str, info: &ProbeInfo) -> String {
             "  chapters    {} nero (chpl), {} quicktime\n",
             m.nero, m.quicktime
         ));
+    }
+    let segments = info.mp3.as_ref().map_or(&[][..], |m| &m.segments[..]);
+    if segments.len() > 1 {
+        for (i, seg) in segments.iter().enumerate() {
+            s.push_str(&format!(
+                "  segment {:<3} {} at byte {}: {} Hz, {} ch, {} frames, {}\n",
+                i + 1,
+                format_length(Time::from_millis(seg.start_ms)),
+                seg.offset,
+                seg.sample_rate,
+                seg.channels,
+                seg.frames,
+                format_length(Time::from_millis(seg.duration_ms)),
+            ));
+        }
     }
     for w in &info.warnings {
         s.push_str(&format!("  warning     {w}\n"));

@@ -138,14 +138,15 @@ fn validate_for_write(
     );
     opts.profile = args.validate.profile;
     let target = embed::target_for(info.container);
-    let ctx = common::context(Some(info.duration), args.validate.profile, target);
+    let mut ctx = common::context(Some(info.duration), args.validate.profile, target);
+    ctx.stream_changes = chapmark::validate::stream_changes(info);
     let parsed = &loaded.parsed;
     let limits = embed::write_limits(info.container, &opts);
     let mut report = report::FileReport {
         path: args.audio.display().to_string(),
         source: Some(loaded.name.clone()),
         duration: ctx.duration,
-        diagnostics: chapmark::validate::validate_with(&parsed.list, &parsed.issues, &ctx, &limits),
+        diagnostics: parsed.validate_with(&ctx, &limits),
         chapters: parsed.list.len(),
     };
     let extra = embed::file_diagnostics(&args.audio, info, &loaded.parsed.list, &opts)?;

@@ -26,7 +26,7 @@ use std::path::Path;
 
 pub use crate::container::Container;
 pub use crate::container::mp3::{
-    Id3v2Region, Mp3Details, MpegVersion, VbrHeaderKind, id3v2_region,
+    Id3v2Region, Mp3Details, MpegVersion, Segment, TIME_BASE, VbrHeaderKind, id3v2_region,
 };
 use crate::container::{self, io};
 

@@ -82,11 +82,14 @@ pub enum Rule {
     /// `extension-mismatch`: the file's extension names another container than its content
     /// (an M4A named `.mp3`), so hosts serve it with the wrong content type.
     ExtensionMismatch,
+    /// `mixed-stream`: the audio changes sample rate or channel count part-way through (a
+    /// stitched MP3), which some players mis-time.
+    MixedStream,
 }
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 20] = [
+    pub const ALL: [Rule; 21] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -107,6 +110,7 @@ impl Rule {
         Rule::Drift,
         Rule::FfmpegDropsChapter,
         Rule::ExtensionMismatch,
+        Rule::MixedStream,
     ];
 
     /// The stable kebab-case code.
@@ -132,6 +136,7 @@ impl Rule {
             Rule::Drift => "drift",
             Rule::FfmpegDropsChapter => "ffmpeg-drops-chapter",
             Rule::ExtensionMismatch => "extension-mismatch",
+            Rule::MixedStream => "mixed-stream",
         }
     }
 }

@@ -29,6 +29,7 @@ mod drift;
 mod limits;
 mod profile;
 mod rules;
+mod stream;
 
 pub use crate::chapter::{UrlError, ascii_url};
 pub use container::{extension_mismatch, ffmpeg_drops_chapter};
@@ -37,6 +38,7 @@ pub use drift::drift;
 pub use limits::{CountLimit, Limits};
 use profile::Policy;
 pub use profile::{Profile, Target, UnknownProfile, UnknownTarget};
+pub use stream::{StreamChange, stream_changes};
 
 /// Everything validation needs besides the chapters themselves.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -51,6 +53,9 @@ pub struct Context {
     pub target: Option<Target>,
     /// Overrides the profile's minimum chapter length (keeping the profile's severity).
     pub min_chapter: Option<Time>,
+    /// Where the audio changes sample rate or channel count ([`stream_changes`]); each
+    /// gives a `mixed-stream` warning.
+    pub stream_changes: Vec<StreamChange>,
 }
 
 /// A last chapter starting less than this before the end is reported as `last-too-late`.
@@ -169,6 +174,7 @@ pub fn validate_with(
     };
     rules::parse_issues(&mut b, issues);
     rules::check_all(&mut b, list, ctx.duration, limits);
+    stream::check_stream(&mut b, &ctx.stream_changes);
     sort_diagnostics(&mut b.out);
     b.out
 }
