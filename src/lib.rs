@@ -15,6 +15,7 @@
 
 pub mod batch;
 pub mod chapter;
+pub mod container;
 pub mod cli;
 pub mod format;
 pub mod notes;

@@ -9,7 +9,8 @@
 //!   LAME/Xing gapless delay and padding are applied when present ([`mp3`]).
 //! * MP4/M4A (AAC, ALAC, …): the audio track's sample table, corrected by the edit list or
 //!   `iTunSMPB` (module `mp4`).
-//! * WAV via hound, FLAC and Ogg (Vorbis, Opus, FLAC) via symphonia.
+//! * FLAC: STREAMINFO's total, checked against the last frame (`container::flac`).
+//! * WAV via hound, Ogg (Vorbis, Opus, FLAC) via symphonia.
 //!
 //! The container is detected from the content, never from the extension. Reads are
 //! streaming with a fixed 256 KiB buffer, so memory does not grow with the file.
@@ -336,9 +337,16 @@ pub fn probe_reader<R: Read + Seek + Send + Sync>(
         Container::Mp3 => mp3::probe(&mut src, name, &found)?,
         Container::Mp4 => mp4::probe(&mut src, name, found.start)?,
         Container::Wav => wav::probe(src.into_inner(), name, found.start)?,
-        Container::Flac | Container::Ogg => {
-            symph::probe(src.into_inner(), name, found.container, found.start)?
+        Container::Flac => {
+            // STREAMINFO read by us: symphonia refuses valid files (a CUESHEET that is not
+            // CD-aligned). Without a total in STREAMINFO, symphonia counts the frames.
+            let mut inner = src.into_inner();
+            match crate::container::flac::duration::probe(&mut inner, name)? {
+                Some(info) => info,
+                None => symph::probe(inner, name, found.container, found.start)?,
+            }
         }
+        Container::Ogg => symph::probe(src.into_inner(), name, found.container, found.start)?,
     };
     let mut info = info.with_bitrate();
     if info.container != Container::Mp3 {

@@ -967,7 +967,7 @@ fn write_pieces(src: &Path, pieces: &[Piece], out: &mut File) -> Result<u64, Wri
         .iter()
         .map(|p| match p {
             Piece::Bytes(b) => b.len() as u64,
-            Piece::Copy { len, .. } => *len,
+            Piece::Copy { len, .. } | Piece::OggPages { len, .. } => *len,
         })
         .sum();
     let half = total / 2;
@@ -994,14 +994,7 @@ fn write_pieces(src: &Path, pieces: &[Piece], out: &mut File) -> Result<u64, Wri
                 written += n;
             }
             Piece::Copy { offset, len } => {
-                if offset.checked_add(*len).is_none_or(|end| end > size) {
-                    return Err(WriteError::PlanOutOfRange {
-                        path: src.to_path_buf(),
-                        offset: *offset,
-                        len: *len,
-                        size,
-                    });
-                }
+                check_range(src, *offset, *len, size)?;
                 flush(&mut pending, out)?;
                 input
                     .seek(SeekFrom::Start(*offset))
@@ -1019,10 +1012,50 @@ fn write_pieces(src: &Path, pieces: &[Piece], out: &mut File) -> Result<u64, Wri
                 }
                 written += len;
             }
+            Piece::OggPages {
+                offset,
+                len,
+                serial,
+                delta,
+            } => {
+                check_range(src, *offset, *len, size)?;
+                flush(&mut pending, out)?;
+                input
+                    .seek(SeekFrom::Start(*offset))
+                    .map_err(io_err(src, "seeking in the original"))?;
+                let mut reader = io::BufReader::with_capacity(1 << 16, &input);
+                let mut writer = io::BufWriter::with_capacity(1 << 16, &*out);
+                crate::container::ogg::pages::copy_renumbered(
+                    &mut reader,
+                    &mut writer,
+                    *len,
+                    *serial,
+                    *delta,
+                )
+                .and_then(|()| writer.flush())
+                .map_err(io_err(src, "copying renumbered ogg pages"))?;
+                if written <= half && half < written + len {
+                    fault(FaultPoint::RebuildHalfCopied);
+                }
+                written += len;
+            }
         }
     }
     flush(&mut pending, out)?;
     Ok(written)
+}
+
+/// Refuses a piece that reads past the end of the original.
+fn check_range(src: &Path, offset: u64, len: u64, size: u64) -> Result<(), WriteError> {
+    if offset.checked_add(len).is_none_or(|end| end > size) {
+        return Err(WriteError::PlanOutOfRange {
+            path: src.to_path_buf(),
+            offset,
+            len,
+            size,
+        });
+    }
+    Ok(())
 }
 
 /// Data copied between two hints to start writing it to disk.

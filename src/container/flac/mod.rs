@@ -1,0 +1,128 @@
+//! Native FLAC: duration from `STREAMINFO`, chapters in the `VORBIS_COMMENT` block.
+//!
+//! * [`blocks`]: the metadata blocks up to the first audio frame.
+//! * [`duration`]: the exact length (`STREAMINFO` total, checked against the last frame).
+//! * [`read_chapters`]: `CHAPTERxxx` comments ([`crate::container::vorbis_comment`]).
+//! * [`plan_write`] / [`plan_strip`] ([`plan`]): a [`Plan`] that replaces the comment block.
+//!   Every other block (`STREAMINFO`, `SEEKTABLE`, `CUESHEET`, `APPLICATION`, `PICTURE`) goes
+//!   back byte for byte and the audio frames are never touched, so `STREAMINFO`'s MD5 still
+//!   matches. When the new block fits the old one plus the `PADDING` space the plan is a
+//!   same-length patch; otherwise the metadata grows by whole 4 KiB blocks inserted at the
+//!   start of the file ([`Plan::Insert`], with a rebuild to the same bytes as fallback) and
+//!   keeps at least [`DEFAULT_PADDING`] bytes of padding for the next edit.
+
+pub mod blocks;
+pub mod duration;
+mod plan;
+
+use crate::chapter::ChapterList;
+use crate::container::vorbis_comment::{CommentError, Comments};
+use crate::write::{Plan, WriteError, safe};
+use std::fs::File;
+use std::path::Path;
+
+pub use plan::DEFAULT_PADDING;
+
+/// Errors while reading or planning FLAC chapters. Messages start with the file name.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FlacError {
+    /// Reading failed.
+    #[error("{file}: {action}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// What we were doing.
+        action: &'static str,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The metadata is broken in a way we will not write over.
+    #[error("{file}: invalid flac file: {detail}")]
+    Malformed {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// More metadata than we hold in memory.
+    #[error("{file}: the flac metadata is larger than the {cap}-byte limit")]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// The limit.
+        cap: u64,
+    },
+    /// The comment block is damaged, or the new one cannot be built.
+    #[error("{file}: {source}")]
+    Comment {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        source: CommentError,
+    },
+    /// Recovering an interrupted earlier write failed.
+    #[error(transparent)]
+    Recovery(#[from] WriteError),
+}
+
+fn open(path: &Path) -> Result<(File, String), FlacError> {
+    let name = path.display().to_string();
+    let f = File::open(path).map_err(|source| FlacError::Io {
+        file: name.clone(),
+        action: "opening",
+        source,
+    })?;
+    Ok((f, name))
+}
+
+/// The comments of the file's `VORBIS_COMMENT` block (`None` when it has none).
+pub fn read_comments(path: &Path) -> Result<Option<Comments>, FlacError> {
+    let (mut f, name) = open(path)?;
+    let meta = blocks::read(&mut f, &name)?;
+    comments_of(&meta, &name)
+}
+
+fn comments_of(meta: &blocks::Metadata, name: &str) -> Result<Option<Comments>, FlacError> {
+    meta.find(blocks::VORBIS_COMMENT)
+        .map(|b| {
+            Comments::parse(&b.body)
+                .map(|(c, _)| c)
+                .map_err(|source| FlacError::Comment {
+                    file: name.to_string(),
+                    source,
+                })
+        })
+        .transpose()
+}
+
+/// The chapters in a FLAC file's comments (empty when there are none).
+pub fn read_chapters(path: &Path) -> Result<ChapterList, FlacError> {
+    Ok(read_comments(path)?
+        .map(|c| c.chapters())
+        .unwrap_or_default())
+}
+
+/// Plans writing `list` as the file's chapters, replacing any `CHAPTERxxx` comments.
+/// [`Plan::Unchanged`] when the file already holds exactly these.
+pub fn plan_write(path: &Path, list: &ChapterList) -> Result<Plan, FlacError> {
+    plan_path(path, Some(list))
+}
+
+/// Plans removing every chapter comment; [`Plan::Unchanged`] when there is none.
+pub fn plan_strip(path: &Path) -> Result<Plan, FlacError> {
+    plan_path(path, None)
+}
+
+fn plan_path(path: &Path, list: Option<&ChapterList>) -> Result<Plan, FlacError> {
+    safe::recover(path)?;
+    let (mut f, name) = open(path)?;
+    let meta = blocks::read(&mut f, &name)?;
+    let comments = comments_of(&meta, &name)?;
+    plan::plan(&meta, comments.as_ref(), list, DEFAULT_PADDING).map_err(|source| {
+        FlacError::Comment {
+            file: name.clone(),
+            source,
+        }
+    })
+}
