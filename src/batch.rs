@@ -24,7 +24,7 @@ pub const SIDECAR_SUFFIXES: &[&str] = &[
 ];
 
 /// Audio extensions batch mode picks up when walking directories (lowercase).
-pub const AUDIO_EXTENSIONS: &[&str] = &["mp3", "m4a", "m4b", "mp4"];
+pub const AUDIO_EXTENSIONS: &[&str] = &["mp3", "m4a", "m4b", "mp4", "opus", "ogg", "oga", "flac"];
 
 /// True when `path` has an extension batch mode treats as an episode.
 pub fn is_audio_path(path: &Path) -> bool {

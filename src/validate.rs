@@ -344,6 +344,9 @@ pub enum Target {
     Mp4,
     /// A chapter file next to the audio (Podcasting 2.0 JSON, WebVTT, …): no count limit.
     Sidecar,
+    /// `CHAPTERxxx` Vorbis comments in Ogg Opus/Vorbis and FLAC: 999 chapters (three
+    /// digits), UTF-8 titles and URLs of any length.
+    Vorbis,
 }
 
 impl Target {
@@ -353,6 +356,7 @@ impl Target {
             Target::Id3 => "id3",
             Target::Mp4 => "mp4",
             Target::Sidecar => "sidecar",
+            Target::Vorbis => "vorbis",
         }
     }
 }
@@ -365,7 +369,7 @@ impl fmt::Display for Target {
 
 /// A target name chapmark does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown target `{0}`; expected one of: id3, mp4, sidecar")]
+#[error("unknown target `{0}`; expected one of: id3, mp4, vorbis, sidecar")]
 pub struct UnknownTarget(pub String);
 
 impl FromStr for Target {
@@ -375,6 +379,7 @@ impl FromStr for Target {
             "id3" | "mp3" => Ok(Target::Id3),
             "mp4" | "m4a" | "m4b" => Ok(Target::Mp4),
             "sidecar" | "json" => Ok(Target::Sidecar),
+            "vorbis" | "ogg" | "opus" | "oga" | "flac" => Ok(Target::Vorbis),
             _ => Err(UnknownTarget(s.to_string())),
         }
     }
@@ -639,10 +644,15 @@ fn check_counts(b: &mut Builder, list: &ChapterList, target: Option<Target>) {
         );
     }
 
-    if n > MAX_CONTAINER_CHAPTERS {
+    let limit = match target {
+        Some(Target::Vorbis) => crate::container::vorbis_comment::MAX_CHAPTERS,
+        _ => MAX_CONTAINER_CHAPTERS,
+    };
+    if n > limit {
         let (severity, what) = match target {
             Some(Target::Id3) => (Some(Severity::Error), "an id3 ctoc holds"),
             Some(Target::Mp4) => (Some(Severity::Error), "an mp4 chpl holds"),
+            Some(Target::Vorbis) => (Some(Severity::Error), "vorbis comments (CHAPTER001–999) hold"),
             Some(Target::Sidecar) => (None, ""),
             None => (Some(Severity::Warning), "id3 ctoc and mp4 chpl hold"),
         };
@@ -651,7 +661,7 @@ fn check_counts(b: &mut Builder, list: &ChapterList, target: Option<Target>) {
                 severity,
                 Rule::TooManyForContainer,
                 None,
-                format!("{n} chapters; {what} at most {MAX_CONTAINER_CHAPTERS}"),
+                format!("{n} chapters; {what} at most {limit}"),
                 Some(
                     "merge chapters, or publish them as a podcasting 2.0 json sidecar, which has no limit"
                         .to_string(),
@@ -1253,10 +1263,11 @@ mod tests {
             Ok(Profile::Podcastindex)
         );
         assert!("tiktok".parse::<Profile>().is_err());
-        for t in [Target::Id3, Target::Mp4, Target::Sidecar] {
+        for t in [Target::Id3, Target::Mp4, Target::Sidecar, Target::Vorbis] {
             assert_eq!(t.name().parse::<Target>(), Ok(t));
         }
-        assert!("ogg".parse::<Target>().is_err());
+        assert_eq!("opus".parse::<Target>(), Ok(Target::Vorbis));
+        assert!("aiff".parse::<Target>().is_err());
     }
 
     #[test]

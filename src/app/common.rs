@@ -9,6 +9,7 @@ use chapmark::notes::{self, Parsed};
 use chapmark::probe::{self, Container, ProbeInfo};
 use chapmark::report::{self, FileReport};
 use chapmark::validate::{Context, Profile, Target};
+use chapmark::container::{flac, ogg};
 use chapmark::write::{id3, mp4};
 use chapmark::{Chapter, ChapterList, SampleTime, Time};
 use std::path::Path;
@@ -42,8 +43,10 @@ pub fn embedded_chapters(path: &Path, container: Container) -> anyhow::Result<Ch
     match container {
         Container::Mp3 => Ok(id3::read_chapters(path)?),
         Container::Mp4 => Ok(mp4::read_chapters(path)?),
+        Container::Flac => Ok(flac::read_chapters(path)?),
+        Container::Ogg => Ok(ogg::read_chapters(path)?),
         other => Err(anyhow::anyhow!(
-            "{}: reading chapters from {} files is not supported (mp3 and m4a/mp4 are)",
+            "{}: reading chapters from {} files is not supported (mp3, m4a/mp4, opus, ogg and flac are)",
             path.display(),
             other.name()
         )),
@@ -55,6 +58,7 @@ pub fn target_for(container: Container) -> Option<Target> {
     match container {
         Container::Mp3 => Some(Target::Id3),
         Container::Mp4 => Some(Target::Mp4),
+        Container::Flac | Container::Ogg => Some(Target::Vorbis),
         _ => None,
     }
 }

@@ -6,6 +6,7 @@ use chapmark::cli::{ExitStatus, Mp4ChaptersArg, ShowArgs, StripArgs, WriteArgs};
 use chapmark::format::{self, Format, WriteOptions};
 use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report;
+use chapmark::container::{flac, ogg};
 use chapmark::write::{Plan, id3, mp4, safe};
 use chapmark::{ChapterList, SampleTime};
 use std::fs::File;
@@ -48,13 +49,15 @@ pub fn plan_write(
             };
             Ok(mp4::plan_write(audio, list, info.duration, &opts)?)
         }
+        Container::Flac => Ok(flac::plan_write(audio, list)?),
+        Container::Ogg => Ok(ogg::plan_write(audio, list)?),
         other => Err(unsupported(audio, other)),
     }
 }
 
 fn unsupported(audio: &Path, c: Container) -> anyhow::Error {
     anyhow::anyhow!(
-        "{}: writing chapters into {} files is not supported (mp3 and m4a/m4b/mp4 are)",
+        "{}: writing chapters into {} files is not supported (mp3, m4a/m4b/mp4, opus, ogg and flac are)",
         audio.display(),
         c.name()
     )
@@ -202,7 +205,10 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     };
     let _guard = prepare_audio(&args.audio, access)?;
     let info = common::probe_audio(&args.audio)?;
-    if !matches!(info.container, Container::Mp3 | Container::Mp4) {
+    if !matches!(
+        info.container,
+        Container::Mp3 | Container::Mp4 | Container::Flac | Container::Ogg
+    ) {
         return Err(unsupported(&args.audio, info.container));
     }
     warn_unused_options(&args, info.container);
@@ -290,6 +296,14 @@ fn warn_unused_options(args: &WriteArgs, container: Container) {
     } else if args.mp4_chapters != Mp4ChaptersArg::Both {
         log::warn!("{name}: --mp4-chapters applies to mp4/m4a files only; ignored");
     }
+    if matches!(container, Container::Flac | Container::Ogg) {
+        if args.id3v2.is_some() {
+            log::warn!("{name}: --id3v2 applies to mp3 files only; ignored");
+        }
+        if args.descriptions {
+            log::warn!("{name}: vorbis comments have no chapter description; --descriptions ignored");
+        }
+    }
 }
 
 /// The chapters as the container will hold them: URLs in the ASCII form both writers store
@@ -354,6 +368,8 @@ pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {
     let plan = match info.container {
         Container::Mp3 => id3::plan_strip(&args.audio)?,
         Container::Mp4 => mp4::plan_strip(&args.audio)?,
+        Container::Flac => flac::plan_strip(&args.audio)?,
+        Container::Ogg => ogg::plan_strip(&args.audio)?,
         other => return Err(unsupported(&args.audio, other)),
     };
     let written = apply(&args.audio, args.output.as_deref(), &plan)?;
