@@ -15,8 +15,8 @@
 
 pub mod batch;
 pub mod chapter;
-pub mod container;
 pub mod cli;
+pub mod container;
 pub mod format;
 pub mod notes;
 pub mod probe;

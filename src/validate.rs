@@ -652,7 +652,10 @@ fn check_counts(b: &mut Builder, list: &ChapterList, target: Option<Target>) {
         let (severity, what) = match target {
             Some(Target::Id3) => (Some(Severity::Error), "an id3 ctoc holds"),
             Some(Target::Mp4) => (Some(Severity::Error), "an mp4 chpl holds"),
-            Some(Target::Vorbis) => (Some(Severity::Error), "vorbis comments (CHAPTER001–999) hold"),
+            Some(Target::Vorbis) => (
+                Some(Severity::Error),
+                "vorbis comments (CHAPTER001–999) hold",
+            ),
             Some(Target::Sidecar) => (None, ""),
             None => (Some(Severity::Warning), "id3 ctoc and mp4 chpl hold"),
         };

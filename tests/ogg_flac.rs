@@ -28,7 +28,9 @@ fn chapmark(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
     assert!(
         o.status.success(),
         "chapmark {:?} failed: {}",
-        args.iter().map(|a| a.as_ref().to_owned()).collect::<Vec<_>>(),
+        args.iter()
+            .map(|a| a.as_ref().to_owned())
+            .collect::<Vec<_>>(),
         String::from_utf8_lossy(&o.stderr)
     );
     o
@@ -121,7 +123,9 @@ fn is_chapter_key(k: &str) -> bool {
 fn audio_md5(path: &Path) -> String {
     tool(
         "ffmpeg",
-        &["-v", "error", "-map", "0:a", "-c", "copy", "-f", "md5", "-", "-i"],
+        &[
+            "-v", "error", "-map", "0:a", "-c", "copy", "-f", "md5", "-", "-i",
+        ],
         path,
     )
 }
@@ -152,11 +156,18 @@ fn assert_audio_kept(original: &Path, written: &Path) {
             let m = blocks::read(&mut f, "x").unwrap();
             d[m.audio_offset as usize..].to_vec()
         };
-        assert!(bytes(written) == bytes(original), "flac frames byte for byte");
+        assert!(
+            bytes(written) == bytes(original),
+            "flac frames byte for byte"
+        );
     } else {
         tool("oggz-validate", &[], written);
         assert_eq!(audio_md5(written), audio_md5(original), "ogg audio packets");
-        assert_eq!(audio_granules(written), audio_granules(original), "granules");
+        assert_eq!(
+            audio_granules(written),
+            audio_granules(original),
+            "granules"
+        );
     }
 }
 
@@ -176,7 +187,12 @@ fn pages(path: &Path) -> Vec<(u32, u32, u64, Vec<u8>)> {
 fn audio_granules(path: &Path) -> Vec<(u64, Vec<u8>)> {
     let all = pages(path);
     for (i, (_, seq, _, _)) in all.iter().enumerate() {
-        assert_eq!(*seq as usize, i, "{}: page sequence numbers", path.display());
+        assert_eq!(
+            *seq as usize,
+            i,
+            "{}: page sequence numbers",
+            path.display()
+        );
     }
     all.into_iter()
         .filter(|p| p.2 != 0 && p.2 != u64::MAX)
@@ -191,7 +207,11 @@ fn expected() -> Vec<(u64, String, Option<String>)> {
     vec![
         (0, "Intro ❤️😊".into(), Some("https://example.com/a".into())),
         (1500, "Zwei ßöÄ".into(), None),
-        (2000, "Drei 爱".into(), Some("https://example.com/%C3%BC?q=1".into())),
+        (
+            2000,
+            "Drei 爱".into(),
+            Some("https://example.com/%C3%BC?q=1".into()),
+        ),
         (2500, "Vier".into(), None),
     ]
 }
@@ -231,7 +251,13 @@ fn auphonic_files_show_their_four_chapters() {
         ]
         .iter()
         .enumerate()
-        .map(|(i, t)| (i as u64 * 3000, t.to_string(), Some("https://example.com".into())))
+        .map(|(i, t)| {
+            (
+                i as u64 * 3000,
+                t.to_string(),
+                Some("https://example.com".into()),
+            )
+        })
         .collect();
         assert_eq!(shown(&fixture(f)), want, "{f}");
         let titles: Vec<(u64, String)> = want.iter().map(|c| (c.0, c.1.clone())).collect();
@@ -245,7 +271,11 @@ fn auphonic_files_show_their_four_chapters() {
         shown(&fixture("chaptered.opus")),
         vec![
             (0, "Eins".into(), None),
-            (1250, "Zwei ßöÄ".into(), Some("https://example.com/2".into()))
+            (
+                1250,
+                "Zwei ßöÄ".into(),
+                Some("https://example.com/2".into())
+            )
         ]
     );
 }
@@ -266,7 +296,10 @@ fn a_flac_with_a_cuesheet_is_measured_and_written() {
     assert_audio_kept(&f, &audio);
     let list = tool("metaflac", &["--list"], &audio);
     assert!(list.contains("type: 5 (CUESHEET)") && list.contains("type: 6 (PICTURE)"));
-    assert!(list.contains("comment[7]: CHAPTER001=00:00:00.000"), "{list}");
+    assert!(
+        list.contains("comment[7]: CHAPTER001=00:00:00.000"),
+        "{list}"
+    );
 }
 
 struct Case {
@@ -329,15 +362,33 @@ fn written_chapters_are_read_by_ffprobe_mutagen_and_metaflac_and_the_audio_is_ke
         let (vendor, after) = mutagen_comments(&audio);
         assert_eq!(vendor, vendor0, "{}: vendor", case.file);
         let others = |c: &[(String, String)]| -> Vec<(String, String)> {
-            c.iter().filter(|(k, _)| !is_chapter_key(k)).cloned().collect()
+            c.iter()
+                .filter(|(k, _)| !is_chapter_key(k))
+                .cloned()
+                .collect()
         };
-        assert_eq!(others(&after), others(&before), "{}: other comments", case.file);
-        let chapters: Vec<(String, String)> =
-            after.iter().filter(|(k, _)| is_chapter_key(k)).cloned().collect();
+        assert_eq!(
+            others(&after),
+            others(&before),
+            "{}: other comments",
+            case.file
+        );
+        let chapters: Vec<(String, String)> = after
+            .iter()
+            .filter(|(k, _)| is_chapter_key(k))
+            .cloned()
+            .collect();
         assert_eq!(chapters, expected_comments(), "{}: mutagen", case.file);
         if case.file.ends_with(".flac") {
-            let list = tool("metaflac", &["--list", "--block-type=VORBIS_COMMENT"], &audio);
-            assert!(list.contains("CHAPTER003URL=https://example.com/%C3%BC?q=1"), "{list}");
+            let list = tool(
+                "metaflac",
+                &["--list", "--block-type=VORBIS_COMMENT"],
+                &audio,
+            );
+            assert!(
+                list.contains("CHAPTER003URL=https://example.com/%C3%BC?q=1"),
+                "{list}"
+            );
         }
         assert_audio_kept(&original, &audio);
 
@@ -394,7 +445,10 @@ fn a_comment_header_that_needs_more_pages_renumbers_the_audio_pages() {
             String::from_utf8_lossy(&o.stderr)
         );
         let pages_after = pages(&audio).len();
-        assert!(pages_after > pages_before, "{file}: {pages_before} → {pages_after} pages");
+        assert!(
+            pages_after > pages_before,
+            "{file}: {pages_before} → {pages_after} pages"
+        );
         assert_eq!(shown(&audio).len(), 400);
         assert_eq!(ffprobe_chapters(&audio).len(), 400, "{file}: ffprobe");
         assert_audio_kept(&original, &audio);

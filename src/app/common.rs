@@ -4,12 +4,12 @@
 use super::Ui;
 use super::io::{display_name, read_text_input, usage};
 use anyhow::Context as _;
+use chapmark::container::{flac, ogg};
 use chapmark::format::Format;
 use chapmark::notes::{self, Parsed};
 use chapmark::probe::{self, Container, ProbeInfo};
 use chapmark::report::{self, FileReport};
 use chapmark::validate::{Context, Profile, Target};
-use chapmark::container::{flac, ogg};
 use chapmark::write::{id3, mp4};
 use chapmark::{Chapter, ChapterList, SampleTime, Time};
 use std::path::Path;

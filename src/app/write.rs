@@ -3,10 +3,10 @@
 use super::common::{self, emit};
 use super::{Outcome, Ui};
 use chapmark::cli::{ExitStatus, Mp4ChaptersArg, ShowArgs, StripArgs, WriteArgs};
+use chapmark::container::{flac, ogg};
 use chapmark::format::{self, Format, WriteOptions};
 use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report;
-use chapmark::container::{flac, ogg};
 use chapmark::write::{Plan, id3, mp4, safe};
 use chapmark::{ChapterList, SampleTime};
 use std::fs::File;
@@ -301,7 +301,9 @@ fn warn_unused_options(args: &WriteArgs, container: Container) {
             log::warn!("{name}: --id3v2 applies to mp3 files only; ignored");
         }
         if args.descriptions {
-            log::warn!("{name}: vorbis comments have no chapter description; --descriptions ignored");
+            log::warn!(
+                "{name}: vorbis comments have no chapter description; --descriptions ignored"
+            );
         }
     }
 }

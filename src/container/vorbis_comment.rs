@@ -347,7 +347,12 @@ mod tests {
 
     #[test]
     fn writing_replaces_chapters_in_place_and_keeps_the_rest() {
-        let c = block(&["TITLE=t", "CHAPTER01=00:00:00.000", "CHAPTER01NAME=old", "X=\u{0}y"]);
+        let c = block(&[
+            "TITLE=t",
+            "CHAPTER01=00:00:00.000",
+            "CHAPTER01NAME=old",
+            "X=\u{0}y",
+        ]);
         let list = ChapterList::new(vec![
             Chapter::new(Time::ZERO, "A"),
             Chapter::new(Time::from_millis(61_500), "B").with_url("https://e.com/b"),

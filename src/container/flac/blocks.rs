@@ -102,7 +102,9 @@ pub fn read<R: Read + Seek>(r: &mut R, name: &str) -> Result<Metadata, FlacError
         let kind = h[0] & 0x7F;
         let len = (usize::from(h[1]) << 16) | (usize::from(h[2]) << 8) | usize::from(h[3]);
         if kind == 127 {
-            return Err(bad(format!("invalid metadata block type 127 at byte {pos}")));
+            return Err(bad(format!(
+                "invalid metadata block type 127 at byte {pos}"
+            )));
         }
         let body_end = pos + 4 + len as u64;
         if body_end > file_len {
@@ -136,8 +138,13 @@ pub fn read<R: Read + Seek>(r: &mut R, name: &str) -> Result<Metadata, FlacError
             break;
         }
     }
-    if blocks.first().is_none_or(|b| b.kind != STREAMINFO || b.len < 34) {
-        return Err(bad("the first metadata block is not a streaminfo".to_string()));
+    if blocks
+        .first()
+        .is_none_or(|b| b.kind != STREAMINFO || b.len < 34)
+    {
+        return Err(bad(
+            "the first metadata block is not a streaminfo".to_string()
+        ));
     }
     Ok(Metadata {
         start,

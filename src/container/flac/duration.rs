@@ -35,7 +35,8 @@ impl StreamInfo {
     /// Parses the 34-byte body.
     pub fn parse(b: &[u8]) -> Option<StreamInfo> {
         let b: &[u8; 34] = b.get(..34)?.try_into().ok()?;
-        let sample_rate = (u32::from(b[10]) << 12) | (u32::from(b[11]) << 4) | u32::from(b[12] >> 4);
+        let sample_rate =
+            (u32::from(b[10]) << 12) | (u32::from(b[11]) << 4) | u32::from(b[12] >> 4);
         let total = (u64::from(b[13] & 0x0F) << 32)
             | u64::from(u32::from_be_bytes([b[14], b[15], b[16], b[17]]));
         let mut md5 = [0u8; 16];
@@ -67,7 +68,11 @@ pub(crate) fn probe<R: Read + Seek>(
         .and_then(|b| StreamInfo::parse(&b.body))
         .ok_or_else(|| ProbeError::invalid(name, "flac", "the streaminfo block is too short"))?;
     if si.sample_rate == 0 {
-        return Err(ProbeError::invalid(name, "flac", "streaminfo gives no sample rate"));
+        return Err(ProbeError::invalid(
+            name,
+            "flac",
+            "streaminfo gives no sample rate",
+        ));
     }
     if si.total == 0 {
         return Ok(None);
@@ -254,7 +259,11 @@ fn crc8(data: &[u8]) -> u8 {
     for &b in data {
         crc ^= b;
         for _ in 0..8 {
-            crc = if crc & 0x80 != 0 { (crc << 1) ^ 0x07 } else { crc << 1 };
+            crc = if crc & 0x80 != 0 {
+                (crc << 1) ^ 0x07
+            } else {
+                crc << 1
+            };
         }
     }
     crc
@@ -263,7 +272,11 @@ fn crc8(data: &[u8]) -> u8 {
 fn crc16_step(crc: u16, byte: u8) -> u16 {
     let mut crc = crc ^ (u16::from(byte) << 8);
     for _ in 0..8 {
-        crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x8005 } else { crc << 1 };
+        crc = if crc & 0x8000 != 0 {
+            (crc << 1) ^ 0x8005
+        } else {
+            crc << 1
+        };
     }
     crc
 }
@@ -275,7 +288,10 @@ mod tests {
     #[test]
     fn coded_numbers() {
         assert_eq!(coded_number(&[0x05], 0), Some((5, 1)));
-        assert_eq!(coded_number(&[0xC2, 0xA9], 0), Some((0xA9 & 0x3F | 2 << 6, 2)));
+        assert_eq!(
+            coded_number(&[0xC2, 0xA9], 0),
+            Some((0xA9 & 0x3F | 2 << 6, 2))
+        );
         assert_eq!(coded_number(&[0x80], 0), None);
         assert_eq!(coded_number(&[0xE0, 0x80], 0), None);
     }
@@ -284,6 +300,9 @@ mod tests {
     fn crcs() {
         // Check values of CRC-8/SMBUS and CRC-16/UMTS (FLAC's polynomials, no reflection).
         assert_eq!(crc8(b"123456789"), 0xF4);
-        assert_eq!(b"123456789".iter().fold(0, |c, &b| crc16_step(c, b)), 0xFEE8);
+        assert_eq!(
+            b"123456789".iter().fold(0, |c, &b| crc16_step(c, b)),
+            0xFEE8
+        );
     }
 }

@@ -69,7 +69,9 @@ pub struct Headers {
 impl Headers {
     /// The comments, and the bytes after them in the packet (Vorbis framing bit, Opus
     /// padding or binary data).
-    pub fn comments(&self) -> Result<(Comments, &[u8]), crate::container::vorbis_comment::CommentError> {
+    pub fn comments(
+        &self,
+    ) -> Result<(Comments, &[u8]), crate::container::vorbis_comment::CommentError> {
         let packet = self.packets.first().map(Vec::as_slice).unwrap_or(&[]);
         let skip = match self.codec {
             Codec::Opus => 8,
@@ -118,8 +120,13 @@ pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, Og
         }
     };
     let (first, id) = next("identification header")?;
-    if first.flags & BOS == 0 || !first.ends_packet() || first.lacing.iter().filter(|&&l| l < 255).count() != 1 {
-        return Err(bad("the first page does not hold exactly one identification packet".to_string()));
+    if first.flags & BOS == 0
+        || !first.ends_packet()
+        || first.lacing.iter().filter(|&&l| l < 255).count() != 1
+    {
+        return Err(bad(
+            "the first page does not hold exactly one identification packet".to_string(),
+        ));
     }
     let codec = codec_of(&id).ok_or_else(|| OggError::Unsupported {
         file: name.to_string(),

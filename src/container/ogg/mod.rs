@@ -85,7 +85,9 @@ fn headers(path: &Path) -> Result<(Headers, String), OggError> {
 /// The chapters in an Ogg file's comment header (empty when there are none).
 pub fn read_chapters(path: &Path) -> Result<ChapterList, OggError> {
     let (h, name) = headers(path)?;
-    let (c, _) = h.comments().map_err(|source| OggError::Comment { file: name, source })?;
+    let (c, _) = h
+        .comments()
+        .map_err(|source| OggError::Comment { file: name, source })?;
     Ok(c.chapters())
 }
 

@@ -104,7 +104,9 @@ pub fn read_page<R: Read>(r: &mut R) -> Result<Option<(Page, Vec<u8>)>, PageErro
         }
     }
     if &head[..4] != b"OggS" || head[4] != 0 {
-        return Err(PageError::Bad("no ogg page where one should start".to_string()));
+        return Err(PageError::Bad(
+            "no ogg page where one should start".to_string(),
+        ));
     }
     let mut lacing = vec![0u8; usize::from(head[26])];
     read_full(r, &mut lacing)?;
@@ -237,7 +239,11 @@ pub fn lay_out(packets: &[&[u8]], serial: u32, seq: u32, pages: Option<usize>) -
         let continued = li > 0 && lacing[li - 1] == 255;
         let page = Page {
             flags: if continued { CONTINUED } else { 0 },
-            granule: if seg.iter().any(|&l| l < 255) { 0 } else { NO_GRANULE },
+            granule: if seg.iter().any(|&l| l < 255) {
+                0
+            } else {
+                NO_GRANULE
+            },
             serial,
             seq: seq.wrapping_add(i as u32),
             lacing: seg.to_vec(),
@@ -284,8 +290,8 @@ mod tests {
         let mut out = Vec::new();
         copy_renumbered(&mut &three[..], &mut out, three.len() as u64, 9, 5).unwrap();
         let mut r = &out[..];
-        let seqs: Vec<u32> = std::iter::from_fn(|| read_page(&mut r).unwrap().map(|p| p.0.seq))
-            .collect();
+        let seqs: Vec<u32> =
+            std::iter::from_fn(|| read_page(&mut r).unwrap().map(|p| p.0.seq)).collect();
         assert_eq!(seqs, [6, 7, 8]);
         // A packet of exactly 255 bytes needs a closing zero lacing value.
         assert_eq!(lacing_count(&[&[0u8; 255]]), 2);

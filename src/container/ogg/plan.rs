@@ -9,9 +9,9 @@
 //! 3. otherwise the file is rebuilt with every later page of the stream renumbered and
 //!    re-checksummed while it is copied ([`Piece::OggPages`]); granules never change.
 
+use super::OggError;
 use super::chapters::{Codec, Headers};
 use super::pages::{Page, lacing_count, lay_out};
-use super::OggError;
 use crate::chapter::ChapterList;
 use crate::write::{Patch, Piece, Plan};
 
@@ -58,7 +58,10 @@ pub(super) fn plan(h: &Headers, list: Option<&ChapterList>, name: &str) -> Resul
     if opus_pad && core.len() <= old_packet {
         packets[0].resize(old_packet, 0);
     }
-    let sizes_same = packets.iter().map(Vec::len).eq(h.packets.iter().map(Vec::len));
+    let sizes_same = packets
+        .iter()
+        .map(Vec::len)
+        .eq(h.packets.iter().map(Vec::len));
     if sizes_same {
         return Ok(Plan::Patch(vec![Patch {
             offset: h.header_start,
@@ -127,12 +130,15 @@ fn opus_insert(h: &Headers, core: &[u8]) -> Option<Plan> {
     // Bytes of `count` pages holding one packet of `l` bytes.
     let total = |l: usize| (27 * count + l / 255 + 1 + l) as u64;
     let min_len = core.len() + OPUS_PADDING;
-    let mut k = (total(min_len).saturating_sub(old_total)).div_ceil(GROW_UNIT).max(1);
+    let mut k = (total(min_len).saturating_sub(old_total))
+        .div_ceil(GROW_UNIT)
+        .max(1);
     for _ in 0..4 {
         let target = old_total + k * GROW_UNIT;
         // total(l) grows by 1 per byte plus 1 per 255: start just below and step up.
         let guess = ((target.saturating_sub(27 * count as u64 + 1)) * 255 / 256) as usize;
-        let found = (guess.saturating_sub(3)..guess + 4).find(|&l| total(l) == target && l >= min_len);
+        let found =
+            (guess.saturating_sub(3)..guess + 4).find(|&l| total(l) == target && l >= min_len);
         if let Some(l) = found {
             if l / 255 + 1 > 255 * count {
                 return None;
