@@ -26,8 +26,8 @@ impl Codec {
         match self {
             Codec::Opus => b"OpusTags",
             Codec::Vorbis => b"\x03vorbis",
-            // A VORBIS_COMMENT metadata block header; its length is rewritten.
-            Codec::Flac => b"\x04",
+            // A VORBIS_COMMENT metadata block header, built by the planner (it has a length).
+            Codec::Flac => b"",
         }
     }
 

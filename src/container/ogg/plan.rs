@@ -1,4 +1,4 @@
-//! The write plan for an Ogg Opus or Vorbis file: new comment pages over the old ones.
+//! The write plan for an Ogg Opus, Vorbis or FLAC file: new comment pages over the old ones.
 //!
 //! In order of preference:
 //! 1. the new comment packet has the old one's length (Opus: padding absorbs the change) —
@@ -13,6 +13,7 @@ use super::OggError;
 use super::chapters::{Codec, Headers};
 use super::pages::{Page, lacing_count, lay_out};
 use crate::chapter::ChapterList;
+use crate::container::vorbis_comment::CommentError;
 use crate::write::{Patch, Piece, Plan};
 
 /// Least padding an Opus comment packet keeps after growing (opusenc reserves 512).
@@ -32,21 +33,18 @@ pub(super) fn plan(h: &Headers, list: Option<&ChapterList>, name: &str) -> Resul
     if new == old {
         return Ok(Plan::Unchanged);
     }
-    if h.codec == Codec::Flac {
-        return Err(OggError::Unsupported {
-            file: name.to_string(),
-            what: "writing chapters into ogg flac".to_string(),
-        });
-    }
     if let Some(why) = &h.unusual {
         return Err(OggError::Unsupported {
             file: name.to_string(),
             what: format!("rewriting these headers ({why})"),
         });
     }
-    let mut core = h.codec.prefix().to_vec();
-    core.extend(new.to_bytes().map_err(comment_err)?);
     let old_packet = h.packets.first().map_or(0, Vec::len);
+    let body = new.to_bytes().map_err(comment_err)?;
+    let (core, tail) = match h.codec {
+        Codec::Flac => (flac_block(h, &body, tail).map_err(comment_err)?, &[][..]),
+        _ => ([h.codec.prefix(), &body].concat(), tail),
+    };
     // Opus data after the comments is padding unless its first byte's low bit says keep.
     let opus_pad = h.codec == Codec::Opus && tail.first().is_none_or(|b| b & 1 == 0);
     let mut packets: Vec<Vec<u8>> = vec![if opus_pad {
@@ -104,6 +102,18 @@ pub(super) fn plan(h: &Headers, list: Option<&ChapterList>, name: &str) -> Resul
             delta,
         },
     ]))
+}
+
+/// An Ogg FLAC comment packet: the metadata block header (type and last-block flag kept,
+/// new 24-bit length) and the comments, then whatever followed them in the old block.
+fn flac_block(h: &Headers, body: &[u8], tail: &[u8]) -> Result<Vec<u8>, CommentError> {
+    let len = body.len() + tail.len();
+    if len >= 1 << 24 {
+        return Err(CommentError::TooLong);
+    }
+    let first = h.packets.first().and_then(|p| p.first()).copied().unwrap_or(4);
+    let l = (len as u32).to_be_bytes();
+    Ok([&[first, l[1], l[2], l[3]][..], body, tail].concat())
 }
 
 /// The old pages (flags, granules, numbers, lacing) with a body of the same total length.
