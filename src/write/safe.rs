@@ -1020,20 +1020,7 @@ fn write_pieces(src: &Path, pieces: &[Piece], out: &mut File) -> Result<u64, Wri
             } => {
                 check_range(src, *offset, *len, size)?;
                 flush(&mut pending, out)?;
-                input
-                    .seek(SeekFrom::Start(*offset))
-                    .map_err(io_err(src, "seeking in the original"))?;
-                let mut reader = io::BufReader::with_capacity(1 << 16, &input);
-                let mut writer = io::BufWriter::with_capacity(1 << 16, &*out);
-                crate::container::ogg::pages::copy_renumbered(
-                    &mut reader,
-                    &mut writer,
-                    *len,
-                    *serial,
-                    *delta,
-                )
-                .and_then(|()| writer.flush())
-                .map_err(io_err(src, "copying renumbered ogg pages"))?;
+                copy_ogg_pages(src, &mut input, out, (*offset, *len), *serial, *delta)?;
                 if written <= half && half < written + len {
                     fault(FaultPoint::RebuildHalfCopied);
                 }
@@ -1043,6 +1030,26 @@ fn write_pieces(src: &Path, pieces: &[Piece], out: &mut File) -> Result<u64, Wri
     }
     flush(&mut pending, out)?;
     Ok(written)
+}
+
+/// Copies the Ogg pages in `range` (offset, length) of the original, renumbered
+/// ([`Piece::OggPages`]); one page in memory at a time.
+fn copy_ogg_pages(
+    src: &Path,
+    input: &mut File,
+    out: &mut File,
+    (offset, len): (u64, u64),
+    serial: u32,
+    delta: u32,
+) -> Result<(), WriteError> {
+    input
+        .seek(SeekFrom::Start(offset))
+        .map_err(io_err(src, "seeking in the original"))?;
+    let mut reader = io::BufReader::with_capacity(1 << 16, &*input);
+    let mut writer = io::BufWriter::with_capacity(1 << 16, &*out);
+    crate::container::ogg::pages::copy_renumbered(&mut reader, &mut writer, len, serial, delta)
+        .and_then(|()| writer.flush())
+        .map_err(io_err(src, "copying renumbered ogg pages"))
 }
 
 /// Refuses a piece that reads past the end of the original.

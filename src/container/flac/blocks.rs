@@ -95,45 +95,9 @@ pub fn read<R: Read + Seek>(r: &mut R, name: &str) -> Result<Metadata, FlacError
     let mut blocks = Vec::new();
     let mut held = 0u64;
     loop {
-        let mut h = [0u8; 4];
-        r.read_exact(&mut h)
-            .map_err(|_| bad(format!("the metadata block header at byte {pos} is cut")))?;
-        let last = h[0] & 0x80 != 0;
-        let kind = h[0] & 0x7F;
-        let len = (usize::from(h[1]) << 16) | (usize::from(h[2]) << 8) | usize::from(h[3]);
-        if kind == 127 {
-            return Err(bad(format!(
-                "invalid metadata block type 127 at byte {pos}"
-            )));
-        }
-        let body_end = pos + 4 + len as u64;
-        if body_end > file_len {
-            return Err(bad(format!(
-                "the metadata block at byte {pos} claims {len} bytes past the end of the file"
-            )));
-        }
-        let body = if kind == PADDING {
-            r.seek(SeekFrom::Start(body_end)).map_err(io("reading"))?;
-            Vec::new()
-        } else {
-            held += len as u64;
-            if held > MAX_METADATA {
-                return Err(FlacError::TooLarge {
-                    file: name.to_string(),
-                    cap: MAX_METADATA,
-                });
-            }
-            let mut b = vec![0u8; len];
-            r.read_exact(&mut b).map_err(io("reading metadata"))?;
-            b
-        };
-        blocks.push(Block {
-            kind,
-            offset: pos,
-            len,
-            body,
-        });
-        pos = body_end;
+        let (block, last) = read_block(r, pos, file_len, &mut held, name)?;
+        pos = block.offset + 4 + block.len as u64;
+        blocks.push(block);
         if last {
             break;
         }
@@ -152,6 +116,65 @@ pub fn read<R: Read + Seek>(r: &mut R, name: &str) -> Result<Metadata, FlacError
         audio_offset: pos,
         file_len,
     })
+}
+
+/// Reads the block at `pos` (the reader is there): the block and its last-block flag.
+/// `held` counts the bytes of bodies kept so far, against [`MAX_METADATA`].
+fn read_block<R: Read + Seek>(
+    r: &mut R,
+    pos: u64,
+    file_len: u64,
+    held: &mut u64,
+    name: &str,
+) -> Result<(Block, bool), FlacError> {
+    let bad = |detail: String| FlacError::Malformed {
+        file: name.to_string(),
+        detail,
+    };
+    let io = |source| FlacError::Io {
+        file: name.to_string(),
+        action: "reading metadata",
+        source,
+    };
+    let mut h = [0u8; 4];
+    r.read_exact(&mut h)
+        .map_err(|_| bad(format!("the metadata block header at byte {pos} is cut")))?;
+    let last = h[0] & 0x80 != 0;
+    let kind = h[0] & 0x7F;
+    let len = (usize::from(h[1]) << 16) | (usize::from(h[2]) << 8) | usize::from(h[3]);
+    if kind == 127 {
+        return Err(bad(format!(
+            "invalid metadata block type 127 at byte {pos}"
+        )));
+    }
+    let body_end = pos + 4 + len as u64;
+    if body_end > file_len {
+        return Err(bad(format!(
+            "the metadata block at byte {pos} claims {len} bytes past the end of the file"
+        )));
+    }
+    let body = if kind == PADDING {
+        r.seek(SeekFrom::Start(body_end)).map_err(io)?;
+        Vec::new()
+    } else {
+        *held += len as u64;
+        if *held > MAX_METADATA {
+            return Err(FlacError::TooLarge {
+                file: name.to_string(),
+                cap: MAX_METADATA,
+            });
+        }
+        let mut b = vec![0u8; len];
+        r.read_exact(&mut b).map_err(io)?;
+        b
+    };
+    let block = Block {
+        kind,
+        offset: pos,
+        len,
+        body,
+    };
+    Ok((block, last))
 }
 
 /// A block header: `last` flag, type and 24-bit length.

@@ -38,26 +38,7 @@ pub(super) fn plan(
     if body.len() > MAX_BLOCK_LEN {
         return Err(CommentError::TooLong);
     }
-    // Every block but padding, in order, with the comment block replaced (or added after
-    // STREAMINFO).
-    let mut kept: Vec<(u8, &[u8])> = Vec::with_capacity(meta.blocks.len() + 1);
-    let mut placed = false;
-    for b in &meta.blocks {
-        match b.kind {
-            PADDING => {}
-            VORBIS_COMMENT if !placed => {
-                kept.push((VORBIS_COMMENT, &body));
-                placed = true;
-            }
-            kind => {
-                kept.push((kind, &b.body));
-                if kind == STREAMINFO && comments.is_none() && !placed {
-                    kept.push((VORBIS_COMMENT, &body));
-                    placed = true;
-                }
-            }
-        }
-    }
+    let kept = kept_blocks(meta, &body, comments.is_some());
     let content: u64 = kept.iter().map(|(_, b)| 4 + b.len() as u64).sum();
     let region_start = meta.start + 4;
     let old_region = meta.audio_offset - region_start;
@@ -95,6 +76,30 @@ pub(super) fn plan(
         }],
         fallback: vec![Piece::Bytes(data), audio],
     })
+}
+
+/// Every block but padding, in order, with the comment block replaced by `body` (or, when
+/// the file has none, added after STREAMINFO).
+fn kept_blocks<'a>(meta: &'a Metadata, body: &'a [u8], had_comments: bool) -> Vec<(u8, &'a [u8])> {
+    let mut kept: Vec<(u8, &[u8])> = Vec::with_capacity(meta.blocks.len() + 1);
+    let mut placed = false;
+    for b in &meta.blocks {
+        match b.kind {
+            PADDING => {}
+            VORBIS_COMMENT if !placed => {
+                kept.push((VORBIS_COMMENT, body));
+                placed = true;
+            }
+            kind => {
+                kept.push((kind, &b.body));
+                if kind == STREAMINFO && !had_comments && !placed {
+                    kept.push((VORBIS_COMMENT, body));
+                    placed = true;
+                }
+            }
+        }
+    }
+    kept
 }
 
 /// The blocks, then `room` bytes as one padding block (header included; none when 0).

@@ -134,6 +134,33 @@ pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, Og
     })?;
     let bos = first.build(&id);
     let header_start = start + bos.len() as u64;
+    let (pages, packets, header_end, unusual) =
+        collect(&mut next, &first, codec, header_start, name)?;
+    Ok(Headers {
+        codec,
+        serial: first.serial,
+        start,
+        bos,
+        header_start,
+        header_end,
+        pages,
+        packets,
+        unusual,
+        file_len,
+    })
+}
+
+/// Pages, packets, where they end and what is unusual about them: the comment (and setup)
+/// packets of `first`'s stream, read with `next` from `header_start` on.
+type Collected = (Vec<Page>, Vec<Vec<u8>>, u64, Option<String>);
+
+fn collect(
+    next: &mut impl FnMut(&str) -> Result<(Page, Vec<u8>), OggError>,
+    first: &Page,
+    codec: Codec,
+    header_start: u64,
+    name: &str,
+) -> Result<Collected, OggError> {
     let mut pos = header_start;
     let mut pages = Vec::new();
     let mut packets: Vec<Vec<u8>> = Vec::new();
@@ -145,14 +172,9 @@ pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, Og
         let (page, body) = next("header packets")?;
         let len = page.len() as u64;
         if page.serial != first.serial {
-            // Another stream's page: skip it; writing would have to keep its pages in place.
-            unusual = Some("the ogg file holds more than one stream".to_string());
-            if pages.is_empty() {
-                return Err(OggError::Unsupported {
-                    file: name.to_string(),
-                    what: "an ogg file with several interleaved streams".to_string(),
-                });
-            }
+            // Another stream's page (a video or skeleton track): read past it; a write would
+            // have to keep it in place between ours, which the planner does not do.
+            unusual = Some("an ogg file with several interleaved streams".to_string());
             pos += len;
             continue;
         }
@@ -179,18 +201,7 @@ pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, Og
         pos += len;
         pages.push(page);
     }
-    Ok(Headers {
-        codec,
-        serial: first.serial,
-        start,
-        bos,
-        header_start,
-        header_end: pos,
-        pages,
-        packets,
-        unusual,
-        file_len,
-    })
+    Ok((pages, packets, pos, unusual))
 }
 
 /// The chapters of an Ogg file (empty when its comments have none).

@@ -66,6 +66,18 @@ pub(super) fn plan(h: &Headers, list: Option<&ChapterList>, name: &str) -> Resul
             data: same_layout(&h.pages, &packets.concat()),
         }]));
     }
+    if opus_pad {
+        if let Some(plan) = opus_insert(h, &core) {
+            return Ok(plan);
+        }
+        packets[0].resize(core.len() + OPUS_PADDING, 0);
+    }
+    Ok(rebuild(h, &packets))
+}
+
+/// A rebuild: the identification page, the new header pages, then the audio pages — copied
+/// as they are when the headers keep their page count, else renumbered.
+fn rebuild(h: &Headers, packets: &[Vec<u8>]) -> Plan {
     let rest = Piece::Copy {
         offset: h.header_end,
         len: h.file_len - h.header_end,
@@ -77,22 +89,16 @@ pub(super) fn plan(h: &Headers, list: Option<&ChapterList>, name: &str) -> Resul
     let count = h.pages.len();
     let serial = h.serial;
     let first_seq = h.pages.first().map_or(1, |p| p.seq);
-    if opus_pad {
-        if let Some(plan) = opus_insert(h, &core) {
-            return Ok(plan);
-        }
-        packets[0].resize(core.len() + OPUS_PADDING, 0);
-    }
     let refs: Vec<&[u8]> = packets.iter().map(Vec::as_slice).collect();
     let s = lacing_count(&refs);
     if (count..=255 * count).contains(&s) {
         let pages = lay_out(&refs, serial, first_seq, Some(count));
-        return Ok(Plan::Rebuild(vec![head, Piece::Bytes(pages), rest]));
+        return Plan::Rebuild(vec![head, Piece::Bytes(pages), rest]);
     }
     let pages = lay_out(&refs, serial, first_seq, None);
     let new_count = s.div_ceil(255).max(1);
     let delta = (new_count as u32).wrapping_sub(count as u32);
-    Ok(Plan::Rebuild(vec![
+    Plan::Rebuild(vec![
         head,
         Piece::Bytes(pages),
         Piece::OggPages {
@@ -101,7 +107,7 @@ pub(super) fn plan(h: &Headers, list: Option<&ChapterList>, name: &str) -> Resul
             serial,
             delta,
         },
-    ]))
+    ])
 }
 
 /// An Ogg FLAC comment packet: the metadata block header (type and last-block flag kept,
@@ -111,7 +117,12 @@ fn flac_block(h: &Headers, body: &[u8], tail: &[u8]) -> Result<Vec<u8>, CommentE
     if len >= 1 << 24 {
         return Err(CommentError::TooLong);
     }
-    let first = h.packets.first().and_then(|p| p.first()).copied().unwrap_or(4);
+    let first = h
+        .packets
+        .first()
+        .and_then(|p| p.first())
+        .copied()
+        .unwrap_or(4);
     let l = (len as u32).to_be_bytes();
     Ok([&[first, l[1], l[2], l[3]][..], body, tail].concat())
 }
