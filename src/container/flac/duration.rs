@@ -77,6 +77,18 @@ pub(crate) fn probe<R: Read + Seek>(
     if si.total == 0 {
         return Ok(None);
     }
+    let vorbis = super::comments_of(&meta, name).ok().flatten().map(|c| {
+        crate::probe::VorbisSummary {
+            comments: c.entries.len(),
+            chapters: c.chapters().len(),
+            padding: meta
+                .blocks
+                .iter()
+                .filter(|b| b.kind == blocks::PADDING)
+                .map(|b| b.len as u64)
+                .sum(),
+        }
+    });
     let mut warnings = Vec::new();
     let (samples, method) = match frames_end(r, &meta, &si).map_err(|e| ProbeError::io(name, e))? {
         Some(end) if end < si.total => {
@@ -108,7 +120,10 @@ pub(crate) fn probe<R: Read + Seek>(
         file_size: meta.file_len,
         audio_bytes: Some(meta.file_len - meta.audio_offset),
         bitrate: None,
-        tags: TagSummary::default(),
+        tags: TagSummary {
+            vorbis,
+            ..TagSummary::default()
+        },
         mp3: None,
         warnings,
     }))

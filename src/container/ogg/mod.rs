@@ -82,6 +82,25 @@ fn headers(path: &Path) -> Result<(Headers, String), OggError> {
     Ok((read_headers(&mut f, &name)?, name))
 }
 
+/// What the probe reports about the comments; `None` when they cannot be read (the probe
+/// measures the file anyway).
+pub(crate) fn summary<R: std::io::Read + std::io::Seek>(
+    r: &mut R,
+    name: &str,
+) -> Option<crate::probe::VorbisSummary> {
+    let h = read_headers(r, name).ok()?;
+    let (c, tail) = h.comments().ok()?;
+    let padding = match h.codec {
+        Codec::Opus if tail.first().is_none_or(|b| b & 1 == 0) => tail.len() as u64,
+        _ => 0,
+    };
+    Some(crate::probe::VorbisSummary {
+        comments: c.entries.len(),
+        chapters: c.chapters().len(),
+        padding,
+    })
+}
+
 /// The chapters in an Ogg file's comment header (empty when there are none).
 pub fn read_chapters(path: &Path) -> Result<ChapterList, OggError> {
     let (h, name) = headers(path)?;

@@ -335,6 +335,7 @@ pub(crate) fn probe<R: Read + Seek>(
             ape: trailing.ape,
             id3v1: trailing.id3v1,
             mp4_chapters: None,
+            vorbis: None,
         },
         mp3: Some(Mp3Details {
             version: first.version,
