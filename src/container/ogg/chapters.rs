@@ -170,7 +170,7 @@ fn collect(
     let mut held = 0u64;
     while packets.len() < want {
         let (page, body) = next("header packets")?;
-        let len = page.len() as u64;
+        let len = page.total_len() as u64;
         if page.serial != first.serial {
             // Another stream's page (a video or skeleton track): read past it; a write would
             // have to keep it in place between ours, which the planner does not do.

@@ -45,7 +45,7 @@ impl Page {
     }
 
     /// Whole page length.
-    pub fn len(&self) -> usize {
+    pub fn total_len(&self) -> usize {
         self.header_len() + self.body_len()
     }
 

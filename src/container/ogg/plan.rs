@@ -151,10 +151,12 @@ fn opus_insert(h: &Headers, core: &[u8]) -> Option<Plan> {
     // Bytes of `count` pages holding one packet of `l` bytes.
     let total = |l: usize| (27 * count + l / 255 + 1 + l) as u64;
     let min_len = core.len() + OPUS_PADDING;
-    let mut k = (total(min_len).saturating_sub(old_total))
+    let least = (total(min_len).saturating_sub(old_total))
         .div_ceil(GROW_UNIT)
         .max(1);
-    for _ in 0..4 {
+    // A block count whose size no packet length hits exactly (total() skips a value every
+    // 255 bytes) moves on to the next.
+    for k in least..least + 4 {
         let target = old_total + k * GROW_UNIT;
         // total(l) grows by 1 per byte plus 1 per 255: start just below and step up.
         let guess = ((target.saturating_sub(27 * count as u64 + 1)) * 255 / 256) as usize;
@@ -183,7 +185,6 @@ fn opus_insert(h: &Headers, core: &[u8]) -> Option<Plan> {
                 fallback,
             });
         }
-        k += 1;
     }
     None
 }
