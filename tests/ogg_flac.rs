@@ -484,10 +484,7 @@ fn damaged_files_never_panic() {
     use chapmark::container::{flac, ogg};
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("x");
-    let list = chapmark::ChapterList::new(vec![chapmark::Chapter::new(
-        chapmark::Time::ZERO,
-        "A",
-    )]);
+    let list = chapmark::ChapterList::new(vec![chapmark::Chapter::new(chapmark::Time::ZERO, "A")]);
     let mut seed = 0x2545_F491_4F6C_DD1Du64;
     let mut next = move || {
         seed ^= seed << 13;
@@ -496,7 +493,13 @@ fn damaged_files_never_panic() {
         seed
     };
     let mut tried = 0;
-    for f in ["opus.opus", "vorbis.ogg", "oggflac.oga", "flac.flac", "real/silence-44-s.flac"] {
+    for f in [
+        "opus.opus",
+        "vorbis.ogg",
+        "oggflac.oga",
+        "flac.flac",
+        "real/silence-44-s.flac",
+    ] {
         let data = fs::read(fixture(f)).unwrap();
         let mut variants: Vec<Vec<u8>> = (0..data.len().min(9000))
             .step_by(97)

@@ -77,18 +77,20 @@ pub(crate) fn probe<R: Read + Seek>(
     if si.total == 0 {
         return Ok(None);
     }
-    let vorbis = super::comments_of(&meta, name).ok().flatten().map(|c| {
-        crate::probe::VorbisSummary {
-            comments: c.entries.len(),
-            chapters: c.chapters().len(),
-            padding: meta
-                .blocks
-                .iter()
-                .filter(|b| b.kind == blocks::PADDING)
-                .map(|b| b.len as u64)
-                .sum(),
-        }
-    });
+    let vorbis =
+        super::comments_of(&meta, name)
+            .ok()
+            .flatten()
+            .map(|c| crate::probe::VorbisSummary {
+                comments: c.entries.len(),
+                chapters: c.chapters().len(),
+                padding: meta
+                    .blocks
+                    .iter()
+                    .filter(|b| b.kind == blocks::PADDING)
+                    .map(|b| b.len as u64)
+                    .sum(),
+            });
     let mut warnings = Vec::new();
     let (samples, method) = match frames_end(r, &meta, &si).map_err(|e| ProbeError::io(name, e))? {
         Some(end) if end < si.total => {
