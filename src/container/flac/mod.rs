@@ -3,7 +3,7 @@
 //! * [`blocks`]: the metadata blocks up to the first audio frame.
 //! * [`duration`]: the exact length (`STREAMINFO` total, checked against the last frame).
 //! * [`read_chapters`]: `CHAPTERxxx` comments ([`crate::container::vorbis_comment`]).
-//! * [`plan_write`] / [`plan_strip`] ([`plan`]): a [`Plan`] that replaces the comment block.
+//! * [`plan_write`] / [`plan_strip`] (`plan`): a [`Plan`] that replaces the comment block.
 //!   Every other block (`STREAMINFO`, `SEEKTABLE`, `CUESHEET`, `APPLICATION`, `PICTURE`) goes
 //!   back byte for byte and the audio frames are never touched, so `STREAMINFO`'s MD5 still
 //!   matches. When the new block fits the old one plus the `PADDING` space the plan is a
