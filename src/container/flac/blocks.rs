@@ -1,7 +1,7 @@
 //! FLAC metadata blocks: `fLaC`, then blocks of a 4-byte header (last-block flag, 7-bit type,
 //! 24-bit length) and a body, up to the first audio frame.
 
-use super::FlacError;
+use crate::container::ContainerError;
 use std::io::{Read, Seek, SeekFrom};
 
 /// `STREAMINFO`.
@@ -70,16 +70,17 @@ pub(crate) fn skip_id3<R: Read + Seek>(r: &mut R, file_len: u64) -> std::io::Res
 }
 
 /// Reads every metadata block. `what` names the file in errors.
-pub fn read<R: Read + Seek>(r: &mut R, name: &str) -> Result<Metadata, FlacError> {
+pub fn read<R: Read + Seek>(r: &mut R, name: &str) -> Result<Metadata, ContainerError> {
     let io = |action: &'static str| {
-        move |source| FlacError::Io {
+        move |source| ContainerError::Io {
             file: name.to_string(),
             action,
             source,
         }
     };
-    let bad = |detail: String| FlacError::Malformed {
+    let bad = |detail: String| ContainerError::Malformed {
         file: name.to_string(),
+        container: "flac",
         detail,
     };
     let file_len = r.seek(SeekFrom::End(0)).map_err(io("reading"))?;
@@ -126,12 +127,13 @@ fn read_block<R: Read + Seek>(
     file_len: u64,
     held: &mut u64,
     name: &str,
-) -> Result<(Block, bool), FlacError> {
-    let bad = |detail: String| FlacError::Malformed {
+) -> Result<(Block, bool), ContainerError> {
+    let bad = |detail: String| ContainerError::Malformed {
         file: name.to_string(),
+        container: "flac",
         detail,
     };
-    let io = |source| FlacError::Io {
+    let io = |source| ContainerError::Io {
         file: name.to_string(),
         action: "reading metadata",
         source,
@@ -159,8 +161,9 @@ fn read_block<R: Read + Seek>(
     } else {
         *held += len as u64;
         if *held > MAX_METADATA {
-            return Err(FlacError::TooLarge {
+            return Err(ContainerError::TooLarge {
                 file: name.to_string(),
+                what: "flac metadata",
                 cap: MAX_METADATA,
             });
         }

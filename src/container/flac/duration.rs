@@ -60,7 +60,7 @@ pub(crate) fn probe<R: Read + Seek>(
     name: &str,
 ) -> Result<Option<ProbeInfo>, ProbeError> {
     let meta = blocks::read(r, name).map_err(|e| match e {
-        super::FlacError::Io { source, .. } => ProbeError::io(name, source),
+        crate::container::ContainerError::Io { source, .. } => ProbeError::io(name, source),
         other => ProbeError::invalid(name, "flac", strip_name(&other.to_string(), name)),
     })?;
     let si = meta

@@ -16,59 +16,17 @@ pub mod duration;
 mod plan;
 
 use crate::chapter::ChapterList;
-use crate::container::vorbis_comment::{CommentError, Comments};
-use crate::write::{Plan, WriteError, safe};
+use crate::container::ContainerError;
+use crate::container::vorbis_comment::Comments;
+use crate::write::{Plan, safe};
 use std::fs::File;
 use std::path::Path;
 
 pub use plan::DEFAULT_PADDING;
 
-/// Errors while reading or planning FLAC chapters. Messages start with the file name.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum FlacError {
-    /// Reading failed.
-    #[error("{file}: {action}: {source}")]
-    Io {
-        /// The file.
-        file: String,
-        /// What we were doing.
-        action: &'static str,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The metadata is broken in a way we will not write over.
-    #[error("{file}: invalid flac file: {detail}")]
-    Malformed {
-        /// The file.
-        file: String,
-        /// What is wrong.
-        detail: String,
-    },
-    /// More metadata than we hold in memory.
-    #[error("{file}: the flac metadata is larger than the {cap}-byte limit")]
-    TooLarge {
-        /// The file.
-        file: String,
-        /// The limit.
-        cap: u64,
-    },
-    /// The comment block is damaged, or the new one cannot be built.
-    #[error("{file}: {source}")]
-    Comment {
-        /// The file.
-        file: String,
-        /// What is wrong.
-        source: CommentError,
-    },
-    /// Recovering an interrupted earlier write failed.
-    #[error(transparent)]
-    Recovery(#[from] WriteError),
-}
-
-fn open(path: &Path) -> Result<(File, String), FlacError> {
+fn open(path: &Path) -> Result<(File, String), ContainerError> {
     let name = path.display().to_string();
-    let f = File::open(path).map_err(|source| FlacError::Io {
+    let f = File::open(path).map_err(|source| ContainerError::Io {
         file: name.clone(),
         action: "opening",
         source,
@@ -77,18 +35,18 @@ fn open(path: &Path) -> Result<(File, String), FlacError> {
 }
 
 /// The comments of the file's `VORBIS_COMMENT` block (`None` when it has none).
-pub fn read_comments(path: &Path) -> Result<Option<Comments>, FlacError> {
+pub fn read_comments(path: &Path) -> Result<Option<Comments>, ContainerError> {
     let (mut f, name) = open(path)?;
     let meta = blocks::read(&mut f, &name)?;
     comments_of(&meta, &name)
 }
 
-fn comments_of(meta: &blocks::Metadata, name: &str) -> Result<Option<Comments>, FlacError> {
+fn comments_of(meta: &blocks::Metadata, name: &str) -> Result<Option<Comments>, ContainerError> {
     meta.find(blocks::VORBIS_COMMENT)
         .map(|b| {
             Comments::parse(&b.body)
                 .map(|(c, _)| c)
-                .map_err(|source| FlacError::Comment {
+                .map_err(|source| ContainerError::Comment {
                     file: name.to_string(),
                     source,
                 })
@@ -97,7 +55,7 @@ fn comments_of(meta: &blocks::Metadata, name: &str) -> Result<Option<Comments>, 
 }
 
 /// The chapters in a FLAC file's comments (empty when there are none).
-pub fn read_chapters(path: &Path) -> Result<ChapterList, FlacError> {
+pub fn read_chapters(path: &Path) -> Result<ChapterList, ContainerError> {
     Ok(read_comments(path)?
         .map(|c| c.chapters())
         .unwrap_or_default())
@@ -105,22 +63,22 @@ pub fn read_chapters(path: &Path) -> Result<ChapterList, FlacError> {
 
 /// Plans writing `list` as the file's chapters, replacing any `CHAPTERxxx` comments.
 /// [`Plan::Unchanged`] when the file already holds exactly these.
-pub fn plan_write(path: &Path, list: &ChapterList) -> Result<Plan, FlacError> {
+pub fn plan_write(path: &Path, list: &ChapterList) -> Result<Plan, ContainerError> {
     plan_path(path, Some(list))
 }
 
 /// Plans removing every chapter comment; [`Plan::Unchanged`] when there is none.
-pub fn plan_strip(path: &Path) -> Result<Plan, FlacError> {
+pub fn plan_strip(path: &Path) -> Result<Plan, ContainerError> {
     plan_path(path, None)
 }
 
-fn plan_path(path: &Path, list: Option<&ChapterList>) -> Result<Plan, FlacError> {
+fn plan_path(path: &Path, list: Option<&ChapterList>) -> Result<Plan, ContainerError> {
     safe::recover(path)?;
     let (mut f, name) = open(path)?;
     let meta = blocks::read(&mut f, &name)?;
     let comments = comments_of(&meta, &name)?;
     plan::plan(&meta, comments.as_ref(), list, DEFAULT_PADDING).map_err(|source| {
-        FlacError::Comment {
+        ContainerError::Comment {
             file: name.clone(),
             source,
         }

@@ -1,8 +1,8 @@
 //! The header packets of an Ogg Opus / Vorbis / FLAC stream, and the chapters in its comments.
 
-use super::OggError;
 use super::pages::{BOS, Page, PageError, read_page};
 use crate::chapter::ChapterList;
+use crate::container::ContainerError;
 use crate::container::vorbis_comment::Comments;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 
@@ -97,21 +97,22 @@ fn codec_of(id: &[u8]) -> Option<Codec> {
 }
 
 /// Reads the header pages of the first logical stream.
-pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, OggError> {
-    let io = |source| OggError::Io {
+pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, ContainerError> {
+    let io = |source| ContainerError::Io {
         file: name.to_string(),
         action: "reading",
         source,
     };
-    let bad = |detail: String| OggError::Malformed {
+    let bad = |detail: String| ContainerError::Malformed {
         file: name.to_string(),
+        container: "ogg",
         detail,
     };
     let file_len = r.seek(SeekFrom::End(0)).map_err(io)?;
     let start = crate::container::flac::blocks::skip_id3(r, file_len).map_err(io)?;
     r.seek(SeekFrom::Start(start)).map_err(io)?;
     let mut br = BufReader::new(r);
-    let mut next = |what: &str| -> Result<(Page, Vec<u8>), OggError> {
+    let mut next = |what: &str| -> Result<(Page, Vec<u8>), ContainerError> {
         match read_page(&mut br) {
             Ok(Some(p)) => Ok(p),
             Ok(None) => Err(bad(format!("the file ends inside the {what}"))),
@@ -128,7 +129,7 @@ pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, Og
             "the first page does not hold exactly one identification packet".to_string(),
         ));
     }
-    let codec = codec_of(&id).ok_or_else(|| OggError::Unsupported {
+    let codec = codec_of(&id).ok_or_else(|| ContainerError::Unsupported {
         file: name.to_string(),
         what: "this ogg codec (opus, vorbis and flac are supported)".to_string(),
     })?;
@@ -155,12 +156,12 @@ pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, Og
 type Collected = (Vec<Page>, Vec<Vec<u8>>, u64, Option<String>);
 
 fn collect(
-    next: &mut impl FnMut(&str) -> Result<(Page, Vec<u8>), OggError>,
+    next: &mut impl FnMut(&str) -> Result<(Page, Vec<u8>), ContainerError>,
     first: &Page,
     codec: Codec,
     header_start: u64,
     name: &str,
-) -> Result<Collected, OggError> {
+) -> Result<Collected, ContainerError> {
     let mut pos = header_start;
     let mut pages = Vec::new();
     let mut packets: Vec<Vec<u8>> = Vec::new();
@@ -180,8 +181,9 @@ fn collect(
         }
         held += len;
         if held > MAX_HEADERS {
-            return Err(OggError::TooLarge {
+            return Err(ContainerError::TooLarge {
                 file: name.to_string(),
+                what: "ogg header packets",
                 cap: MAX_HEADERS,
             });
         }
@@ -205,9 +207,9 @@ fn collect(
 }
 
 /// The chapters of an Ogg file (empty when its comments have none).
-pub fn read_chapters<R: Read + Seek>(r: &mut R, name: &str) -> Result<ChapterList, OggError> {
+pub fn read_chapters<R: Read + Seek>(r: &mut R, name: &str) -> Result<ChapterList, ContainerError> {
     let h = read_headers(r, name)?;
-    let (c, _) = h.comments().map_err(|source| OggError::Comment {
+    let (c, _) = h.comments().map_err(|source| ContainerError::Comment {
         file: name.to_string(),
         source,
     })?;

@@ -13,68 +13,17 @@ pub mod pages;
 mod plan;
 
 use crate::chapter::ChapterList;
-use crate::container::vorbis_comment::CommentError;
-use crate::write::{Plan, WriteError, safe};
+use crate::container::ContainerError;
+use crate::write::{Plan, safe};
 use std::fs::File;
 use std::path::Path;
 
 pub use chapters::{Codec, Headers, read_headers};
 pub use plan::OPUS_PADDING;
 
-/// Errors while reading or planning Ogg chapters. Messages start with the file name.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum OggError {
-    /// Reading failed.
-    #[error("{file}: {action}: {source}")]
-    Io {
-        /// The file.
-        file: String,
-        /// What we were doing.
-        action: &'static str,
-        /// The underlying error.
-        source: std::io::Error,
-    },
-    /// The pages are broken in a way we will not write over.
-    #[error("{file}: invalid ogg file: {detail}")]
-    Malformed {
-        /// The file.
-        file: String,
-        /// What is wrong.
-        detail: String,
-    },
-    /// A codec or layout we do not handle.
-    #[error("{file}: {what} is not supported")]
-    Unsupported {
-        /// The file.
-        file: String,
-        /// What it is.
-        what: String,
-    },
-    /// Header packets larger than we hold in memory.
-    #[error("{file}: the ogg header packets are larger than the {cap}-byte limit")]
-    TooLarge {
-        /// The file.
-        file: String,
-        /// The limit.
-        cap: u64,
-    },
-    /// The comment header is damaged, or the new one cannot be built.
-    #[error("{file}: {source}")]
-    Comment {
-        /// The file.
-        file: String,
-        /// What is wrong.
-        source: CommentError,
-    },
-    /// Recovering an interrupted earlier write failed.
-    #[error(transparent)]
-    Recovery(#[from] WriteError),
-}
-
-fn headers(path: &Path) -> Result<(Headers, String), OggError> {
+fn headers(path: &Path) -> Result<(Headers, String), ContainerError> {
     let name = path.display().to_string();
-    let mut f = File::open(path).map_err(|source| OggError::Io {
+    let mut f = File::open(path).map_err(|source| ContainerError::Io {
         file: name.clone(),
         action: "opening",
         source,
@@ -102,23 +51,23 @@ pub(crate) fn summary<R: std::io::Read + std::io::Seek>(
 }
 
 /// The chapters in an Ogg file's comment header (empty when there are none).
-pub fn read_chapters(path: &Path) -> Result<ChapterList, OggError> {
+pub fn read_chapters(path: &Path) -> Result<ChapterList, ContainerError> {
     let (h, name) = headers(path)?;
     let (c, _) = h
         .comments()
-        .map_err(|source| OggError::Comment { file: name, source })?;
+        .map_err(|source| ContainerError::Comment { file: name, source })?;
     Ok(c.chapters())
 }
 
 /// Plans writing `list` as the file's chapters, replacing any `CHAPTERxxx` comments.
-pub fn plan_write(path: &Path, list: &ChapterList) -> Result<Plan, OggError> {
+pub fn plan_write(path: &Path, list: &ChapterList) -> Result<Plan, ContainerError> {
     safe::recover(path)?;
     let (h, name) = headers(path)?;
     plan::plan(&h, Some(list), &name)
 }
 
 /// Plans removing every chapter comment; [`Plan::Unchanged`] when there is none.
-pub fn plan_strip(path: &Path) -> Result<Plan, OggError> {
+pub fn plan_strip(path: &Path) -> Result<Plan, ContainerError> {
     safe::recover(path)?;
     let (h, name) = headers(path)?;
     plan::plan(&h, None, &name)

@@ -9,10 +9,10 @@
 //! 3. otherwise the file is rebuilt with every later page of the stream renumbered and
 //!    re-checksummed while it is copied ([`Piece::OggPages`]); granules never change.
 
-use super::OggError;
 use super::chapters::{Codec, Headers};
 use super::pages::{Page, lacing_count, lay_out};
 use crate::chapter::ChapterList;
+use crate::container::ContainerError;
 use crate::container::vorbis_comment::CommentError;
 use crate::write::{Patch, Piece, Plan};
 
@@ -23,8 +23,12 @@ pub const OPUS_PADDING: usize = 1024;
 const GROW_UNIT: u64 = 4096;
 
 /// Plans replacing the chapter comments with `list` (`None`: remove them).
-pub(super) fn plan(h: &Headers, list: Option<&ChapterList>, name: &str) -> Result<Plan, OggError> {
-    let comment_err = |source| OggError::Comment {
+pub(super) fn plan(
+    h: &Headers,
+    list: Option<&ChapterList>,
+    name: &str,
+) -> Result<Plan, ContainerError> {
+    let comment_err = |source| ContainerError::Comment {
         file: name.to_string(),
         source,
     };
@@ -34,7 +38,7 @@ pub(super) fn plan(h: &Headers, list: Option<&ChapterList>, name: &str) -> Resul
         return Ok(Plan::Unchanged);
     }
     if let Some(why) = &h.unusual {
-        return Err(OggError::Unsupported {
+        return Err(ContainerError::Unsupported {
             file: name.to_string(),
             what: format!("rewriting these headers ({why})"),
         });
