@@ -8,6 +8,7 @@
 //! end is compared with the total: one read of the file's tail, no decoding.
 
 use super::blocks::{self, Metadata};
+use crate::container::ContainerError;
 use crate::probe::{Container, Method, ProbeError, ProbeInfo, TagSummary};
 use crate::time::SampleTime;
 use std::io::{Read, Seek, SeekFrom};
@@ -60,8 +61,9 @@ pub(crate) fn probe<R: Read + Seek>(
     name: &str,
 ) -> Result<Option<ProbeInfo>, ProbeError> {
     let meta = blocks::read(r, name).map_err(|e| match e {
-        crate::container::ContainerError::Io { source, .. } => ProbeError::io(name, source),
-        other => ProbeError::invalid(name, "flac", strip_name(&other.to_string(), name)),
+        ContainerError::Io { source, .. } => ProbeError::io(name, source),
+        ContainerError::Malformed { detail, .. } => ProbeError::invalid(name, "flac", detail),
+        other => ProbeError::invalid(name, "flac", other.to_string()),
     })?;
     let si = meta
         .find(blocks::STREAMINFO)
@@ -129,14 +131,6 @@ pub(crate) fn probe<R: Read + Seek>(
         mp3: None,
         warnings,
     }))
-}
-
-/// Error messages of the block reader start with the file name; the probe error adds it.
-fn strip_name(msg: &str, name: &str) -> String {
-    msg.strip_prefix(name)
-        .and_then(|m| m.strip_prefix(": "))
-        .unwrap_or(msg)
-        .to_string()
 }
 
 /// Largest tail we read to find the last frame.
