@@ -143,7 +143,8 @@ fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> Result<(), PageError> {
 }
 
 /// Copies `len` bytes of whole pages from `input` to `out`, adding `delta` (wrapping) to the
-/// sequence number of every page of stream `serial` and recomputing its CRC. Granules,
+/// sequence number of every page of stream `serial` (up to the next chained link) and
+/// recomputing its CRC. Granules,
 /// flags and bodies are copied as they are; one page is held at a time.
 pub fn copy_renumbered<R: Read, W: Write>(
     input: &mut R,
@@ -154,6 +155,9 @@ pub fn copy_renumbered<R: Read, W: Write>(
 ) -> io::Result<()> {
     let mut done = 0u64;
     let mut buf = Vec::with_capacity(MAX_PAGE);
+    // A chained file starts a new link with a BOS page, whose stream numbers its own pages
+    // from 0 even when it reuses the serial: only the first link is renumbered.
+    let mut renumber = true;
     while done < len {
         let (mut page, body) = match read_page(input) {
             Ok(Some(p)) => p,
@@ -166,7 +170,10 @@ pub fn copy_renumbered<R: Read, W: Write>(
             Err(PageError::Io(e)) => return Err(e),
             Err(PageError::Bad(m)) => return Err(io::Error::new(io::ErrorKind::InvalidData, m)),
         };
-        if page.serial == serial {
+        if page.flags & BOS != 0 {
+            renumber = false;
+        }
+        if renumber && page.serial == serial {
             page.seq = page.seq.wrapping_add(delta);
         }
         buf.clear();
@@ -293,6 +300,24 @@ mod tests {
         let seqs: Vec<u32> =
             std::iter::from_fn(|| read_page(&mut r).unwrap().map(|p| p.0.seq)).collect();
         assert_eq!(seqs, [6, 7, 8]);
+        // A chained link (BOS) with the same serial numbers its own pages: left alone.
+        let page = |flags, seq| Page {
+            flags,
+            granule: 0,
+            serial: 9,
+            seq,
+            lacing: vec![1],
+        };
+        let chain: Vec<u8> = [page(0, 3), page(BOS, 0), page(0, 1)]
+            .iter()
+            .flat_map(|p| p.build(b"x"))
+            .collect();
+        let mut out = Vec::new();
+        copy_renumbered(&mut &chain[..], &mut out, chain.len() as u64, 9, 2).unwrap();
+        let mut r = &out[..];
+        let seqs: Vec<u32> =
+            std::iter::from_fn(|| read_page(&mut r).unwrap().map(|p| p.0.seq)).collect();
+        assert_eq!(seqs, [5, 0, 1]);
         // A packet of exactly 255 bytes needs a closing zero lacing value.
         assert_eq!(lacing_count(&[&[0u8; 255]]), 2);
     }
