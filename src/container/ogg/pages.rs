@@ -226,8 +226,15 @@ pub fn crc(data: &[u8]) -> u32 {
 
 /// Lays `packets` out as pages of stream `serial` numbered from `seq`, in exactly `pages`
 /// pages when given (the caller checked it is possible), else in as few as possible. Pages
-/// on which a packet ends get granule 0 (header packets), the others none.
-pub fn lay_out(packets: &[&[u8]], serial: u32, seq: u32, pages: Option<usize>) -> Vec<u8> {
+/// on which a packet ends get granule 0 (header packets), the others none; the last page
+/// also gets `last_flags` (`EOS` for a stream that has only headers).
+pub fn lay_out(
+    packets: &[&[u8]],
+    serial: u32,
+    seq: u32,
+    pages: Option<usize>,
+    last_flags: u8,
+) -> Vec<u8> {
     // One lacing value per 255 bytes, plus the closing one under 255.
     let mut lacing: Vec<u8> = Vec::new();
     for p in packets {
@@ -244,8 +251,9 @@ pub fn lay_out(packets: &[&[u8]], serial: u32, seq: u32, pages: Option<usize>) -
         let seg = &lacing[li..li + take];
         let n: usize = seg.iter().map(|&l| usize::from(l)).sum();
         let continued = li > 0 && lacing[li - 1] == 255;
+        let last = if i + 1 == count { last_flags } else { 0 };
         let page = Page {
-            flags: if continued { CONTINUED } else { 0 },
+            flags: if continued { CONTINUED | last } else { last },
             granule: if seg.iter().any(|&l| l < 255) {
                 0
             } else {
@@ -281,7 +289,7 @@ mod tests {
     fn layout_round_trips_and_renumbers() {
         let big = vec![7u8; 70_000];
         let small = vec![1u8; 510];
-        let bytes = lay_out(&[&big, &small], 9, 1, None);
+        let bytes = lay_out(&[&big, &small], 9, 1, None, 0);
         let mut r = &bytes[..];
         let mut got = Vec::new();
         while let Some((p, body)) = read_page(&mut r).unwrap() {
@@ -293,13 +301,17 @@ mod tests {
         let all: Vec<u8> = got.iter().flat_map(|(_, b)| b.clone()).collect();
         assert_eq!(all.len(), 70_510);
         // Forced to three pages.
-        let three = lay_out(&[&big, &small], 9, 1, Some(3));
+        let three = lay_out(&[&big, &small], 9, 1, Some(3), EOS);
         let mut out = Vec::new();
         copy_renumbered(&mut &three[..], &mut out, three.len() as u64, 9, 5).unwrap();
         let mut r = &out[..];
         let seqs: Vec<u32> =
             std::iter::from_fn(|| read_page(&mut r).unwrap().map(|p| p.0.seq)).collect();
         assert_eq!(seqs, [6, 7, 8]);
+        let mut r = &out[..];
+        let flags: Vec<u8> =
+            std::iter::from_fn(|| read_page(&mut r).unwrap().map(|p| p.0.flags)).collect();
+        assert_eq!(flags, [0, CONTINUED, CONTINUED | EOS]);
         // A chained link (BOS) with the same serial numbers its own pages: left alone.
         let page = |flags, seq| Page {
             flags,

@@ -10,7 +10,7 @@
 //!    re-checksummed while it is copied ([`Piece::OggPages`]); granules never change.
 
 use super::chapters::{Codec, Headers};
-use super::pages::{Page, lacing_count, lay_out};
+use super::pages::{EOS, Page, lacing_count, lay_out};
 use crate::chapter::ChapterList;
 use crate::container::ContainerError;
 use crate::container::vorbis_comment::CommentError;
@@ -93,13 +93,14 @@ fn rebuild(h: &Headers, packets: &[Vec<u8>]) -> Plan {
     let count = h.pages.len();
     let serial = h.serial;
     let first_seq = h.pages.first().map_or(1, |p| p.seq);
+    let eos = last_flags(h);
     let refs: Vec<&[u8]> = packets.iter().map(Vec::as_slice).collect();
     let s = lacing_count(&refs);
     if (count..=255 * count).contains(&s) {
-        let pages = lay_out(&refs, serial, first_seq, Some(count));
+        let pages = lay_out(&refs, serial, first_seq, Some(count), eos);
         return Plan::Rebuild(vec![head, Piece::Bytes(pages), rest]);
     }
-    let pages = lay_out(&refs, serial, first_seq, None);
+    let pages = lay_out(&refs, serial, first_seq, None, eos);
     let new_count = s.div_ceil(255).max(1);
     let delta = (new_count as u32).wrapping_sub(count as u32);
     Plan::Rebuild(vec![
@@ -112,6 +113,12 @@ fn rebuild(h: &Headers, packets: &[Vec<u8>]) -> Plan {
             delta,
         },
     ])
+}
+
+/// `EOS` when the old header pages ended the stream (a file with no audio), which the new
+/// last header page must keep.
+fn last_flags(h: &Headers) -> u8 {
+    h.pages.last().map_or(0, |p| p.flags & EOS)
 }
 
 /// An Ogg FLAC comment packet: the metadata block header (type and last-block flag kept,
@@ -173,7 +180,7 @@ fn opus_insert(h: &Headers, core: &[u8]) -> Option<Plan> {
             let mut packet = core.to_vec();
             packet.resize(l, 0);
             let first_seq = h.pages.first().map_or(1, |p| p.seq);
-            let pages = lay_out(&[&packet], h.serial, first_seq, Some(count));
+            let pages = lay_out(&[&packet], h.serial, first_seq, Some(count), last_flags(h));
             let mut data = h.bos.clone();
             data.extend_from_slice(&pages);
             let fallback = vec![
