@@ -1,4 +1,6 @@
-//! The write plan for a FLAC file: new metadata blocks over the old metadata region.
+//! The write plan for a FLAC file: the new comment block in place when padding allows
+//! (every other block staying where it is), else new metadata blocks over the old region,
+//! grown when needed.
 
 use super::blocks::{self, MAX_BLOCK_LEN, Metadata, PADDING, STREAMINFO, VORBIS_COMMENT};
 use crate::chapter::ChapterList;
@@ -38,6 +40,9 @@ pub(super) fn plan(
     if body.len() > MAX_BLOCK_LEN {
         return Err(CommentError::TooLong);
     }
+    if let Some(patches) = local_patches(meta, &body) {
+        return Ok(Plan::Patch(patches));
+    }
     let kept = kept_blocks(meta, &body, comments.is_some());
     let content: u64 = kept.iter().map(|(_, b)| 4 + b.len() as u64).sum();
     let region_start = meta.start + 4;
@@ -76,6 +81,68 @@ pub(super) fn plan(
         }],
         fallback: vec![Piece::Bytes(data), audio],
     })
+}
+
+/// Same-length rewrites that leave every other block where it is (a cover picture after the
+/// comments is not rewritten): the comment block over itself and the padding right after
+/// it; else the old comment block turned into padding and the new one written into the
+/// padding that ends the metadata. `None` when neither has room.
+fn local_patches(meta: &Metadata, body: &[u8]) -> Option<Vec<Patch>> {
+    let blocks = &meta.blocks;
+    let size = |b: &blocks::Block| 4 + b.len as u64;
+    let v = blocks.iter().position(|b| b.kind == VORBIS_COMMENT);
+    if let Some(v) = v {
+        let after = blocks.get(v + 1..).unwrap_or(&[]);
+        let run_end = v + 1 + after.iter().take_while(|b| b.kind == PADDING).count();
+        let room: u64 = blocks.get(v..run_end)?.iter().map(size).sum();
+        if let Some(data) = fill(body, room, run_end == blocks.len()) {
+            return Some(vec![Patch {
+                offset: blocks.get(v)?.offset,
+                data,
+            }]);
+        }
+    }
+    let trailing = blocks.last().filter(|b| b.kind == PADDING)?;
+    let data = fill(body, size(trailing), true)?;
+    let mut patches = Vec::with_capacity(2);
+    if let Some(old) = v.and_then(|v| blocks.get(v)) {
+        // Not the last block: the trailing padding comes after it.
+        let mut blank = blocks::header(PADDING, false, old.len).to_vec();
+        blank.resize(4 + old.len, 0);
+        patches.push(Patch {
+            offset: old.offset,
+            data: blank,
+        });
+    }
+    patches.push(Patch {
+        offset: trailing.offset,
+        data,
+    });
+    Some(patches)
+}
+
+/// A comment block with `body` and a padding block filling exactly `room` bytes (none when
+/// the comment block fills them); `None` when it does not fit. With `last`, the final block
+/// carries the last-block flag.
+fn fill(body: &[u8], room: u64, last: bool) -> Option<Vec<u8>> {
+    let new = 4 + body.len() as u64;
+    let pad = match room.checked_sub(new)? {
+        0 => None,
+        left if left >= 4 && left - 4 <= MAX_BLOCK_LEN as u64 => Some((left - 4) as usize),
+        _ => return None,
+    };
+    let mut out = Vec::with_capacity(usize::try_from(room).ok()?);
+    out.extend_from_slice(&blocks::header(
+        VORBIS_COMMENT,
+        last && pad.is_none(),
+        body.len(),
+    ));
+    out.extend_from_slice(body);
+    if let Some(p) = pad {
+        out.extend_from_slice(&blocks::header(PADDING, last, p));
+        out.resize(out.len() + p, 0);
+    }
+    Some(out)
 }
 
 /// Every block but padding, in order, with the comment block replaced by `body` (or, when
