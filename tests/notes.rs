@@ -1,19 +1,17 @@
 //! Show-notes decoding and parsing against committed fixtures (one per style), plus
 //! property tests for the timestamp reader.
 
-use chapmark::notes::{
+mod common;
+
+use chapmark::format::text::{
     IssueKind, NotesError, Parsed, decode, parse_shownotes, parse_shownotes_bytes, parse_timestamp,
 };
 use chapmark::{Chapter, Time};
 use proptest::prelude::*;
-use std::path::Path;
 use std::time::Instant;
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/notes")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+    common::fixture_bytes(&format!("notes/{name}"))
 }
 
 fn fixture(name: &str) -> Parsed {

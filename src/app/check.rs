@@ -2,22 +2,34 @@
 
 use super::common::{self, parse_duration_arg};
 use super::{Outcome, Ui};
-use chapmark::cli::{CheckArgs, ExitStatus, ReportFormat};
-use chapmark::notes::Parsed;
+use crate::cli::{CheckArgs, ExitStatus, ReportFormat};
+use chapmark::api::embed::{self, add_intro};
+use chapmark::api::lock::{Access, prepare_audio};
+use chapmark::format::text::Parsed;
 use chapmark::report::{self, FileReport};
 use chapmark::validate::Rule;
+use chapmark::validate::Target;
+use chapmark::{ChapterList, SampleTime};
 use std::io::Write;
 
-pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
-    let deny = args.validate.deny_warnings;
-    let (path_name, duration, target, embedded) = match &args.audio {
+type AudioSide = (
+    String,
+    Option<SampleTime>,
+    Option<Target>,
+    Option<ChapterList>,
+);
+
+/// The audio side of a check: the name for the report, the length, the container's target
+/// and the embedded chapters; or, without audio, `--duration` alone.
+fn audio_side(args: &CheckArgs) -> anyhow::Result<AudioSide> {
+    Ok(match &args.audio {
         Some(audio) => {
-            let _guard = super::write::prepare_audio(audio, super::write::Access::Read)?;
+            let _guard = prepare_audio(audio, Access::Read)?;
             let info = common::probe_audio(audio)?;
-            let target = common::target_for(info.container);
+            let target = embed::target_for(info.container);
             // Embedded chapters are needed when they are what we check, or to report drift.
             let embedded = match target {
-                Some(_) => Some(common::embedded_chapters(audio, info.container)?),
+                Some(_) => Some(embed::read_embedded_of(audio, info.container)?),
                 None => None,
             };
             (
@@ -35,13 +47,18 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 .transpose()?;
             (String::new(), d, None, None)
         }
-    };
+    })
+}
+
+pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
+    let deny = args.validate.deny_warnings;
+    let (path_name, duration, target, embedded) = audio_side(&args)?;
     let ctx = common::context(duration, args.validate.profile, target);
 
     let report = match &args.chapters {
         Some(chapters) => {
             let mut loaded = common::load_chapters(chapters, None)?;
-            common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
+            add_intro(&mut loaded.parsed.list, args.intro.as_deref());
             // Against audio, the report is about the audio and its lines point into the notes
             // (`source`); with `--duration` the notes are the only file, so `source` stays
             // empty rather than repeating it.

@@ -9,7 +9,7 @@ mod io;
 mod probe;
 mod write;
 
-use chapmark::cli::{Cli, ColorChoice, Command, ExitStatus};
+use crate::cli::{Cli, ColorChoice, Command, ExitStatus};
 use clap::Parser;
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -1,8 +1,8 @@
 //! `chapmark probe`: exact durations, for people or as JSON Lines.
 
 use super::{Outcome, Ui};
-use chapmark::cli::{ExitStatus, ProbeArgs};
-use chapmark::probe::{self, ProbeInfo};
+use crate::cli::{ExitStatus, ProbeArgs};
+use chapmark::probe::ProbeInfo;
 use chapmark::validate::format_length;
 use std::io::Write;
 
@@ -10,10 +10,9 @@ pub fn run(args: ProbeArgs, ui: Ui) -> Outcome {
     let mut stdout = std::io::stdout().lock();
     let mut failed = false;
     for path in &args.audio {
-        // Finish an interrupted chapmark write first, so the probe never measures a
-        // half-patched file.
-        let probed = super::write::prepare_audio(path, super::write::Access::Read)
-            .and_then(|_guard| Ok(probe::probe_path(path)?));
+        // The library's probe finishes an interrupted chapmark write first, so it never
+        // measures a half-patched file.
+        let probed = chapmark::probe(path);
         match probed {
             Ok(info) => {
                 let text = if args.json {

@@ -9,15 +9,85 @@
 //! that is not valid UTF-8, and so does the vendor string.
 
 use crate::chapter::{Chapter, ChapterList, Link, Origin};
+use crate::container::{Capabilities, ChapterForm};
 use crate::time::Time;
+use crate::write::WriteError;
 use std::collections::BTreeMap;
 
 /// Most chapters the three-digit numbering can count (001–999).
 pub const MAX_CHAPTERS: usize = 999;
 
+/// What `CHAPTERxxx` comments hold (Ogg and FLAC): 999 chapters, UTF-8 titles and URLs of
+/// any length, no images.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    writable: true,
+    max_chapters: Some(MAX_CHAPTERS),
+    max_title_bytes: None,
+    urls: true,
+    max_url_bytes: None,
+    images: false,
+    forms: &[ChapterForm::VorbisComment],
+};
+
 /// Cap on the number of comments we accept from a file (a hostile count could otherwise ask
 /// for a huge allocation before the data runs out).
 const MAX_COMMENTS: usize = 1 << 20;
+
+/// Errors while reading or planning chapters in an Ogg or FLAC file. Messages start with the
+/// file name.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum VorbisError {
+    /// Reading failed.
+    #[error("{file}: {action}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// What we were doing.
+        action: &'static str,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The structure is broken in a way we will not write over.
+    #[error("{file}: invalid {container} file: {detail}")]
+    Malformed {
+        /// The file.
+        file: String,
+        /// `flac` or `ogg`.
+        container: &'static str,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A codec or layout we do not handle.
+    #[error("{file}: {what} is not supported")]
+    Unsupported {
+        /// The file.
+        file: String,
+        /// What it is.
+        what: String,
+    },
+    /// More metadata than we hold in memory.
+    #[error("{file}: the {what} is larger than the {cap}-byte limit")]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// What (`flac metadata`, `ogg header packets`).
+        what: &'static str,
+        /// The limit.
+        cap: u64,
+    },
+    /// The comment block is damaged, or the new one cannot be built.
+    #[error("{file}: {source}")]
+    Comment {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        source: CommentError,
+    },
+    /// Recovering an interrupted earlier write failed.
+    #[error(transparent)]
+    Recovery(#[from] WriteError),
+}
 
 /// Errors while reading or building a comment block.
 #[derive(Debug, thiserror::Error)]

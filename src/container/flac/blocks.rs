@@ -1,7 +1,7 @@
 //! FLAC metadata blocks: `fLaC`, then blocks of a 4-byte header (last-block flag, 7-bit type,
 //! 24-bit length) and a body, up to the first audio frame.
 
-use crate::container::ContainerError;
+use crate::container::vorbis_comment::VorbisError;
 use std::io::{Read, Seek, SeekFrom};
 
 /// `STREAMINFO`.
@@ -70,15 +70,15 @@ pub(crate) fn skip_id3<R: Read + Seek>(r: &mut R, file_len: u64) -> std::io::Res
 }
 
 /// Reads every metadata block. `what` names the file in errors.
-pub fn read<R: Read + Seek>(r: &mut R, name: &str) -> Result<Metadata, ContainerError> {
+pub fn read<R: Read + Seek>(r: &mut R, name: &str) -> Result<Metadata, VorbisError> {
     let io = |action: &'static str| {
-        move |source| ContainerError::Io {
+        move |source| VorbisError::Io {
             file: name.to_string(),
             action,
             source,
         }
     };
-    let bad = |detail: String| ContainerError::Malformed {
+    let bad = |detail: String| VorbisError::Malformed {
         file: name.to_string(),
         container: "flac",
         detail,
@@ -127,13 +127,13 @@ fn read_block<R: Read + Seek>(
     file_len: u64,
     held: &mut u64,
     name: &str,
-) -> Result<(Block, bool), ContainerError> {
-    let bad = |detail: String| ContainerError::Malformed {
+) -> Result<(Block, bool), VorbisError> {
+    let bad = |detail: String| VorbisError::Malformed {
         file: name.to_string(),
         container: "flac",
         detail,
     };
-    let io = |source| ContainerError::Io {
+    let io = |source| VorbisError::Io {
         file: name.to_string(),
         action: "reading metadata",
         source,
@@ -161,7 +161,7 @@ fn read_block<R: Read + Seek>(
     } else {
         *held += len as u64;
         if *held > MAX_METADATA {
-            return Err(ContainerError::TooLarge {
+            return Err(VorbisError::TooLarge {
                 file: name.to_string(),
                 what: "flac metadata",
                 cap: MAX_METADATA,

@@ -8,7 +8,7 @@
 //! end is compared with the total: one read of the file's tail, no decoding.
 
 use super::blocks::{self, Metadata};
-use crate::container::ContainerError;
+use crate::container::vorbis_comment::VorbisError;
 use crate::probe::{Container, Method, ProbeError, ProbeInfo, TagSummary};
 use crate::time::SampleTime;
 use std::io::{Read, Seek, SeekFrom};
@@ -61,8 +61,8 @@ pub(crate) fn probe<R: Read + Seek>(
     name: &str,
 ) -> Result<Option<ProbeInfo>, ProbeError> {
     let meta = blocks::read(r, name).map_err(|e| match e {
-        ContainerError::Io { source, .. } => ProbeError::io(name, source),
-        ContainerError::Malformed { detail, .. } => ProbeError::invalid(name, "flac", detail),
+        VorbisError::Io { source, .. } => ProbeError::io(name, source),
+        VorbisError::Malformed { detail, .. } => ProbeError::invalid(name, "flac", detail),
         other => ProbeError::invalid(name, "flac", other.to_string()),
     })?;
     let si = meta

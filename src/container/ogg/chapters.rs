@@ -2,8 +2,8 @@
 
 use super::pages::{BOS, Page, PageError, read_page};
 use crate::chapter::ChapterList;
-use crate::container::ContainerError;
 use crate::container::vorbis_comment::Comments;
+use crate::container::vorbis_comment::VorbisError;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 
 /// Cap on the header packets we hold (comments can carry a cover picture).
@@ -97,13 +97,13 @@ fn codec_of(id: &[u8]) -> Option<Codec> {
 }
 
 /// Reads the header pages of the first logical stream.
-pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, ContainerError> {
-    let io = |source| ContainerError::Io {
+pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, VorbisError> {
+    let io = |source| VorbisError::Io {
         file: name.to_string(),
         action: "reading",
         source,
     };
-    let bad = |detail: String| ContainerError::Malformed {
+    let bad = |detail: String| VorbisError::Malformed {
         file: name.to_string(),
         container: "ogg",
         detail,
@@ -112,7 +112,7 @@ pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, Co
     let start = crate::container::flac::blocks::skip_id3(r, file_len).map_err(io)?;
     r.seek(SeekFrom::Start(start)).map_err(io)?;
     let mut br = BufReader::new(r);
-    let mut next = |what: &str| -> Result<(Page, Vec<u8>), ContainerError> {
+    let mut next = |what: &str| -> Result<(Page, Vec<u8>), VorbisError> {
         match read_page(&mut br) {
             Ok(Some(p)) => Ok(p),
             Ok(None) => Err(bad(format!("the file ends inside the {what}"))),
@@ -129,7 +129,7 @@ pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, Co
             "the first page does not hold exactly one identification packet".to_string(),
         ));
     }
-    let codec = codec_of(&id).ok_or_else(|| ContainerError::Unsupported {
+    let codec = codec_of(&id).ok_or_else(|| VorbisError::Unsupported {
         file: name.to_string(),
         what: "this ogg codec (opus, vorbis and flac are supported)".to_string(),
     })?;
@@ -156,12 +156,12 @@ pub fn read_headers<R: Read + Seek>(r: &mut R, name: &str) -> Result<Headers, Co
 type Collected = (Vec<Page>, Vec<Vec<u8>>, u64, Option<String>);
 
 fn collect(
-    next: &mut impl FnMut(&str) -> Result<(Page, Vec<u8>), ContainerError>,
+    next: &mut impl FnMut(&str) -> Result<(Page, Vec<u8>), VorbisError>,
     first: &Page,
     codec: Codec,
     header_start: u64,
     name: &str,
-) -> Result<Collected, ContainerError> {
+) -> Result<Collected, VorbisError> {
     let mut pos = header_start;
     let mut pages = Vec::new();
     let mut packets: Vec<Vec<u8>> = Vec::new();
@@ -181,7 +181,7 @@ fn collect(
         }
         held += len;
         if held > MAX_HEADERS {
-            return Err(ContainerError::TooLarge {
+            return Err(VorbisError::TooLarge {
                 file: name.to_string(),
                 what: "ogg header packets",
                 cap: MAX_HEADERS,
@@ -207,9 +207,9 @@ fn collect(
 }
 
 /// The chapters of an Ogg file (empty when its comments have none).
-pub fn read_chapters<R: Read + Seek>(r: &mut R, name: &str) -> Result<ChapterList, ContainerError> {
+pub fn read_chapters<R: Read + Seek>(r: &mut R, name: &str) -> Result<ChapterList, VorbisError> {
     let h = read_headers(r, name)?;
-    let (c, _) = h.comments().map_err(|source| ContainerError::Comment {
+    let (c, _) = h.comments().map_err(|source| VorbisError::Comment {
         file: name.to_string(),
         source,
     })?;

@@ -12,8 +12,8 @@
 use super::chapters::{Codec, Headers};
 use super::pages::{EOS, Page, lacing_count, lay_out};
 use crate::chapter::ChapterList;
-use crate::container::ContainerError;
 use crate::container::vorbis_comment::CommentError;
+use crate::container::vorbis_comment::VorbisError;
 use crate::write::{Patch, Piece, Plan};
 
 /// Least padding an Opus comment packet keeps after growing (opusenc reserves 512).
@@ -27,8 +27,8 @@ pub(super) fn plan(
     h: &Headers,
     list: Option<&ChapterList>,
     name: &str,
-) -> Result<Plan, ContainerError> {
-    let comment_err = |source| ContainerError::Comment {
+) -> Result<Plan, VorbisError> {
+    let comment_err = |source| VorbisError::Comment {
         file: name.to_string(),
         source,
     };
@@ -38,7 +38,7 @@ pub(super) fn plan(
         return Ok(Plan::Unchanged);
     }
     if let Some(why) = &h.unusual {
-        return Err(ContainerError::Unsupported {
+        return Err(VorbisError::Unsupported {
             file: name.to_string(),
             what: format!("rewriting these headers ({why})"),
         });
