@@ -12,10 +12,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+mod common;
+
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/ogg_flac")
-        .join(rel)
+    common::fixture(&format!("ogg_flac/{rel}"))
 }
 
 fn chapmark(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
@@ -234,10 +234,7 @@ fn expected_comments() -> Vec<(String, String)> {
 }
 
 fn copy_to(dir: &Path, rel: &str) -> PathBuf {
-    let name = Path::new(rel).file_name().unwrap();
-    let p = dir.join(name);
-    fs::copy(fixture(rel), &p).unwrap();
-    p
+    common::copy_fixture(&format!("ogg_flac/{rel}"), dir)
 }
 
 #[test]
