@@ -559,13 +559,13 @@ fn growing_past_the_padding_rebuilds_and_shifts_every_chunk_offset() {
             .iter()
             .map(|p| match p {
                 Piece::Bytes(b) => b.len(),
-                Piece::Copy { .. } => 0,
+                Piece::Copy { .. } | Piece::OggPages { .. } => 0,
             })
             .sum();
         let copied: u64 = pieces
             .iter()
             .map(|p| match p {
-                Piece::Copy { len, .. } => *len,
+                Piece::Copy { len, .. } | Piece::OggPages { len, .. } => *len,
                 Piece::Bytes(_) => 0,
             })
             .sum();

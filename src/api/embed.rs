@@ -66,6 +66,7 @@ pub fn target_for(container: Container) -> Option<Target> {
     match container {
         Container::Mp3 => Some(Target::Id3),
         Container::Mp4 => Some(Target::Mp4),
+        Container::Flac | Container::Ogg => Some(Target::Vorbis),
         _ => None,
     }
 }
@@ -113,7 +114,7 @@ pub fn unsupported(audio: &Path, container: Container) -> Error {
         ErrorKind::Unsupported,
         audio,
         format!(
-            "{}: writing chapters into {} files is not supported (mp3 and m4a/m4b/mp4 are)",
+            "{}: writing chapters into {} files is not supported (mp3, m4a/m4b/mp4, opus, ogg and flac are)",
             audio.display(),
             container.name()
         ),
@@ -183,7 +184,7 @@ pub fn read_embedded_of(path: &Path, container: Container) -> Result<ChapterList
             ErrorKind::Unsupported,
             path,
             format!(
-                "{}: reading chapters from {} files is not supported (mp3 and m4a/mp4 are)",
+                "{}: reading chapters from {} files is not supported (mp3, m4a/mp4, opus, ogg and flac are)",
                 path.display(),
                 container.name()
             ),

@@ -93,7 +93,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
         None => {
             let Some(list) = embedded else {
                 return Err(super::io::usage(
-                    "nothing to check: give --chapters, or an mp3/m4a file with embedded chapters",
+                    "nothing to check: give --chapters, or an mp3/m4a/opus/ogg/flac file with embedded chapters",
                 ));
             };
             let parsed = Parsed {

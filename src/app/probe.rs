@@ -124,6 +124,12 @@ fn human(path: &str, info: &ProbeInfo) -> String {
             ));
         }
     }
+    if let Some(v) = &info.tags.vorbis {
+        s.push_str(&format!(
+            "  comments    {} ({} chapters), {} bytes padding\n",
+            v.comments, v.chapters, v.padding
+        ));
+    }
     for w in &info.warnings {
         s.push_str(&format!("  warning     {w}\n"));
     }

@@ -171,6 +171,16 @@ fn warn_unused_options(args: &WriteArgs, container: Container) {
     } else if args.mp4_chapters != Mp4ChaptersArg::Both {
         log::warn!("{name}: --mp4-chapters applies to mp4/m4a files only; ignored");
     }
+    if matches!(container, Container::Flac | Container::Ogg) {
+        if args.id3v2.is_some() {
+            log::warn!("{name}: --id3v2 applies to mp3 files only; ignored");
+        }
+        if args.descriptions {
+            log::warn!(
+                "{name}: vorbis comments have no chapter description; --descriptions ignored"
+            );
+        }
+    }
 }
 
 /// Length of the file a plan produces when written to a new path.

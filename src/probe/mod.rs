@@ -101,6 +101,20 @@ pub struct TagSummary {
     pub id3v1: bool,
     /// MP4 chapters (only for MP4 files).
     pub mp4_chapters: Option<Mp4Chapters>,
+    /// Vorbis comments (Opus, Ogg Vorbis, FLAC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vorbis: Option<VorbisSummary>,
+}
+
+/// The Vorbis comment block of an Opus, Ogg Vorbis or FLAC file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VorbisSummary {
+    /// Comments in all, chapter comments included.
+    pub comments: usize,
+    /// Chapters (`CHAPTERxxx` with a readable time).
+    pub chapters: usize,
+    /// Room a writer can fill in place: FLAC `PADDING` bytes, Opus padding after the comments.
+    pub padding: u64,
 }
 
 /// What the probe measured about one file.

@@ -7,7 +7,7 @@
 
 use super::{Severity, Target};
 use crate::container::mp4::{self, Mp4Chapters};
-use crate::container::{Capabilities, ChapterForm, id3v2};
+use crate::container::{Capabilities, ChapterForm, id3v2, vorbis_comment};
 use crate::limits::{
     ID3_CTOC_MAX_ENTRIES, MP4_CHPL_MAX_CHAPTERS, MP4_CHPL_TITLE_BYTES, MP4_HREF_URL_BYTES,
 };
@@ -57,6 +57,8 @@ impl Limits {
     pub fn from_capabilities(caps: &Capabilities) -> Limits {
         let holder = if caps.forms.contains(&ChapterForm::Id3) {
             "an id3 ctoc holds"
+        } else if caps.forms.contains(&ChapterForm::VorbisComment) {
+            "vorbis comments (CHAPTER001–999) hold"
         } else if caps.forms.contains(&ChapterForm::Nero) {
             "an mp4 chpl holds"
         } else {
@@ -90,6 +92,7 @@ impl Limits {
             Some(Target::Id3) => Limits::from_capabilities(&id3v2::CAPABILITIES),
             Some(Target::Mp4) => Limits::from_capabilities(&mp4::capabilities(Mp4Chapters::Both)),
             Some(Target::Sidecar) => Limits::NONE,
+            Some(Target::Vorbis) => Limits::from_capabilities(&vorbis_comment::CAPABILITIES),
             None => Limits {
                 max_chapters: Some(CountLimit {
                     max: ID3_CTOC_MAX_ENTRIES.min(MP4_CHPL_MAX_CHAPTERS),

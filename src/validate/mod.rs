@@ -231,9 +231,10 @@ mod tests {
             Ok(Profile::Podcastindex)
         );
         assert!("tiktok".parse::<Profile>().is_err());
-        for t in [Target::Id3, Target::Mp4, Target::Sidecar] {
+        for t in [Target::Id3, Target::Mp4, Target::Sidecar, Target::Vorbis] {
             assert_eq!(t.name().parse::<Target>(), Ok(t));
         }
-        assert!("ogg".parse::<Target>().is_err());
+        assert_eq!("opus".parse::<Target>(), Ok(Target::Vorbis));
+        assert!("aiff".parse::<Target>().is_err());
     }
 }

@@ -31,6 +31,20 @@ pub enum Piece {
         /// Length in bytes.
         len: u64,
     },
+    /// A range of whole Ogg pages of the original, copied one page at a time with the
+    /// sequence number of every page of stream `serial` moved by `delta` (wrapping) and its
+    /// CRC recomputed: what an Ogg comment header that needs more or fewer pages asks of the
+    /// audio pages after it. Same length as the range.
+    OggPages {
+        /// Offset in the original (a page start).
+        offset: u64,
+        /// Length in bytes (ends at a page end).
+        len: u64,
+        /// The logical stream whose pages are renumbered.
+        serial: u32,
+        /// Added to each sequence number.
+        delta: u32,
+    },
 }
 
 /// How to turn the original file into the result.
@@ -92,7 +106,7 @@ fn pieces_len(pieces: &[Piece]) -> u64 {
         .iter()
         .map(|p| match p {
             Piece::Bytes(b) => b.len() as u64,
-            Piece::Copy { len, .. } => *len,
+            Piece::Copy { len, .. } | Piece::OggPages { len, .. } => *len,
         })
         .sum()
 }

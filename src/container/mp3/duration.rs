@@ -211,6 +211,7 @@ fn tag_summary(
         ape: trailing.ape,
         id3v1: trailing.id3v1,
         mp4_chapters: None,
+        vorbis: None,
     }
 }
 
