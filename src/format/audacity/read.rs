@@ -40,7 +40,15 @@ fn seconds(field: &str) -> Result<Time, String> {
             "bad time `{field}`: expected seconds such as 85.180378"
         ));
     }
-    parse_clock(&text, SECONDS)
+    // Tools that post-process label tracks write more digits than Audacity's six; beyond
+    // nanoseconds they cannot change the millisecond.
+    let cut = match text.split_once('.') {
+        Some((whole, frac)) if frac.len() > 9 && frac.bytes().all(|b| b.is_ascii_digit()) => {
+            Cow::Owned(format!("{whole}.{}", frac.get(..9).unwrap_or(frac)))
+        }
+        _ => text,
+    };
+    parse_clock(&cut, SECONDS).map_err(|m| m.replace(&*cut, field))
 }
 
 /// Parses `start<TAB>end[<TAB>label]`.
