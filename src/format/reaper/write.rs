@@ -21,8 +21,16 @@ fn hms(t: crate::time::Time) -> String {
 
 /// Writes regions when every chapter's end is known, else markers (see the module docs).
 pub fn write(list: &ChapterList, opts: &WriteOptions) -> Vec<u8> {
-    let ends: Vec<_> = (0..list.len())
-        .map(|i| list.end_of(i, opts.duration))
+    // A stated end (a region read back) wins over the next chapter's start.
+    let ends: Vec<_> = list
+        .chapters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            c.end
+                .filter(|e| *e > c.start)
+                .or_else(|| list.end_of(i, opts.duration))
+        })
         .collect();
     let regions = !list.is_empty() && ends.iter().all(Option::is_some);
     let mut out = String::from(HEADER);
