@@ -28,6 +28,7 @@ mod drift;
 mod limits;
 mod profile;
 mod rules;
+mod sources;
 
 pub use crate::chapter::{UrlError, ascii_url};
 pub use diagnostic::{Diagnostic, Rule, Severity, UnknownRule};
@@ -35,6 +36,7 @@ pub use drift::drift;
 pub use limits::{CountLimit, Limits};
 use profile::Policy;
 pub use profile::{Profile, Target, UnknownProfile, UnknownTarget};
+pub use sources::{Source, drift_between};
 
 /// Everything validation needs besides the chapters themselves.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
