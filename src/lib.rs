@@ -21,6 +21,7 @@
 pub mod api;
 pub mod batch;
 pub mod chapter;
+pub mod feed;
 pub mod format;
 pub mod limits;
 pub mod probe;

@@ -7,10 +7,11 @@ use chapmark::api::embed::{self, add_intro};
 use chapmark::api::lock::{Access, prepare_audio};
 use chapmark::format::text::Parsed;
 use chapmark::report::{self, FileReport};
-use chapmark::validate::Rule;
 use chapmark::validate::Target;
+use chapmark::validate::{Diagnostic, Rule, Source, drift_between};
 use chapmark::{ChapterList, SampleTime};
 use std::io::Write;
+use std::path::Path;
 
 type AudioSide = (
     String,
@@ -54,48 +55,40 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let deny = args.validate.deny_warnings;
     let (path_name, duration, target, embedded) = audio_side(&args)?;
     let ctx = common::context(duration, args.validate.profile, target);
+    let mut lists = Vec::new();
+    for chapters in &args.chapters {
+        let loaded = common::load_chapters(chapters, None)?;
+        lists.push((loaded.name, loaded.parsed));
+    }
+    if let (Some(feed), Some(item)) = (&args.feed, &args.item) {
+        lists.extend(feed_sources(feed, item)?);
+    }
+    for (_, parsed) in &mut lists {
+        add_intro(&mut parsed.list, args.intro.as_deref());
+    }
 
-    let report = match &args.chapters {
-        Some(chapters) => {
-            let mut loaded = common::load_chapters(chapters, None)?;
-            add_intro(&mut loaded.parsed.list, args.intro.as_deref());
+    let report = match lists.first() {
+        Some((name, parsed)) => {
             // Against audio, the report is about the audio and its lines point into the notes
             // (`source`); with `--duration` the notes are the only file, so `source` stays
             // empty rather than repeating it.
             let (path, source) = if path_name.is_empty() {
-                (loaded.name.clone(), None)
+                (name.clone(), None)
             } else {
-                (path_name, Some(loaded.name.clone()))
+                (path_name, Some(name.clone()))
             };
-            let mut report = common::validate_report(path, source, &loaded.parsed, &ctx);
-            if let Some(emb) = embedded.filter(|e| !e.is_empty()) {
-                report
-                    .diagnostics
-                    .extend(chapmark::validate::drift(&emb, &loaded.parsed.list));
-                // Back into the validator's order (whole-list first, then by line), stably, so
-                // a line's drift follows that line's other diagnostics.
-                report
-                    .diagnostics
-                    .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
-            }
+            let mut report = common::validate_report(path, source, parsed, &ctx);
+            report
+                .diagnostics
+                .extend(drift_diagnostics(embedded.as_ref(), &lists));
+            // Back into the validator's order (whole-list first, then by line), stably, so
+            // a line's drift follows that line's other diagnostics.
+            report
+                .diagnostics
+                .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
             report
         }
-        None => {
-            let Some(list) = embedded else {
-                return Err(super::io::usage(
-                    "nothing to check: give --chapters, or an mp3/m4a file with embedded chapters",
-                ));
-            };
-            let parsed = Parsed {
-                list,
-                issues: Vec::new(),
-            };
-            let mut report = common::validate_report(path_name, None, &parsed, &ctx);
-            if parsed.list.is_empty() {
-                explain_no_embedded_chapters(&mut report);
-            }
-            report
-        }
+        None => embedded_report(path_name, embedded, &ctx)?,
     };
 
     let ok = report::passed(&report.diagnostics, deny);
@@ -108,6 +101,79 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     } else {
         ExitStatus::Invalid
     })
+}
+
+/// A feed item's chapter sources, each named for messages (`FEED psc`, `FEED description`).
+fn feed_sources(feed: &Path, guid: &str) -> anyhow::Result<Vec<(String, Parsed)>> {
+    let (text, scanned) = super::feed::load(feed)?;
+    let item = super::feed::find_item(&scanned, feed, guid)?;
+    let name = super::io::display_name(feed);
+    let mut out = Vec::new();
+    if let Some(list) = item.psc_chapters(&text)? {
+        let issues = Vec::new();
+        out.push((format!("{name} psc"), Parsed { list, issues }));
+    }
+    if let Some((list, issues)) = item.description_chapters()? {
+        out.push((format!("{name} description"), Parsed { list, issues }));
+    }
+    if out.is_empty() {
+        anyhow::bail!(
+            "{name}: item {guid:?} has no psc:chapters and no chapters in its description"
+        );
+    }
+    Ok(out)
+}
+
+/// Drift between the sources: with one list, against the embedded chapters as before; with
+/// more, between every two sources (the file's embedded chapters first).
+fn drift_diagnostics(
+    embedded: Option<&ChapterList>,
+    lists: &[(String, Parsed)],
+) -> Vec<Diagnostic> {
+    let embedded = embedded.filter(|e| !e.is_empty());
+    if let [(_, only)] = lists {
+        return embedded.map_or_else(Vec::new, |emb| chapmark::validate::drift(emb, &only.list));
+    }
+    let mut sources: Vec<Source<'_>> = Vec::new();
+    if let Some(list) = embedded {
+        sources.push(Source {
+            name: "the file",
+            list,
+        });
+    }
+    sources.extend(lists.iter().map(|(name, p)| Source {
+        name,
+        list: &p.list,
+    }));
+    let mut out = Vec::new();
+    for (i, a) in sources.iter().enumerate() {
+        for b in sources.iter().skip(i + 1) {
+            out.extend(drift_between(*a, *b));
+        }
+    }
+    out
+}
+
+/// Checking the chapters embedded in the audio (no `--chapters`).
+fn embedded_report(
+    path_name: String,
+    embedded: Option<ChapterList>,
+    ctx: &chapmark::validate::Context,
+) -> anyhow::Result<FileReport> {
+    let Some(list) = embedded else {
+        return Err(super::io::usage(
+            "nothing to check: give --chapters, or an mp3/m4a file with embedded chapters",
+        ));
+    };
+    let parsed = Parsed {
+        list,
+        issues: Vec::new(),
+    };
+    let mut report = common::validate_report(path_name, None, &parsed, ctx);
+    if parsed.list.is_empty() {
+        explain_no_embedded_chapters(&mut report);
+    }
+    Ok(report)
 }
 
 /// The validator's `too-few` for an empty list talks about notes lines; for a file without

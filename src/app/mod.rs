@@ -5,6 +5,7 @@ mod batch;
 mod check;
 mod common;
 mod convert;
+mod feed;
 mod io;
 mod probe;
 mod write;
@@ -82,6 +83,7 @@ fn run(command: Command, ui: Ui) -> Outcome {
         Command::Show(a) => write::run_show(a, ui),
         Command::Strip(a) => write::run_strip(a, ui),
         Command::Batch(a) => batch::run(a, ui),
+        Command::Feed(a) => feed::run(a, ui),
     }
 }
 

@@ -25,7 +25,7 @@ use text::Parsed;
 
 pub mod audacity;
 pub mod audition;
-mod common;
+pub(crate) mod common;
 pub mod cue;
 pub mod ffmetadata;
 pub mod html;
