@@ -29,6 +29,11 @@ pub fn item_file_stem(
             }
         })
         .unwrap_or("");
+    // A URL guid's scheme only makes the name longer.
+    let raw = ["https://", "http://"]
+        .iter()
+        .find_map(|p| raw.strip_prefix(p))
+        .unwrap_or(raw);
     let mut stem: String = raw
         .chars()
         .map(|c| {
@@ -91,12 +96,13 @@ pub fn add_chapter_links(feed_text: &str, feed: &Feed, links: &[ChapterLink]) ->
             "<podcast:chapters url=\"{}\" type=\"application/json+chapters\"/>",
             escape_attr(&link.url)
         );
-        // Before `</item>`'s own indentation: a child's indentation (one level deeper, two
-        // spaces) then the tag, then the line break and indentation `</item>` had.
+        // Before `</item>`'s own indentation: one level deeper (a tab in tab-indented feeds,
+        // else two spaces), the tag, then the line break and indentation `</item>` had.
+        let unit = if ws.ends_with('\t') { "\t" } else { "  " };
         let text = if ws.is_empty() {
             tag
         } else {
-            format!("  {tag}{ws}")
+            format!("{unit}{tag}{ws}")
         };
         inserts.push((item.close, text));
     }
