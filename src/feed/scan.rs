@@ -24,13 +24,34 @@ struct State {
     content: Option<String>,
     psc_open: Option<(usize, usize)>,
     saw_rss: bool,
+    /// The last (offset, line) computed, so finding lines stays linear in the feed size.
+    line_at: (usize, usize),
+}
+
+impl State {
+    /// 1-based line of `at`, counting only the newlines since the last call.
+    fn line(&mut self, feed: &str, at: usize) -> usize {
+        let (from, line) = self.line_at;
+        if at < from {
+            return line_of_offset(feed, at);
+        }
+        let newlines = feed
+            .as_bytes()
+            .get(from..at)
+            .map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
+        self.line_at = (at, line + newlines);
+        line + newlines
+    }
 }
 
 /// Scans a feed: its items and where tags can be inserted (see the module docs).
 pub fn scan(feed: &str) -> Result<Feed, FeedError> {
     let mut reader = Reader::from_str(feed);
     let mut out = Feed::default();
-    let mut st = State::default();
+    let mut st = State {
+        line_at: (0, 1),
+        ..State::default()
+    };
     loop {
         let before = offset(reader.buffer_position());
         let event = reader.read_event().map_err(|e| FeedError::Xml {
@@ -113,12 +134,12 @@ fn start(
     if name == b"item" && st.item.is_none() {
         if out.items.len() >= MAX_ITEMS {
             return Err(FeedError::TooManyItems {
-                line: line_of_offset(feed, before),
+                line: st.line(feed, before),
                 max: MAX_ITEMS,
             });
         }
         let item = Item {
-            line: line_of_offset(feed, before),
+            line: st.line(feed, before),
             ..Item::default()
         };
         st.item = Some((st.depth, item));
