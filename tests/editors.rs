@@ -218,3 +218,15 @@ fn html_fragment_links_timestamps_and_escapes() {
     assert_eq!(paragraphs, 3);
     assert_eq!(Format::from_file_name("notes.html"), Some(Format::Html));
 }
+
+#[test]
+#[ignore = "needs the HTML description reader of issue 22 (format/text); enable when it merges"]
+fn html_fragment_reads_back_through_the_description_reader() {
+    let list = ChapterList::new(vec![
+        Chapter::new(Time::from_secs(100), "Q&A <live>").with_url("https://x.test/?a=1&b=2"),
+        Chapter::new(Time::from_secs(779), "Rare earths"),
+    ]);
+    let html = format::write(Format::Html, &list, &WriteOptions::default());
+    let (_, parsed) = format::read_any(&html, Some(Format::Html)).unwrap();
+    assert_eq!(parsed.list.comparable(), list.comparable());
+}
