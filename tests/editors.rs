@@ -160,7 +160,12 @@ fn editor_formats_round_trip_the_fixtures_and_tricky_titles() {
         assert_eq!(format::detect(&text), f, "{f}\n{text}");
         let back = format::read(f, &text).unwrap_or_else(|e| panic!("{f}: {e}\n{text}"));
         assert_eq!(starts_ms(&back), starts_ms(&list), "{f}\n{text}");
-        assert_eq!(titles(&back), titles(&list), "{f}\n{text}");
+        // REAPER's CSV fields are trimmed on reading (see its module docs).
+        let want: Vec<&str> = titles(&list)
+            .into_iter()
+            .map(|t| if f == Format::Reaper { t.trim() } else { t })
+            .collect();
+        assert_eq!(titles(&back), want, "{f}\n{text}");
         assert_eq!(
             back.chapters[1].end,
             Some(Time::from_secs(3000)),

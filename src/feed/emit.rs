@@ -58,12 +58,7 @@ pub fn item_file_stem(
     candidate
 }
 
-fn escape_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::format::html::escape_attr;
 
 /// The whitespace right before `at` (back to and including a line break), so the new tag
 /// gets its own line indented like the item's children.

@@ -17,4 +17,5 @@ mod read;
 mod write;
 
 pub use read::read;
+pub(crate) use write::escape_attr;
 pub use write::write;

@@ -2,22 +2,8 @@
 
 use crate::chapter::ChapterList;
 use crate::format::WriteOptions;
-use crate::format::common::one_line;
+use crate::format::common::{escape_text, one_line};
 use crate::time::Time;
-
-/// Escapes text content.
-pub(crate) fn escape_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// Escapes an attribute value (double-quoted).
 pub(crate) fn escape_attr(s: &str) -> String {

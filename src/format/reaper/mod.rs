@@ -1,6 +1,7 @@
 //! REAPER's Region/Marker Manager CSV export: a header `#,Name,Start,End,Length` (newer
 //! versions add `Color`) and one row per marker (`M1`, `M2`, …) or region (`R1`, …).
-//! Comma-separated with RFC 4180 quoting (`"Q&A, part 2"`, `""` for a quote).
+//! Comma-separated with RFC 4180 quoting (`"Q&A, part 2"`, `""` for a quote); fields are
+//! trimmed, so a name's edge spaces are not kept.
 //!
 //! Times are as the ruler showed them when exporting. Read: `h:mm:ss.mmm`, `m:ss.mmm` and
 //! plain seconds (`83.5`). Refused with a message saying how to re-export: bars/beats

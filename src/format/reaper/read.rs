@@ -18,30 +18,8 @@ const CLOCK: ClockRules = ClockRules {
     fraction: Fraction::Optional,
 };
 
-/// Splits one CSV line with RFC 4180 quoting.
-pub(crate) fn split_csv(line: &str) -> Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(ch) = chars.next() {
-        match (quoted, ch) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                cur.push('"');
-            }
-            (true, '"') => quoted = false,
-            (false, '"') if cur.is_empty() => quoted = true,
-            (false, ',') => fields.push(std::mem::take(&mut cur)),
-            (_, c) => cur.push(c),
-        }
-    }
-    if quoted {
-        return Err("unterminated quote".to_string());
-    }
-    fields.push(cur);
-    Ok(fields)
-}
+// One CSV record, RFC 4180 quoting, fields trimmed: the manifest reader's splitter.
+use crate::batch::split_csv;
 
 /// A time as the ruler showed it.
 pub(crate) fn parse_time(text: &str) -> Result<Time, String> {

@@ -5,9 +5,10 @@ use crate::chapter::ChapterList;
 use crate::format::WriteOptions;
 use crate::format::common::one_line;
 
-/// Quotes a field when it holds a comma, a quote or edge spaces.
+/// Quotes a field when it holds a comma or a quote. (Edge spaces are not kept: readers,
+/// ours included, trim fields.)
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"']) || s.trim() != s {
+    if s.contains([',', '"']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
