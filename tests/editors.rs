@@ -235,3 +235,46 @@ fn html_fragment_reads_back_through_the_description_reader() {
     let (_, parsed) = format::read_any(&html, Some(Format::Html)).unwrap();
     assert_eq!(parsed.list.comparable(), list.comparable());
 }
+
+fn chapmark() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("chapmark").expect("the chapmark binary is built");
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn convert_skips_note_markers_by_prefix_and_by_regex() {
+    let dir = tempfile::tempdir().unwrap();
+    let labels = dir.path().join("ep.labels.txt");
+    std::fs::write(
+        &labels,
+        "0.000000\t0.000000\tIntro\n61.500000\t61.500000\tEDIT: room tone\n100.000000\t100.000000\tMain\n200.000000\t200.000000\t// fix breath\n300.000000\t300.000000\tfix levels later\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let out = chapmark()
+            .arg("convert")
+            .arg(&labels)
+            .args(["--to", "mp4chaps"])
+            .args(extra)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // The `//` note is always skipped; the others need the regex.
+    let (code, out, _) = run(&[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(!out.contains("fix breath"));
+    let (code, out, _) = run(&["--skip-markers", r"(?i)^(edit|fix)\b"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(out, "00:00:00.000 Intro\n00:01:40.000 Main\n");
+    let (code, _, err) = run(&["--skip-markers", "("]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("--skip-markers \"(\""), "{err}");
+}

@@ -319,3 +319,26 @@ fn check_reports_a_one_second_drift_between_description_and_file() {
         String::from_utf8_lossy(&same.stdout)
     );
 }
+
+#[test]
+fn a_malformed_or_non_rss_feed_is_an_input_error_with_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        "<rss>\n<channel>\n<item><title>a</item>\n</channel></rss>\n",
+    )
+    .unwrap();
+    let out = chapmark().arg("feed").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("feed line 3: malformed xml"), "{err}");
+    std::fs::write(
+        &bad,
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"></feed>\n",
+    )
+    .unwrap();
+    let out = chapmark().arg("feed").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not an rss feed"));
+}
