@@ -27,9 +27,16 @@ out.append('  </channel>\r\n</rss>\r\n')
 open(sys.argv[1], 'w').write(''.join(out))
 PY
 ls -l "$work/big.xml"
-hyperfine --warmup 2 --runs 20 --export-markdown "$work/res.md" \
+hyperfine --warmup 2 --runs 20 --export-markdown "$work/res.md" --export-json "$work/res.json" \
   -n chapmark-feed-emit-json "rm -rf $work/ch && $BIN feed $work/big.xml --emit-json $work/ch --base-url https://cdn.example.com/ch -o $work/out.xml -q" \
   -n python-minidom-parse-only "python3 -c 'import xml.dom.minidom as m; m.parse(\"$work/big.xml\")'"
 python3 -c "import xml.dom.minidom as m; d=m.parse('$work/out.xml'); print('result parses as XML;', len(d.getElementsByTagName('podcast:chapters')), 'links')"
-{ echo "## $(date -u +%F) $(uname -m), $(nproc) cores"; cat "$work/res.md"; echo; } >> benches/results-feed-500.md
-cat "$work/res.md"
+medians=$(python3 - "$work/res.json" <<'PY'
+import json, statistics, sys
+r = {x["command"]: statistics.median(x["times"]) for x in json.load(open(sys.argv[1]))["results"]}
+c, p = r["chapmark-feed-emit-json"], r["python-minidom-parse-only"]
+print(f"medians: chapmark {c*1000:.1f} ms, python minidom parse only {p*1000:.1f} ms; ratio python/chapmark {p/c:.2f}")
+PY
+)
+{ echo "## $(date -u +%F) $(uname -m), $(nproc) cores (shared)"; cat "$work/res.md"; echo; echo "$medians"; echo; } >> benches/results-feed-500.md
+cat "$work/res.md"; echo "$medians"
