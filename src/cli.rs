@@ -24,7 +24,7 @@ pub enum ExitStatus {
 /// Podcast chapter markers: parse show notes, measure exact audio duration, validate, and
 /// write ID3/MP4 chapters safely.
 #[derive(Debug, Parser)]
-#[command(name = "chapmark", version, about, long_about = None, propagate_version = true)]
+#[command(name = "chapmark", version = env!("CHAPMARK_VERSION"), about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

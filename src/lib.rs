@@ -23,6 +23,7 @@
 pub mod api;
 pub mod batch;
 pub mod chapter;
+pub mod container;
 pub mod feed;
 pub mod format;
 pub mod limits;

@@ -225,7 +225,6 @@ fn html_fragment_links_timestamps_and_escapes() {
 }
 
 #[test]
-#[ignore = "needs the HTML description reader of issue 22 (format/text); enable when it merges"]
 fn html_fragment_reads_back_through_the_description_reader() {
     let list = ChapterList::new(vec![
         Chapter::new(Time::from_secs(100), "Q&A <live>").with_url("https://x.test/?a=1&b=2"),

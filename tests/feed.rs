@@ -73,7 +73,11 @@ fn lists_items_and_their_chapter_sources() {
         lines[1],
         "  enclosure: https://example.com/ep1.mp3?src=rss&x=1"
     );
-    assert_eq!(lines[2], "  chapters: psc (3 chapters)");
+    // The CDATA description is HTML (`<p>01:40 Physical AI</p>`), read by the notes reader.
+    assert_eq!(
+        lines[2],
+        "  chapters: psc (3 chapters); description (1 chapter)"
+    );
     assert_eq!(
         lines[3],
         "https://example.com/episodes/2?a=1&b=2\tEpisode two"

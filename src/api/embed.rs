@@ -7,13 +7,14 @@
 
 use super::{Error, ErrorKind};
 use crate::chapter::ChapterList;
+use crate::container::mp4::Mp4Chapters;
+use crate::container::{self, ContainerError, PlanOptions, id3v2, mp4};
 use crate::limits::MP4_HREF_URL_BYTES;
 use crate::probe::{Container, ProbeInfo};
 use crate::validate::{Diagnostic, Profile, Target};
-use crate::write::mp4::Mp4Chapters;
-use crate::write::{Plan, id3, mp4, safe};
+use crate::write::Plan;
+use crate::write::apply as safe;
 use crate::{Chapter, Time};
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// How [`super::write`] writes chapters; the defaults are the CLI's.
@@ -38,40 +39,8 @@ pub struct EmbedOptions {
     pub output: Option<PathBuf>,
 }
 
-/// How a plan was carried out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum PlanKind {
-    /// The file already held exactly this; nothing written.
-    Unchanged,
-    /// Nothing to change, but an output path was given: the input was copied there.
-    Copied,
-    /// Patched in place (same length).
-    InPlace,
-    /// Grown at its start in place (the tag got bigger; the audio was not copied).
-    GrownInPlace,
-    /// Written as a new file (renamed over the input, or to the output path).
-    Rewritten,
-}
-
-impl PlanKind {
-    /// The words used in the CLI's summary line (`in place`, `grown in place`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PlanKind::Unchanged => "unchanged",
-            PlanKind::Copied => "copied",
-            PlanKind::InPlace => "in place",
-            PlanKind::GrownInPlace => "grown in place",
-            PlanKind::Rewritten => "rewritten",
-        }
-    }
-}
-
-impl fmt::Display for PlanKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// How a plan was carried out (`unchanged`, `in place`, `grown in place`, `rewritten`, …).
+pub use crate::write::apply::Applied as PlanKind;
 
 /// What a write did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,62 +90,68 @@ pub fn plan_write(
     list: &ChapterList,
     opts: &EmbedOptions,
 ) -> Result<Plan, Error> {
+    if !holds_chapters(info.container) {
+        return Err(unsupported(audio, info.container));
+    }
     let list = &as_stored(list, info.container, opts.mp4_chapters);
-    match info.container {
-        Container::Mp3 => {
-            let id3_opts = id3::Id3Options {
-                version: opts.id3v2,
-                descriptions: opts.descriptions,
-                ..id3::Id3Options::default()
-            };
-            id3::plan_write(audio, list, info.duration, &id3_opts)
-                .map_err(|e| Error::wrap(ErrorKind::Write, audio, e))
-        }
-        Container::Mp4 => {
-            let mp4_opts = mp4::Mp4Options {
-                kinds: opts.mp4_chapters,
-                ..mp4::Mp4Options::default()
-            };
-            mp4::plan_write(audio, list, info.duration, &mp4_opts)
-                .map_err(|e| Error::wrap(ErrorKind::Write, audio, e))
-        }
-        other => Err(unsupported(audio, other)),
+    container::plan_write(
+        info.container,
+        audio,
+        list,
+        info.duration,
+        &plan_options(opts),
+    )
+    .map_err(container_err(audio))
+}
+
+/// The containers' options from the library's.
+pub fn plan_options(opts: &EmbedOptions) -> PlanOptions {
+    let id3 = id3v2::Id3Options {
+        version: opts.id3v2,
+        descriptions: opts.descriptions,
+        ..id3v2::Id3Options::default()
+    };
+    let mp4 = mp4::Mp4Options {
+        kinds: opts.mp4_chapters,
+        ..mp4::Mp4Options::default()
+    };
+    PlanOptions::new(id3, mp4)
+}
+
+/// Wraps a container error: `unsupported` stays that kind, anything else is a write error.
+fn container_err(path: &Path) -> impl FnOnce(ContainerError) -> Error + '_ {
+    move |e| {
+        let kind = match e {
+            ContainerError::Unsupported { .. } => ErrorKind::Unsupported,
+            _ => ErrorKind::Write,
+        };
+        Error::wrap(kind, path, e)
     }
 }
 
 /// Plans removing every chapter from `audio` (already probed as `info`).
 pub fn plan_strip(audio: &Path, info: &ProbeInfo) -> Result<Plan, Error> {
-    match info.container {
-        Container::Mp3 => {
-            id3::plan_strip(audio).map_err(|e| Error::wrap(ErrorKind::Write, audio, e))
-        }
-        Container::Mp4 => {
-            mp4::plan_strip(audio).map_err(|e| Error::wrap(ErrorKind::Write, audio, e))
-        }
-        other => Err(unsupported(audio, other)),
+    if !holds_chapters(info.container) {
+        return Err(unsupported(audio, info.container));
     }
+    container::plan_strip(info.container, audio).map_err(container_err(audio))
 }
 
 /// The chapters embedded in `path`, a file of `container` (no lock taken: see
 /// [`super::read_embedded`]).
 pub fn read_embedded_of(path: &Path, container: Container) -> Result<ChapterList, Error> {
-    match container {
-        Container::Mp3 => {
-            id3::read_chapters(path).map_err(|e| Error::wrap(ErrorKind::Write, path, e))
-        }
-        Container::Mp4 => {
-            mp4::read_chapters(path).map_err(|e| Error::wrap(ErrorKind::Write, path, e))
-        }
-        other => Err(Error::new(
+    if !holds_chapters(container) {
+        return Err(Error::new(
             ErrorKind::Unsupported,
             path,
             format!(
                 "{}: reading chapters from {} files is not supported (mp3 and m4a/mp4 are)",
                 path.display(),
-                other.name()
+                container.name()
             ),
-        )),
+        ));
     }
+    container::read_chapters(container, path).map_err(container_err(path))
 }
 
 /// The chapters as the container will hold them: URLs in the ASCII form both writers store
@@ -214,15 +189,7 @@ pub fn add_intro(list: &mut ChapterList, title: Option<&str>) {
 /// it) is an in-place write, so it keeps the input's permissions and links like one.
 pub fn apply(audio: &Path, out: Option<&Path>, plan: &Plan) -> Result<Written, Error> {
     let out = out.filter(|o| !same_target(audio, o));
-    let kind = match (plan, out) {
-        (Plan::Unchanged, None) => PlanKind::Unchanged,
-        (Plan::Unchanged, Some(_)) => PlanKind::Copied,
-        (Plan::Patch(_), None) => PlanKind::InPlace,
-        (Plan::Insert { .. }, None) => PlanKind::GrownInPlace,
-        (Plan::Patch(_) | Plan::Insert { .. }, Some(_)) | (Plan::Rebuild(_), _) => {
-            PlanKind::Rewritten
-        }
-    };
+    let kind = PlanKind::of(plan, out.is_some());
     let bytes = match out {
         Some(out) => safe::apply_to(audio, out, plan),
         None => safe::apply(audio, plan),

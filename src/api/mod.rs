@@ -223,7 +223,10 @@ pub fn write(
     let mut list = list.clone();
     embed::add_intro(&mut list, options.intro.as_deref());
     let ctx = context(&info, options.profile, options.min_chapter);
-    let diagnostics = rules::validate(&list, &[], &ctx);
+    // The limits of the forms actually written (a QuickTime-only MP4 has no 255 limit).
+    let caps = info.container.capabilities(&embed::plan_options(options));
+    let diagnostics =
+        rules::validate_with(&list, &[], &ctx, &rules::Limits::from_capabilities(&caps));
     if !report::passed(&diagnostics, options.deny_warnings) {
         return Err(Error::invalid(path, diagnostics));
     }

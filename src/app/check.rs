@@ -110,11 +110,14 @@ fn feed_sources(feed: &Path, guid: &str) -> anyhow::Result<Vec<(String, Parsed)>
     let name = super::io::display_name(feed);
     let mut out = Vec::new();
     if let Some(list) = item.psc_chapters(&text)? {
-        let issues = Vec::new();
-        out.push((format!("{name} psc"), Parsed { list, issues }));
+        let parsed = Parsed {
+            list,
+            ..Parsed::default()
+        };
+        out.push((format!("{name} psc"), parsed));
     }
-    if let Some((list, issues)) = item.description_chapters()? {
-        out.push((format!("{name} description"), Parsed { list, issues }));
+    if let Some(parsed) = item.description_chapters()? {
+        out.push((format!("{name} description"), parsed));
     }
     if out.is_empty() {
         anyhow::bail!(
@@ -167,7 +170,7 @@ fn embedded_report(
     };
     let parsed = Parsed {
         list,
-        issues: Vec::new(),
+        ..Parsed::default()
     };
     let mut report = common::validate_report(path_name, None, &parsed, ctx);
     if parsed.list.is_empty() {

@@ -109,7 +109,7 @@ pub fn validate_report(
         path,
         source,
         duration: ctx.duration,
-        diagnostics: chapmark::validate::validate(&parsed.list, &parsed.issues, ctx),
+        diagnostics: parsed.validate(ctx),
         chapters: parsed.list.len(),
     }
 }

@@ -42,17 +42,14 @@ fn load_feed_item(feed: &std::path::Path, guid: &str) -> anyhow::Result<common::
     let item = super::feed::find_item(&scanned, feed, guid)?;
     let name = format!("{} item {guid}", super::io::display_name(feed));
     if let Some(list) = item.psc_chapters(&text)? {
-        let issues = Vec::new();
-        return Ok(common::Loaded {
-            name,
-            parsed: Parsed { list, issues },
-        });
+        let parsed = Parsed {
+            list,
+            ..Parsed::default()
+        };
+        return Ok(common::Loaded { name, parsed });
     }
     match item.description_chapters()? {
-        Some((list, issues)) => Ok(common::Loaded {
-            name,
-            parsed: Parsed { list, issues },
-        }),
+        Some(parsed) => Ok(common::Loaded { name, parsed }),
         None => anyhow::bail!("{name}: no psc:chapters and no chapters in the description"),
     }
 }

@@ -59,12 +59,12 @@ fn list(text: &str, feed: &Feed) -> String {
             sources.push(format!("podcast:chapters {url}"));
         }
         match item.psc_chapters(text) {
-            Ok(Some(list)) => sources.push(format!("psc ({} chapters)", list.len())),
+            Ok(Some(list)) => sources.push(format!("psc ({})", count(list.len()))),
             Ok(None) => {}
             Err(e) => sources.push(format!("psc (unreadable: {e})")),
         }
         match item.description_chapters() {
-            Ok(Some((list, _))) => sources.push(format!("description ({} chapters)", list.len())),
+            Ok(Some(parsed)) => sources.push(format!("description ({})", count(parsed.list.len()))),
             Ok(None) => {}
             Err(e) => sources.push(format!("description (unreadable: {e})")),
         }
@@ -74,6 +74,14 @@ fn list(text: &str, feed: &Feed) -> String {
         let _ = writeln!(out, "  chapters: {}", sources.join("; "));
     }
     out
+}
+
+fn count(n: usize) -> String {
+    if n == 1 {
+        "1 chapter".to_string()
+    } else {
+        format!("{n} chapters")
+    }
 }
 
 fn emit_json(

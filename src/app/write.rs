@@ -8,11 +8,11 @@ use chapmark::PlanKind;
 use chapmark::SampleTime;
 use chapmark::api::embed::{self, add_intro, apply, as_stored, same_target};
 use chapmark::api::lock::{Access, prepare_audio};
+use chapmark::container::mp4::Mp4Chapters;
 use chapmark::format::{self, Format, WriteOptions};
 use chapmark::probe::Container;
 use chapmark::report;
 use chapmark::write::Plan;
-use chapmark::write::mp4::Mp4Chapters;
 use std::path::Path;
 
 /// The library's options for a `write` from the command line's.
@@ -126,12 +126,7 @@ fn warn_unused_options(args: &WriteArgs, container: Container) {
 
 /// Length of the file a plan produces when written to a new path.
 fn plan_output_len(plan: &Plan, audio: &Path) -> u64 {
-    match plan {
-        Plan::Rebuild(_) => plan.bytes_written(),
-        Plan::Unchanged | Plan::Patch(_) | Plan::Insert { .. } => {
-            plan.output_len(std::fs::metadata(audio).map_or(0, |m| m.len()))
-        }
-    }
+    plan.output_len(std::fs::metadata(audio).map_or(0, |m| m.len()))
 }
 
 fn describe(plan: &Plan) -> &'static str {
@@ -142,6 +137,7 @@ fn describe(plan: &Plan) -> &'static str {
         Plan::Rebuild(_) => "rewriting the file",
         // The audio is shifted by the file system, not copied; this is the new tag's size.
         Plan::Insert { .. } => "growing the tag in place",
+        _ => "writing",
     }
 }
 

@@ -17,7 +17,7 @@ pub use emit::{ChapterLink, add_chapter_links, item_file_stem};
 pub use scan::scan;
 
 use crate::chapter::ChapterList;
-use crate::format::{Format, ReadError, read_any, text::ParseIssue};
+use crate::format::{Format, ReadError, read_any, text::Parsed};
 use std::ops::Range;
 
 /// The Podcasting 2.0 namespace.
@@ -128,17 +128,15 @@ impl Item {
             .map_err(|e| self.failed(ChapterSource::Psc, e.into()))
     }
 
-    /// The chapters in the item's description (and the suspicious lines), when it has one
-    /// with at least one chapter line.
-    pub fn description_chapters(
-        &self,
-    ) -> Result<Option<(ChapterList, Vec<ParseIssue>)>, FeedError> {
+    /// The chapters in the item's description (with the reader's issues and notes), when it
+    /// has one with at least one chapter line.
+    pub fn description_chapters(&self) -> Result<Option<Parsed>, FeedError> {
         let Some(desc) = self.description.as_deref().filter(|d| !d.trim().is_empty()) else {
             return Ok(None);
         };
         let (_, parsed) = read_any(desc.as_bytes(), Some(Format::Text))
             .map_err(|e| self.failed(ChapterSource::Description, e))?;
-        Ok((!parsed.list.is_empty()).then_some((parsed.list, parsed.issues)))
+        Ok((!parsed.list.is_empty()).then_some(parsed))
     }
 
     /// The item's chapters: the PSC when present, else the description.
@@ -148,7 +146,7 @@ impl Item {
         }
         Ok(self
             .description_chapters()?
-            .map(|(list, _)| (ChapterSource::Description, list)))
+            .map(|parsed| (ChapterSource::Description, parsed.list)))
     }
 
     fn failed(&self, source_kind: ChapterSource, error: ReadError) -> FeedError {

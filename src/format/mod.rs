@@ -447,7 +447,7 @@ pub fn read_any(bytes: &[u8], from: Option<Format>) -> Result<(Format, Parsed), 
         Format::Text | Format::Html => text::parse_shownotes(&text),
         other => Parsed {
             list: read(other, &text)?,
-            issues: Vec::new(),
+            ..Parsed::default()
         },
     };
     log::debug!(

@@ -6,6 +6,8 @@
 //! capabilities can be passed straight in ([`super::validate_with`]).
 
 use super::{Severity, Target};
+use crate::container::mp4::{self, Mp4Chapters};
+use crate::container::{Capabilities, ChapterForm, id3v2};
 use crate::limits::{
     ID3_CTOC_MAX_ENTRIES, MP4_CHPL_MAX_CHAPTERS, MP4_CHPL_TITLE_BYTES, MP4_HREF_URL_BYTES,
 };
@@ -46,29 +48,36 @@ impl Limits {
         url_bytes: None,
     };
 
-    /// The limits of a target; `None` (not decided yet) applies those of both ID3 and MP4,
-    /// with the count limit as a warning.
+    /// What a container holds when written with the given forms ([`Capabilities`]): the
+    /// count limit is an error, and its message names the structure that counts.
+    pub fn from_capabilities(caps: &Capabilities) -> Limits {
+        let holder = if caps.forms.contains(&ChapterForm::Id3) {
+            "an id3 ctoc holds"
+        } else if caps.forms.contains(&ChapterForm::Nero) {
+            "an mp4 chpl holds"
+        } else {
+            "an mp4 chapter track holds"
+        };
+        Limits {
+            max_chapters: caps.max_chapters.map(|max| CountLimit {
+                max,
+                severity: Severity::Error,
+                holder,
+            }),
+            title_bytes: caps.max_title_bytes,
+            // ID3 `WXXX` is Latin-1: a URL that needs converting is worth a warning there.
+            ascii_urls: caps.forms.contains(&ChapterForm::Id3),
+            url_bytes: caps.max_url_bytes,
+        }
+    }
+
+    /// The limits of a target (its container's [`Capabilities`] with the default forms);
+    /// `None` (not decided yet) applies those of both ID3 and MP4, with the count limit as a
+    /// warning.
     pub fn for_target(target: Option<Target>) -> Limits {
         match target {
-            Some(Target::Id3) => Limits {
-                max_chapters: Some(CountLimit {
-                    max: ID3_CTOC_MAX_ENTRIES,
-                    severity: Severity::Error,
-                    holder: "an id3 ctoc holds",
-                }),
-                ascii_urls: true,
-                ..Limits::NONE
-            },
-            Some(Target::Mp4) => Limits {
-                max_chapters: Some(CountLimit {
-                    max: MP4_CHPL_MAX_CHAPTERS,
-                    severity: Severity::Error,
-                    holder: "an mp4 chpl holds",
-                }),
-                title_bytes: Some(MP4_CHPL_TITLE_BYTES),
-                url_bytes: Some(MP4_HREF_URL_BYTES),
-                ..Limits::NONE
-            },
+            Some(Target::Id3) => Limits::from_capabilities(&id3v2::CAPABILITIES),
+            Some(Target::Mp4) => Limits::from_capabilities(&mp4::capabilities(Mp4Chapters::Both)),
             Some(Target::Sidecar) => Limits::NONE,
             None => Limits {
                 max_chapters: Some(CountLimit {

@@ -3,12 +3,10 @@
 //! Container writers (ID3 for MP3, MP4 boxes for M4A) never write files themselves: they look
 //! at the original and produce a [`Plan`] — either same-length [`Patch`]es or a sequence of
 //! [`Piece`]s that rebuild the file from new bytes and untouched ranges of the old one. The
-//! [`safe`] module is the only place that applies a plan to disk, so crash safety, permission
+//! [`apply`] module is the only place that applies a plan to disk, so crash safety, permission
 //! keeping and symlink handling are written once for every container.
 
-pub mod id3;
-pub mod mp4;
-pub mod safe;
+pub mod apply;
 
 use std::path::PathBuf;
 
@@ -36,7 +34,10 @@ pub enum Piece {
 }
 
 /// How to turn the original file into the result.
+///
+/// Non-exhaustive: new strategies may be added; only [`apply`](mod@apply) needs to know them all.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Plan {
     /// The file already holds exactly the result: write nothing.
     Unchanged,
