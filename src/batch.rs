@@ -182,8 +182,8 @@ pub fn parse_manifest(
     Ok(entries)
 }
 
-/// Splits one CSV record (RFC 4180 quoting, no embedded newlines).
-fn split_csv(line: &str) -> Result<Vec<String>, String> {
+/// Splits one CSV record (RFC 4180 quoting, no embedded newlines); fields are trimmed.
+pub(crate) fn split_csv(line: &str) -> Result<Vec<String>, String> {
     let mut fields = Vec::new();
     let mut cur = String::new();
     let mut chars = line.chars().peekable();

@@ -72,6 +72,25 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff; `chapmark man | man -l -`), or write one page per command.
     Man(ManArgs),
+    /// List a feed's items and chapter sources, or add chapters.json links to it.
+    Feed(FeedArgs),
+}
+
+/// `chapmark feed`.
+#[derive(Debug, Args)]
+pub struct FeedArgs {
+    /// The RSS feed.
+    pub feed: PathBuf,
+    /// Write each item's chapters to DIR/<item>.json and print the feed with a
+    /// `<podcast:chapters>` link added to each of those items.
+    #[arg(long, requires = "base_url")]
+    pub emit_json: Option<PathBuf>,
+    /// The URL DIR is published at (the links are BASE_URL/<item>.json).
+    #[arg(long, requires = "emit_json")]
+    pub base_url: Option<String>,
+    /// Write the feed here instead of standard output (atomically).
+    #[arg(short, long, requires = "emit_json")]
+    pub output: Option<PathBuf>,
 }
 
 /// `chapmark man`.
@@ -144,6 +163,14 @@ pub struct ConvertArgs {
     /// The episode length (`38:00`, `1:02:03.500`), used for the last chapter's end.
     #[arg(long)]
     pub duration: Option<String>,
+    /// INPUT is an RSS feed: read this item's chapters (by guid, or title) — its
+    /// `<psc:chapters>`, else its description.
+    #[arg(long)]
+    pub item: Option<String>,
+    /// Drop chapters whose title matches this regular expression (editor markers that are
+    /// notes, e.g. `(?i)^(edit|fix|todo)`); names starting with `//` are always dropped.
+    #[arg(long, value_name = "REGEX")]
+    pub skip_markers: Option<String>,
 }
 
 /// `chapmark probe`.
@@ -189,12 +216,20 @@ pub struct CheckArgs {
     #[arg(required_unless_present = "duration")]
     pub audio: Option<PathBuf>,
     /// Chapters to check, as a second argument (same as `--chapters`).
-    #[arg(value_name = "CHAPTERS", conflicts_with = "chapters")]
+    #[arg(value_name = "CHAPTERS")]
     pub chapters_arg: Option<PathBuf>,
     /// Chapters to check (show notes or a chapter file); without it, the chapters embedded in
-    /// the audio are checked.
+    /// the audio are checked. Repeat to compare sources: `drift` is reported between every
+    /// two of them (and the file's embedded chapters), with both values.
     #[arg(long, short = 'c')]
-    pub chapters: Option<PathBuf>,
+    pub chapters: Vec<PathBuf>,
+    /// Also compare the chapter sources of one feed item (`--item`): its PSC and its
+    /// description.
+    #[arg(long, requires = "item")]
+    pub feed: Option<PathBuf>,
+    /// The feed item (guid or title) for `--feed`.
+    #[arg(long, requires = "feed")]
+    pub item: Option<String>,
     /// Check against a stated length instead of audio (`38:00`, `1:02:03.500`, or seconds
     /// such as `2280` or ffprobe's `2280.000000`); needs `--chapters`.
     #[arg(long, conflicts_with = "audio", requires = "chapter_input")]
@@ -307,9 +342,13 @@ pub struct BatchArgs {
 }
 
 impl CheckArgs {
-    /// The chapters file, given either way (`None`: check the embedded chapters).
-    pub fn chapters_path(&self) -> Option<&std::path::Path> {
-        self.chapters.as_deref().or(self.chapters_arg.as_deref())
+    /// The chapters files, given either way (none: check the embedded chapters); the
+    /// positional one first.
+    pub fn chapter_paths(&self) -> impl Iterator<Item = &std::path::Path> {
+        self.chapters_arg
+            .iter()
+            .chain(self.chapters.iter())
+            .map(PathBuf::as_path)
     }
 }
 

@@ -6,6 +6,7 @@ mod check;
 mod common;
 mod convert;
 mod docs;
+mod feed;
 mod io;
 mod probe;
 mod write;
@@ -85,6 +86,7 @@ fn run(command: Command, ui: Ui) -> Outcome {
         Command::Batch(a) => batch::run(a, ui),
         Command::Completions(a) => docs::completions(a.shell),
         Command::Man(a) => docs::man(a.out_dir.as_deref()),
+        Command::Feed(a) => feed::run(a, ui),
     }
 }
 

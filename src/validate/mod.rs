@@ -29,6 +29,7 @@ mod drift;
 mod limits;
 mod profile;
 mod rules;
+mod sources;
 mod stream;
 
 pub use crate::chapter::{UrlError, ascii_url};
@@ -38,6 +39,7 @@ pub use drift::drift;
 pub use limits::{CountLimit, Limits};
 use profile::Policy;
 pub use profile::{Profile, Target, UnknownProfile, UnknownTarget};
+pub use sources::{Source, drift_between};
 pub use stream::{StreamChange, stream_changes};
 
 /// Everything validation needs besides the chapters themselves.
