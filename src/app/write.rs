@@ -6,7 +6,7 @@ use chapmark::cli::{ExitStatus, Mp4ChaptersArg, ShowArgs, StripArgs, WriteArgs};
 use chapmark::format::{self, Format, WriteOptions};
 use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report;
-use chapmark::write::{Plan, id3, mp4, safe};
+use chapmark::write::{Plan, WriteError, id3, mp4, safe, special};
 use chapmark::{ChapterList, SampleTime};
 use std::fs::File;
 use std::path::Path;
@@ -88,8 +88,22 @@ pub fn prepare_audio(path: &Path, access: Access) -> anyhow::Result<AudioGuard> 
     let Ok(target) = safe::resolve_target(path) else {
         return Ok(AudioGuard { _lock: None });
     };
+    // A named pipe would block every open below (forever, in a batch); a device is no file.
+    if let Ok(meta) = std::fs::metadata(&target) {
+        special::check_regular(&meta.file_type())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    }
     let lock = lock_file(&target, access);
-    safe::recover(&target)?;
+    match safe::recover(&target) {
+        // A reader leaves a journal that is not provably this file's alone (and the file with
+        // it); a writer refuses, since the file may be half-written.
+        Err(e @ WriteError::ForeignJournal { .. }) if access == Access::Read => {
+            log::warn!("{e}");
+        }
+        other => {
+            other?;
+        }
+    }
     Ok(AudioGuard { _lock: lock })
 }
 
@@ -98,7 +112,7 @@ pub fn prepare_audio(path: &Path, access: Access) -> anyhow::Result<AudioGuard> 
 /// will say why; or the filesystem has no locks).
 fn lock_file(target: &Path, access: Access) -> Option<File> {
     loop {
-        let file = File::open(target).ok()?;
+        let file = special::open_regular(target).ok()?;
         match flock(&file, access, false) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {

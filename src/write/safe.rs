@@ -137,10 +137,30 @@ fn fault(point: FaultPoint) {
             .and_then(|v| v.trim().parse().ok())
     });
     if *wanted == Some(point.number()) {
+        if std::env::var_os(FAULT_ACTION_ENV).is_some_and(|a| a == "stop") {
+            stop_self(point);
+            return;
+        }
         log::error!("{FAULT_ENV}: aborting at fault point {point:?}");
         std::process::abort();
     }
 }
+
+/// Environment variable: `stop` makes the [`FAULT_ENV`] point stop the process (`SIGSTOP`)
+/// instead of aborting it, so a test can change the file meanwhile and let it continue.
+pub const FAULT_ACTION_ENV: &str = "CHAPMARK_FAULT_ACTION";
+
+#[cfg(unix)]
+fn stop_self(point: FaultPoint) {
+    log::error!("{FAULT_ENV}: stopping at fault point {point:?}");
+    // SAFETY: raising a signal at ourselves has no memory-safety preconditions.
+    unsafe {
+        libc::raise(libc::SIGSTOP);
+    }
+}
+
+#[cfg(not(unix))]
+fn stop_self(_: FaultPoint) {}
 
 /// What [`recover`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +183,10 @@ pub enum Recovery {
 const JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL1";
 /// Magic of a journal that also records space inserted at the start of the file.
 const INSERT_JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL2";
+/// Magic of the journal written today: the `CHMKJNL2` layout (inserted length 0 for a
+/// same-length patch) plus the file's device and inode, so recovery can prove the journal is
+/// this file's before it changes a byte.
+const IDENTITY_JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL3";
 /// Patches larger than this (summed) are applied by a rebuild instead, so a journal never
 /// has to hold more original bytes than this in memory.
 const JOURNAL_CAP: u64 = 256 << 20;
@@ -214,11 +238,13 @@ fn temp_name(target: &Path) -> String {
 /// A new, empty temporary sibling at [`temp_path`] (deleted again when dropped).
 fn create_temp(target: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
     let name = temp_name(target);
-    tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(&name)
         .rand_bytes(0)
         .tempfile_in(parent_dir(target))
-        .map_err(io_err(target, "creating a temporary file"))
+        .map_err(io_err(target, "creating a temporary file"))?;
+    super::checks::lock_temp(tmp.as_file());
+    Ok(tmp)
 }
 
 /// Applies `plan` to the file at `path` (through symlinks), crash-safely. Returns the number
@@ -271,6 +297,7 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
     };
     let dir = parent_dir(out);
     remove_stale_temp(out);
+    super::checks::check_free_space(dir, out, super::pieces_len(&pieces))?;
     let mut tmp = create_temp(out)?;
     let written = write_pieces(src, &pieces, tmp.as_file_mut())?;
     // The temporary file is private (0600); the result gets the permissions of the file it
@@ -342,13 +369,7 @@ pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
             actual: len,
         });
     }
-    if journal.path != target.as_os_str().as_encoded_bytes() {
-        log::warn!(
-            "{}: the journal was written for {}; rolling back by name",
-            target.display(),
-            String::from_utf8_lossy(&journal.path)
-        );
-    }
+    journal.check_belongs(&target, &jpath, &file)?;
     if inserted_done {
         collapse_start(&file, journal.inserted)
             .map_err(io_err(&target, "removing the space inserted at the start"))?;
@@ -374,7 +395,7 @@ pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
 
 /// Reads the journal if there is one; an oversized one is returned empty (hence invalid).
 fn read_journal(jpath: &Path) -> io::Result<Option<Vec<u8>>> {
-    let mut f = match File::open(jpath) {
+    let mut f = match super::special::open_regular(jpath) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
@@ -421,25 +442,55 @@ struct Journal {
     file_len: u64,
     /// Bytes inserted at offset 0 (0 for a same-length patch).
     inserted: u64,
+    /// `(device, inode)` of the file written (`CHMKJNL3`); `None` in older journals.
+    identity: Option<(u64, u64)>,
     /// Original bytes, at offsets in the original file.
     regions: Vec<(u64, Vec<u8>)>,
 }
 
 impl Journal {
+    /// The journal for a write to the file `meta` describes (`CHMKJNL3`).
+    fn encode_for(
+        target: &Path,
+        meta: &fs::Metadata,
+        inserted: u64,
+        regions: &[(u64, Vec<u8>)],
+    ) -> Vec<u8> {
+        let identity = super::checks::identity(meta);
+        Self::encode_as(target, meta.len(), inserted, Some(identity), regions)
+    }
+
+    /// An older journal without the file's identity (`CHMKJNL1`/`CHMKJNL2`), as earlier
+    /// versions wrote them.
+    #[cfg(test)]
     fn encode(target: &Path, file_len: u64, inserted: u64, regions: &[(u64, Vec<u8>)]) -> Vec<u8> {
+        Self::encode_as(target, file_len, inserted, None, regions)
+    }
+
+    fn encode_as(
+        target: &Path,
+        file_len: u64,
+        inserted: u64,
+        identity: Option<(u64, u64)>,
+        regions: &[(u64, Vec<u8>)],
+    ) -> Vec<u8> {
         let path = target.as_os_str().as_encoded_bytes();
         let body: usize = regions.iter().map(|(_, d)| d.len() + 16).sum();
-        let mut out = Vec::with_capacity(36 + path.len() + body);
-        out.extend_from_slice(if inserted > 0 {
-            INSERT_JOURNAL_MAGIC
-        } else {
-            JOURNAL_MAGIC
+        let mut out = Vec::with_capacity(52 + path.len() + body);
+        out.extend_from_slice(match (identity, inserted) {
+            (Some(_), _) => IDENTITY_JOURNAL_MAGIC,
+            (None, 0) => JOURNAL_MAGIC,
+            (None, _) => INSERT_JOURNAL_MAGIC,
         });
         out.extend_from_slice(&(path.len() as u32).to_le_bytes());
         out.extend_from_slice(path);
         out.extend_from_slice(&file_len.to_le_bytes());
-        if inserted > 0 {
+        if inserted > 0 || identity.is_some() {
             out.extend_from_slice(&inserted.to_le_bytes());
+        }
+        if let Some((dev, ino)) = identity {
+            out.extend_from_slice(&dev.to_le_bytes());
+            out.extend_from_slice(&ino.to_le_bytes());
         }
         out.extend_from_slice(&(regions.len() as u32).to_le_bytes());
         for (offset, data) in regions {
@@ -452,6 +503,34 @@ impl Journal {
         out
     }
 
+    /// Fails unless the journal provably belongs to `file` (at `target`): a current journal
+    /// must record this file's device and inode; an older one, without them, its exact path.
+    /// A journal copied or moved next to another file is never applied to it.
+    fn check_belongs(&self, target: &Path, jpath: &Path, file: &File) -> Result<(), WriteError> {
+        let named = String::from_utf8_lossy(&self.path);
+        let (ok, recorded) = match self.identity {
+            Some((dev, ino)) => {
+                let meta = file
+                    .metadata()
+                    .map_err(io_err(target, "reading metadata"))?;
+                let ok = super::checks::identity(&meta) == (dev, ino);
+                (ok, format!("{named} (device {dev}, inode {ino})"))
+            }
+            None => (
+                self.path == target.as_os_str().as_encoded_bytes(),
+                named.into_owned(),
+            ),
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(WriteError::ForeignJournal {
+            path: target.to_path_buf(),
+            journal: jpath.to_path_buf(),
+            recorded,
+        })
+    }
+
     /// `None` unless the journal is complete and its checksum matches.
     fn decode(bytes: &[u8]) -> Option<Journal> {
         let split = bytes.len().checked_sub(4)?;
@@ -459,21 +538,22 @@ impl Journal {
         if crc32fast::hash(body).to_le_bytes() != crc {
             return None;
         }
-        let (mut r, with_insert) = match body.strip_prefix(JOURNAL_MAGIC) {
-            Some(r) => (r, false),
-            None => (body.strip_prefix(INSERT_JOURNAL_MAGIC)?, true),
-        };
+        let mut r = body;
+        let magic = take(&mut r, 8)?;
         let path_len = u32::from_le_bytes(take(&mut r, 4)?.try_into().ok()?) as usize;
         let path = take(&mut r, path_len)?.to_vec();
         let file_len = u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?);
-        let inserted = if with_insert {
-            let n = u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?);
-            if n == 0 {
-                return None;
+        let read_u64 = |r: &mut &[u8]| -> Option<u64> {
+            Some(u64::from_le_bytes(take(r, 8)?.try_into().ok()?))
+        };
+        let (inserted, identity) = match magic {
+            m if m == JOURNAL_MAGIC => (0, None),
+            m if m == INSERT_JOURNAL_MAGIC => (read_u64(&mut r).filter(|&n| n > 0)?, None),
+            m if m == IDENTITY_JOURNAL_MAGIC => {
+                let inserted = read_u64(&mut r)?;
+                (inserted, Some((read_u64(&mut r)?, read_u64(&mut r)?)))
             }
-            n
-        } else {
-            0
+            _ => return None,
         };
         let count = u32::from_le_bytes(take(&mut r, 4)?.try_into().ok()?);
         let mut regions = Vec::new();
@@ -494,6 +574,7 @@ impl Journal {
             path,
             file_len,
             inserted,
+            identity,
             regions,
         })
     }
@@ -540,9 +621,8 @@ fn checked_patches<'a>(
 
 /// Writes same-length patches into `target` under a rollback journal (see the module docs).
 fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, WriteError> {
-    let size = fs::metadata(target)
-        .map_err(io_err(target, "reading metadata"))?
-        .len();
+    let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
+    let size = meta.len();
     let sorted = checked_patches(target, patches, size)?;
     let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();
     if total == 0 {
@@ -585,7 +665,7 @@ fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, WriteError> {
         return Ok(0);
     }
     let jpath = journal_path(target);
-    write_journal(&jpath, &Journal::encode(target, size, 0, &originals))?;
+    write_journal(&jpath, &Journal::encode_for(target, &meta, 0, &originals))?;
     fault(FaultPoint::JournalWritten);
 
     // Same-length overwrite: fdatasync carries the data; the size does not change.
@@ -673,7 +753,7 @@ fn insert_in_place(
         originals.push((start - len, old));
     }
     let jpath = journal_path(target);
-    write_journal(&jpath, &Journal::encode(target, size, len, &originals))?;
+    write_journal(&jpath, &Journal::encode_for(target, &meta, len, &originals))?;
     fault(FaultPoint::JournalWritten);
 
     if let Err(e) = insert_start(&file, len) {
@@ -907,6 +987,9 @@ fn parent_dir(path: &Path) -> &Path {
 fn rebuild_into_place(target: &Path, pieces: &[Piece]) -> Result<u64, WriteError> {
     let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
     let dir = parent_dir(target);
+    super::checks::check_replaceable(target, &meta)?;
+    let before = super::checks::Snapshot::of(&meta);
+    super::checks::check_free_space(dir, target, super::pieces_len(pieces))?;
     let mut tmp = create_temp(target)?;
     let written = write_pieces(target, pieces, tmp.as_file_mut())?;
     copy_ownership(&meta, tmp.as_file(), target)?;
@@ -917,6 +1000,7 @@ fn rebuild_into_place(target: &Path, pieces: &[Piece]) -> Result<u64, WriteError
         .sync_all()
         .map_err(io_err(target, "syncing the temporary file"))?;
     fault(FaultPoint::BeforeRename);
+    before.check_unchanged(target)?;
     tmp.persist(target).map_err(|e| WriteError::Io {
         path: target.to_path_buf(),
         action: "renaming the temporary file into place",

@@ -1,0 +1,444 @@
+//! Hostile files and bad luck, through the real binary: special files where audio is
+//! expected, files the user may not write, hard links, another program changing a file during
+//! a rebuild, journals that belong to another file, a full disk, stale temporary files.
+//! Each test is the regression test of one defect of issue 20.
+
+#![cfg(unix)]
+
+use std::fs;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_chapmark"))
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Runs `cmd`, killing it after `secs` seconds; a test fails rather than hangs.
+fn run_timeout(cmd: &mut Command, secs: u64) -> Output {
+    let mut child = cmd
+        .env_remove("CHAPMARK_FAULT")
+        .env_remove("CHAPMARK_FAULT_ACTION")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return child.wait_with_output().unwrap();
+        }
+        if start.elapsed() > Duration::from_secs(secs) {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "{cmd:?} still running after {secs} s (hung); stderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn chapmark(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Command {
+    let mut c = Command::new(bin());
+    for a in args {
+        c.arg(a);
+    }
+    c
+}
+
+fn show_args(args: &[&dyn AsRef<std::ffi::OsStr>]) -> String {
+    args.iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn mkfifo(path: &Path) {
+    let st = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(st.success(), "mkfifo failed");
+}
+
+/// Two chapters that fit 20 s of audio.
+fn chapters(dir: &Path) -> PathBuf {
+    let p = dir.join("chapters.txt");
+    fs::write(&p, "0:00 Intro\n0:05 Second part\n0:12 Third part\n").unwrap();
+    p
+}
+
+/// An M4A whose chapter write is a rebuild (`moov` at the end, no free space).
+fn rebuild_m4a(dir: &Path) -> PathBuf {
+    let p = dir.join("ep.m4a");
+    fs::copy(fixture("fixtures/m4a/plain.m4a"), &p).unwrap();
+    p
+}
+
+fn siblings(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".chapmark-"))
+        .collect();
+    v.sort();
+    v
+}
+
+// ---- 1. special files --------------------------------------------------------------------
+
+#[test]
+fn a_named_pipe_is_refused_at_once_by_every_command() {
+    let dir = tempdir();
+    let fifo = dir.path().join("x.mp3");
+    mkfifo(&fifo);
+    let ch = chapters(dir.path());
+    let cases: Vec<Vec<&dyn AsRef<std::ffi::OsStr>>> = vec![
+        vec![&"probe", &fifo],
+        vec![&"show", &fifo],
+        vec![&"check", &fifo],
+        vec![&"strip", &fifo],
+        vec![&"write", &fifo, &"-c", &ch],
+    ];
+    for args in cases {
+        let o = run_timeout(&mut chapmark(&args), 20);
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{}: {}",
+            show_args(&args),
+            stderr(&o)
+        );
+        assert!(
+            stderr(&o).contains("named pipe"),
+            "{}: {}",
+            show_args(&args),
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn batch_with_a_named_pipe_finishes_with_a_summary() {
+    let dir = tempdir();
+    mkfifo(&dir.path().join("a.mp3"));
+    fs::copy(fixture("fixtures/mp3/v23.mp3"), dir.path().join("b.mp3")).unwrap();
+    for n in ["a.txt", "b.txt"] {
+        fs::write(dir.path().join(n), "0:00 Intro\n0:01 Two\n").unwrap();
+    }
+    let o = run_timeout(&mut chapmark(&[&"batch", &"--check", &dir.path()]), 60);
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert!(all.contains("named pipe"), "{all}");
+    assert!(
+        all.contains("episodes") && all.contains("[2/2]"),
+        "no summary: {all}"
+    );
+}
+
+#[test]
+fn a_named_pipe_as_journal_does_not_hang_a_reader() {
+    let dir = tempdir();
+    let audio = dir.path().join("x.mp3");
+    fs::copy(fixture("fixtures/mp3/v23.mp3"), &audio).unwrap();
+    mkfifo(&dir.path().join(".x.mp3.chapmark-journal"));
+    let o = run_timeout(&mut chapmark(&[&"show", &audio]), 20);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("named pipe"), "{}", stderr(&o));
+}
+
+#[test]
+fn devices_are_not_called_empty_files() {
+    for dev in ["/dev/zero", "/dev/urandom", "/dev/null"] {
+        if !Path::new(dev).exists() {
+            continue;
+        }
+        let o = run_timeout(&mut chapmark(&[&"probe", &dev]), 20);
+        assert_eq!(o.status.code(), Some(3), "{dev}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(!err.contains("empty"), "{dev}: {err}");
+        assert!(err.contains("character device"), "{dev}: {err}");
+    }
+}
+
+// ---- 2. read-only files as a user who may not write them ---------------------------------
+
+/// Runs the binary as `nobody` when we are root (tests run as root here); `None` when
+/// switching users is impossible (not root, or no `setpriv`).
+fn as_nobody(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Option<Command> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 || !Path::new("/usr/bin/setpriv").exists() {
+        return None;
+    }
+    let mut c = Command::new("/usr/bin/setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+    c.arg(bin());
+    for a in args {
+        c.arg(a);
+    }
+    Some(c)
+}
+
+fn chown_nobody(p: &Path) {
+    std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
+}
+
+#[test]
+fn a_read_only_m4a_is_never_replaced() {
+    let dir = tempdir();
+    let audio = rebuild_m4a(dir.path());
+    let ch = chapters(dir.path());
+    for p in [dir.path(), &audio, &ch] {
+        chown_nobody(p);
+    }
+    // The folder stays writable for nobody: only the file's own mode forbids the write.
+    fs::set_permissions(&audio, std::os::unix::fs::PermissionsExt::from_mode(0o444)).unwrap();
+    let before = fs::read(&audio).unwrap();
+    let ino = fs::metadata(&audio).unwrap().ino();
+    for args in [
+        vec![&"write" as &dyn AsRef<std::ffi::OsStr>, &audio, &"-c", &ch],
+        vec![&"strip", &audio],
+    ] {
+        let Some(mut cmd) = as_nobody(&args) else {
+            eprintln!("skipped: needs root and setpriv to run the binary as a non-root user");
+            return;
+        };
+        let o = run_timeout(&mut cmd, 30);
+        if args.len() > 2 {
+            assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+            assert!(stderr(&o).contains("not writable"), "{}", stderr(&o));
+        }
+        assert_eq!(
+            fs::read(&audio).unwrap(),
+            before,
+            "{}: file changed",
+            show_args(&args)
+        );
+        assert_eq!(
+            fs::metadata(&audio).unwrap().ino(),
+            ino,
+            "{}: replaced",
+            show_args(&args)
+        );
+    }
+    assert!(
+        siblings(dir.path()).is_empty(),
+        "{:?}",
+        siblings(dir.path())
+    );
+}
+
+// ---- 5. another program appends during a rebuild ------------------------------------------
+
+#[test]
+fn bytes_appended_during_a_rebuild_are_not_lost() {
+    let dir = tempdir();
+    let audio = rebuild_m4a(dir.path());
+    let ch = chapters(dir.path());
+    let before = fs::read(&audio).unwrap();
+    // Stop the writer right before its rename (fault point 6), append, let it go on.
+    let child = Command::new(bin())
+        .arg("write")
+        .arg(&audio)
+        .arg("-c")
+        .arg(&ch)
+        .env("CHAPMARK_FAULT", "6")
+        .env("CHAPMARK_FAULT_ACTION", "stop")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let start = Instant::now();
+    while !stopped(pid) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "writer never stopped"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let extra = b"appended by another program".repeat(10);
+    {
+        use std::io::Write;
+        let mut f = fs::OpenOptions::new().append(true).open(&audio).unwrap();
+        f.write_all(&extra).unwrap();
+    }
+    Command::new("kill")
+        .args(["-CONT", &pid.to_string()])
+        .status()
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("changed while"), "{}", stderr(&o));
+    let mut expected = before;
+    expected.extend_from_slice(&extra);
+    assert_eq!(fs::read(&audio).unwrap(), expected, "appended bytes lost");
+    assert!(
+        siblings(dir.path()).is_empty(),
+        "{:?}",
+        siblings(dir.path())
+    );
+}
+
+fn stopped(pid: u32) -> bool {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Field 3, after the parenthesised command name.
+    stat.rsplit_once(") ")
+        .is_some_and(|(_, rest)| rest.starts_with('T'))
+}
+
+// ---- 6. hard links ------------------------------------------------------------------------
+
+#[test]
+fn a_rebuild_never_splits_hard_links() {
+    let dir = tempdir();
+    let audio = rebuild_m4a(dir.path());
+    let other = dir.path().join("same-episode.m4a");
+    fs::hard_link(&audio, &other).unwrap();
+    let ch = chapters(dir.path());
+    let before = fs::read(&audio).unwrap();
+    let o = run_timeout(&mut chapmark(&[&"write", &audio, &"-c", &ch]), 30);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("hard links"), "{}", stderr(&o));
+    assert_eq!(fs::read(&audio).unwrap(), before);
+    assert_eq!(
+        fs::metadata(&audio).unwrap().ino(),
+        fs::metadata(&other).unwrap().ino()
+    );
+    // `-o` makes a new file and is fine.
+    let out = dir.path().join("out.m4a");
+    let o = run_timeout(
+        &mut chapmark(&[&"write", &audio, &"-c", &ch, &"-o", &out]),
+        30,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+// ---- 7. a journal that belongs to another file --------------------------------------------
+
+#[test]
+fn readers_never_apply_a_journal_of_another_file() {
+    let dir = tempdir();
+    let a = dir.path().join("a.m4a");
+    fs::copy(fixture("fixtures/m4a/plain.m4a"), &a).unwrap();
+    let ch = chapters(dir.path());
+    // A first write leaves room, so the second is an in-place patch under a journal.
+    let o = run_timeout(&mut chapmark(&[&"write", &a, &"-c", &ch]), 30);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ch2 = dir.path().join("chapters2.txt");
+    fs::write(&ch2, "0:00 Intro again\n0:06 Another second part\n").unwrap();
+    // Abort after patching, before deleting the journal (fault point 4).
+    let st = Command::new(bin())
+        .arg("-q")
+        .args(["write"])
+        .arg(&a)
+        .arg("-c")
+        .arg(&ch2)
+        .env("CHAPMARK_FAULT", "4")
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!st.success());
+    let journal = dir.path().join(".a.m4a.chapmark-journal");
+    assert!(journal.exists());
+    // Another file with the same bytes (a copy: another inode), and the journal moved to it.
+    let b = dir.path().join("b.m4a");
+    fs::copy(&a, &b).unwrap();
+    let b_journal = dir.path().join(".b.m4a.chapmark-journal");
+    fs::rename(&journal, &b_journal).unwrap();
+    let before = fs::read(&b).unwrap();
+    for cmd in ["probe", "show", "check"] {
+        let o = run_timeout(&mut chapmark(&[&cmd, &b]), 30);
+        assert_eq!(fs::read(&b).unwrap(), before, "{cmd} changed the file");
+        assert!(b_journal.exists(), "{cmd} deleted the journal");
+        assert!(stderr(&o).contains("not provably"), "{cmd}: {}", stderr(&o));
+    }
+    // A write refuses too: the file may be half-written, and the journal is not proof.
+    let o = run_timeout(&mut chapmark(&[&"write", &b, &"-c", &ch]), 30);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(fs::read(&b).unwrap(), before);
+    // Its own journal, back beside it, is applied by a reader.
+    fs::rename(&b_journal, &journal).unwrap();
+    let o = run_timeout(&mut chapmark(&[&"show", &a]), 30);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!journal.exists());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Second part"));
+}
+
+// ---- 11. disk space and stale temporary files ---------------------------------------------
+
+/// A small tmpfs mounted for the test (root only); unmounted when dropped.
+struct SmallFs(PathBuf);
+
+impl SmallFs {
+    fn mount(dir: &Path, size: &str) -> Option<SmallFs> {
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| SmallFs(dir.to_path_buf()))
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_rebuild_checks_free_space_before_it_starts() {
+    let dir = tempdir();
+    let mnt = dir.path().join("small");
+    fs::create_dir(&mnt).unwrap();
+    let Some(_fs) = SmallFs::mount(&mnt, "64k") else {
+        eprintln!("skipped: cannot mount a small tmpfs (needs root)");
+        return;
+    };
+    let audio = rebuild_m4a(&mnt);
+    let ch = chapters(dir.path());
+    let before = fs::read(&audio).unwrap();
+    let o = run_timeout(&mut chapmark(&[&"write", &audio, &"-c", &ch]), 30);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("free space"), "{}", stderr(&o));
+    assert_eq!(fs::read(&audio).unwrap(), before);
+    assert!(siblings(&mnt).is_empty(), "{:?}", siblings(&mnt));
+}
+
+#[test]
+fn batch_removes_stale_temporaries_but_not_live_ones() {
+    let dir = tempdir();
+    let sub = dir.path().join("season1");
+    fs::create_dir(&sub).unwrap();
+    fs::copy(fixture("fixtures/mp3/v23.mp3"), sub.join("ep.mp3")).unwrap();
+    // Left by a killed rebuild of a file that is not even part of this batch's episodes.
+    let stale = sub.join(".gone.m4a.chapmark-tmp");
+    fs::write(&stale, vec![0u8; 4096]).unwrap();
+    // One a live writer holds (its lock is what tells the two apart).
+    let live = sub.join(".live.m4a.chapmark-tmp");
+    fs::write(&live, b"being written").unwrap();
+    let holder = fs::File::open(&live).unwrap();
+    // SAFETY: flock on a descriptor we own.
+    assert_eq!(
+        unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&holder), libc::LOCK_EX) },
+        0
+    );
+    let o = run_timeout(&mut chapmark(&[&"batch", &"--check", &dir.path()]), 60);
+    assert!(!stale.exists(), "stale temporary kept; {}", stderr(&o));
+    assert!(live.exists(), "a live temporary was deleted");
+    drop(holder);
+}
