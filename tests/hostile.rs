@@ -442,3 +442,85 @@ fn batch_removes_stale_temporaries_but_not_live_ones() {
     assert!(live.exists(), "a live temporary was deleted");
     drop(holder);
 }
+
+// ---- 3. an M4A whose audio chunk points outside every mdat --------------------------------
+
+#[test]
+fn an_m4a_whose_sample_tables_do_not_add_up_is_refused_unchanged() {
+    let dir = tempdir();
+    let audio = dir.path().join("a.m4a");
+    let mut bytes = fs::read(fixture("fixtures/audio/aac-chapters.m4a")).unwrap();
+    // The audio track's only stco entry (offset 97, inside the mdat at 36) now says 7: inside
+    // ftyp. The mdat then seems to hold only the chapter track's sample.
+    assert_eq!(bytes[5261..5265], 97u32.to_be_bytes());
+    bytes[5261..5265].copy_from_slice(&7u32.to_be_bytes());
+    fs::write(&audio, &bytes).unwrap();
+    // The audio is 1 s long.
+    let ch = dir.path().join("one.txt");
+    fs::write(&ch, "0:00 Only chapter\n").unwrap();
+    for args in [
+        vec![&"strip" as &dyn AsRef<std::ffi::OsStr>, &audio],
+        vec![&"write", &audio, &"-c", &ch],
+    ] {
+        let o = run_timeout(&mut chapmark(&args), 30);
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{}: {}",
+            show_args(&args),
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("outside every mdat"), "{}", stderr(&o));
+        assert_eq!(
+            fs::read(&audio).unwrap(),
+            bytes,
+            "{}: file changed",
+            show_args(&args)
+        );
+    }
+}
+
+// ---- 10. waiting behind another process's lock --------------------------------------------
+
+#[test]
+fn a_reader_says_it_waits_and_gives_up_after_the_lock_timeout() {
+    let dir = tempdir();
+    let audio = dir.path().join("x.mp3");
+    fs::copy(fixture("fixtures/mp3/v23.mp3"), &audio).unwrap();
+    // Another process's exclusive lock, as a stopped `chapmark write` holds it.
+    let holder = fs::File::open(&audio).unwrap();
+    // SAFETY: flock on a descriptor we own.
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&holder);
+    assert_eq!(unsafe { libc::flock(fd, libc::LOCK_EX) }, 0);
+    let start = Instant::now();
+    let o = run_timeout(
+        &mut chapmark(&[&"show", &"--lock-timeout", &"1", &audio]),
+        30,
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("waiting for another chapmark process"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("gave up"), "{}", stderr(&o));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let o = run_timeout(
+        &mut chapmark(&[&"--lock-timeout", &"0", &"probe", &audio]),
+        30,
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not waiting"), "{}", stderr(&o));
+    // A batch waits the same way (and reports the file, not a hang).
+    fs::write(dir.path().join("x.txt"), "0:00 Intro\n").unwrap();
+    let o = run_timeout(
+        &mut chapmark(&[&"batch", &"--lock-timeout", &"1", &dir.path()]),
+        60,
+    );
+    let all = format!("{}{}", String::from_utf8_lossy(&o.stdout), stderr(&o));
+    assert!(all.contains("gave up"), "{all}");
+    // Released: it goes through.
+    drop(holder);
+    let o = run_timeout(&mut chapmark(&[&"show", &audio]), 30);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

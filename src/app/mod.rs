@@ -6,6 +6,7 @@ mod check;
 mod common;
 mod convert;
 mod io;
+mod lockwait;
 mod probe;
 mod write;
 
@@ -33,6 +34,7 @@ pub struct Ui {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
+    lockwait::set_timeout(cli.lock_timeout);
     let ui = Ui {
         color: wants_color(cli.color, std::io::stdout().is_terminal()),
         color_err: wants_color(cli.color, std::io::stderr().is_terminal()),

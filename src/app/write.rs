@@ -1,6 +1,7 @@
 //! `chapmark write`, `show` and `strip`: chapters into, out of, and off audio files.
 
 use super::common::{self, emit};
+use super::lockwait;
 use super::{Outcome, Ui};
 use chapmark::cli::{ExitStatus, Mp4ChaptersArg, ShowArgs, StripArgs, WriteArgs};
 use chapmark::format::{self, Format, WriteOptions};
@@ -93,7 +94,7 @@ pub fn prepare_audio(path: &Path, access: Access) -> anyhow::Result<AudioGuard> 
         special::check_regular(&meta.file_type())
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     }
-    let lock = lock_file(&target, access);
+    let lock = lock_file(&target, access)?;
     match safe::recover(&target) {
         // A reader leaves a journal that is not provably this file's alone (and the file with
         // it); a writer refuses, since the file may be half-written.
@@ -109,44 +110,42 @@ pub fn prepare_audio(path: &Path, access: Access) -> anyhow::Result<AudioGuard> 
 
 /// Locks the file at `target`, retrying when a rebuild renamed a new file over the one we
 /// locked while we waited. `None` when locking is impossible (opening failed: the probe
-/// will say why; or the filesystem has no locks).
-fn lock_file(target: &Path, access: Access) -> Option<File> {
+/// will say why; or the filesystem has no locks). Waiting is announced and bounded
+/// ([`lockwait::wait`]).
+fn lock_file(target: &Path, access: Access) -> anyhow::Result<Option<File>> {
     loop {
-        let file = special::open_regular(target).ok()?;
-        match flock(&file, access, false) {
+        let Ok(file) = special::open_regular(target) else {
+            return Ok(None);
+        };
+        match flock(&file, access) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                log::info!(
-                    "{}: waiting for another chapmark process working on it",
-                    target.display()
-                );
-                if let Err(e) = flock(&file, access, true) {
-                    log::debug!("{}: cannot lock: {e}", target.display());
-                    return None;
-                }
+                lockwait::wait(target, || match flock(&file, access) {
+                    Ok(()) => Ok(true),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(false),
+                    Err(e) => Err(e),
+                })?;
             }
             Err(e) => {
                 log::debug!("{}: cannot lock: {e}", target.display());
-                return None;
+                return Ok(None);
             }
         }
         if is_same_file(&file, target) {
-            return Some(file);
+            return Ok(Some(file));
         }
     }
 }
 
-/// `flock(2)`: shared for readers, exclusive for writers; `wait` blocks until granted.
+/// `flock(2)` without blocking: shared for readers, exclusive for writers.
 #[cfg(unix)]
-fn flock(file: &File, access: Access, wait: bool) -> std::io::Result<()> {
+fn flock(file: &File, access: Access) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
-    let mut op = match access {
-        Access::Read => libc::LOCK_SH,
-        Access::Write => libc::LOCK_EX,
-    };
-    if !wait {
-        op |= libc::LOCK_NB;
-    }
+    let op = libc::LOCK_NB
+        | match access {
+            Access::Read => libc::LOCK_SH,
+            Access::Write => libc::LOCK_EX,
+        };
     loop {
         // SAFETY: flock reads only the descriptor, which `file` keeps open during the call.
         if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
@@ -160,7 +159,7 @@ fn flock(file: &File, access: Access, wait: bool) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn flock(_: &File, _: Access, _: bool) -> std::io::Result<()> {
+fn flock(_: &File, _: Access) -> std::io::Result<()> {
     Err(std::io::Error::new(
         std::io::ErrorKind::Unsupported,
         "advisory locks are only taken on unix",

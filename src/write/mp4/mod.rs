@@ -23,6 +23,7 @@
 //! A faststart file (moov before the audio) therefore stays faststart.
 
 mod boxes;
+mod ours;
 mod read;
 mod write;
 

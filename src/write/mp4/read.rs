@@ -307,6 +307,15 @@ fn table<'a>(trak: &'a Node, name: &FourCc) -> Option<&'a Node> {
     trak.find(&[b"mdia", b"minf", b"stbl", name])
 }
 
+/// Where every sample of a track lies: `(offset, size)` in file order of the sample tables.
+pub(crate) fn sample_extents(
+    path: &Path,
+    trak: &Node,
+    tpath: &str,
+) -> Result<Vec<(u64, u32)>, Mp4Error> {
+    Ok(read_tables(path, trak, tpath)?.locations)
+}
+
 fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp4Error> {
     let bad = |b: &str, what: String| Mp4Error::malformed(path, format!("{tpath}/{b}"), what);
     let short = |b: &str| bad(b, "box is too short".to_string());
