@@ -524,3 +524,63 @@ fn a_reader_says_it_waits_and_gives_up_after_the_lock_timeout() {
     let o = run_timeout(&mut chapmark(&[&"show", &audio]), 30);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+// ---- 9. chapter files whose parse would take far more memory than they hold ---------------
+
+/// `chapmark convert FILE` under a 150 MB address-space limit, so a parse that balloons
+/// fails the test instead of only using memory.
+fn convert_capped(file: &Path) -> Output {
+    let script = format!(
+        "ulimit -v 150000 && exec '{}' convert '{}' > /dev/null",
+        bin().display(),
+        file.display()
+    );
+    run_timeout(Command::new("sh").args(["-c", &script]), 120)
+}
+
+#[test]
+fn json_chapter_files_are_capped_before_they_are_parsed() {
+    let dir = tempdir();
+    // Just under the 16 MiB input cap: 5.6 M empty chapter objects (387 MB to parse before).
+    let many = dir.path().join("many.json");
+    let n = (16 << 20) / 3 - 10;
+    let mut s = String::with_capacity(16 << 20);
+    s.push_str("{\"chapters\":[{}");
+    for _ in 1..n {
+        s.push_str(",{}");
+    }
+    s.push_str("]}");
+    fs::write(&many, &s).unwrap();
+    let o = convert_capped(&many);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("more than 100000 chapters"),
+        "{}",
+        stderr(&o)
+    );
+    // One chapter padded with millions of values.
+    let padded = dir.path().join("padded.json");
+    let mut s = String::with_capacity(16 << 20);
+    s.push_str("{\"chapters\":[{\"startTime\":0,\"title\":\"x\",\"junk\":[1");
+    for _ in 1..(8 << 20) - 40 {
+        s.push_str(",1");
+    }
+    s.push_str("]}]}");
+    fs::write(&padded, &s).unwrap();
+    let o = convert_capped(&padded);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("json values for 1 chapters"),
+        "{}",
+        stderr(&o)
+    );
+    // A real file with extra fields per chapter still reads.
+    let fine = dir.path().join("fine.json");
+    fs::write(
+        &fine,
+        r#"{"version":"1.2.0","chapters":[{"startTime":0,"title":"A","location":{"name":"x","geo":"geo:1,2"}},{"startTime":60,"title":"B"}]}"#,
+    )
+    .unwrap();
+    let o = convert_capped(&fine);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
