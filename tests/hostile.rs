@@ -584,3 +584,51 @@ fn json_chapter_files_are_capped_before_they_are_parsed() {
     let o = convert_capped(&fine);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+// ---- 8. `-` reads the audio from standard input -------------------------------------------
+
+fn with_stdin(args: &[&str], input: &Path) -> Output {
+    let mut c = Command::new(bin());
+    c.args(args)
+        .stdin(fs::File::open(input).unwrap())
+        .env_remove("CHAPMARK_FAULT");
+    c.output().unwrap()
+}
+
+#[test]
+fn reading_commands_take_the_audio_from_standard_input() {
+    let mp3 = fixture("fixtures/mp3/v23.mp3");
+    let m4a = fixture("fixtures/m4a/chapters.m4a");
+    // Same answers as for the file itself, with `<stdin>` as its name.
+    for (args, file) in [
+        (vec!["probe", "--json"], &mp3),
+        (vec!["show"], &m4a),
+        (vec!["check"], &m4a),
+    ] {
+        let piped = with_stdin(&[args.clone(), vec!["-"]].concat(), file);
+        assert!(piped.status.success(), "{args:?}: {}", stderr(&piped));
+        let direct = Command::new(bin()).args(&args).arg(file).output().unwrap();
+        let name = file.display().to_string();
+        let expected = String::from_utf8_lossy(&direct.stdout).replace(&name, "<stdin>");
+        assert_eq!(String::from_utf8_lossy(&piped.stdout), expected, "{args:?}");
+    }
+    // Empty input: the probe's own error, named `<stdin>`, not a missing file called `-`.
+    let o = with_stdin(&["probe", "-"], Path::new("/dev/null"));
+    assert_eq!(o.status.code(), Some(3));
+    assert!(
+        stderr(&o).contains("<stdin>: the file is empty"),
+        "{}",
+        stderr(&o)
+    );
+    // Commands that change the file refuse `-` as a usage error.
+    let dir = tempdir();
+    let ch = chapters(dir.path());
+    for args in [
+        vec!["write", "-", "-c", ch.to_str().unwrap()],
+        vec!["strip", "-"],
+    ] {
+        let o = with_stdin(&args, &mp3);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("needs a file"), "{}", stderr(&o));
+    }
+}

@@ -2,30 +2,40 @@
 
 use super::common::{self, parse_duration_arg};
 use super::{Outcome, Ui};
+use chapmark::ChapterList;
 use chapmark::cli::{CheckArgs, ExitStatus, ReportFormat};
 use chapmark::notes::Parsed;
+use chapmark::probe::ProbeInfo;
 use chapmark::report::{self, FileReport};
 use chapmark::validate::Rule;
 use std::io::Write;
+use std::path::Path;
+
+/// Probes the audio and reads the chapters embedded in it, when its container has them
+/// (they are what is checked without `--chapters`, and are compared for drift with it).
+fn read_audio(audio: &Path) -> anyhow::Result<(ProbeInfo, Option<ChapterList>)> {
+    let _guard = super::write::prepare_audio(audio, super::write::Access::Read)?;
+    let info = common::probe_audio(audio)?;
+    let embedded = match common::target_for(info.container) {
+        Some(_) => Some(common::embedded_chapters(audio, info.container)?),
+        None => None,
+    };
+    Ok((info, embedded))
+}
 
 pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let deny = args.validate.deny_warnings;
     let (path_name, duration, target, embedded) = match &args.audio {
         Some(audio) => {
-            let _guard = super::write::prepare_audio(audio, super::write::Access::Read)?;
-            let info = common::probe_audio(audio)?;
+            if audio == Path::new("-") && args.chapters.as_deref() == Some(Path::new("-")) {
+                return Err(super::io::usage(
+                    "the audio and the chapters cannot both be `-` (standard input)",
+                ));
+            }
+            let input = super::stdin::audio_input(audio)?;
+            let (info, embedded) = read_audio(input.path()).map_err(|e| input.rename_error(e))?;
             let target = common::target_for(info.container);
-            // Embedded chapters are needed when they are what we check, or to report drift.
-            let embedded = match target {
-                Some(_) => Some(common::embedded_chapters(audio, info.container)?),
-                None => None,
-            };
-            (
-                audio.display().to_string(),
-                Some(info.duration),
-                target,
-                embedded,
-            )
+            (input.name(), Some(info.duration), target, embedded)
         }
         None => {
             let d = args

@@ -8,6 +8,7 @@ mod convert;
 mod io;
 mod lockwait;
 mod probe;
+mod stdin;
 mod write;
 
 use chapmark::cli::{Cli, ColorChoice, Command, ExitStatus};
@@ -60,7 +61,7 @@ pub fn main() -> ExitCode {
 /// The error and its causes joined with `: ` like `{:#}`, but without a cause whose text is
 /// already in the message: library errors name their source in their own message (`x.mp3:
 /// opening: No such file…`) and also expose it as `source()`, which `{:#}` prints again.
-fn error_text(err: &anyhow::Error) -> String {
+pub(crate) fn error_text(err: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in err.chain() {
         let text = cause.to_string();

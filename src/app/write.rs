@@ -208,6 +208,7 @@ fn same_target(audio: &Path, out: &Path) -> bool {
 }
 
 pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
+    super::stdin::refuse_stdin(&args.audio, "write")?;
     let access = if args.dry_run {
         Access::Read
     } else {
@@ -353,15 +354,21 @@ fn end_opts(duration: SampleTime) -> WriteOptions {
 }
 
 pub fn run_show(args: ShowArgs, _ui: Ui) -> Outcome {
-    let _guard = prepare_audio(&args.audio, Access::Read)?;
-    let info = common::probe_audio(&args.audio)?;
-    let list = common::embedded_chapters(&args.audio, info.container)?;
+    let input = super::stdin::audio_input(&args.audio)?;
+    let read = || -> anyhow::Result<_> {
+        let audio = input.path();
+        let _guard = prepare_audio(audio, Access::Read)?;
+        let info = common::probe_audio(audio)?;
+        Ok((common::embedded_chapters(audio, info.container)?, info))
+    };
+    let (list, info) = read().map_err(|e| input.rename_error(e))?;
     let bytes = format::write(args.to, &list, &end_opts(info.duration));
     emit(None, &bytes)?;
     Ok(ExitStatus::Ok)
 }
 
 pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {
+    super::stdin::refuse_stdin(&args.audio, "strip")?;
     let _guard = prepare_audio(&args.audio, Access::Write)?;
     let info = common::probe_audio(&args.audio)?;
     let plan = match info.container {
