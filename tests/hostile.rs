@@ -632,3 +632,86 @@ fn reading_commands_take_the_audio_from_standard_input() {
         assert!(stderr(&o).contains("needs a file"), "{}", stderr(&o));
     }
 }
+
+// ---- fuzzing finds --------------------------------------------------------------------------
+
+/// Found by the `structured` fuzz target: the last audio sample (by `stsz`) runs into `moov`,
+/// so rewriting `moov` changed audio bytes.
+#[test]
+fn an_m4a_whose_samples_run_into_moov_is_refused() {
+    let dir = tempdir();
+    let audio = dir.path().join("a.m4a");
+    let mut bytes = fs::read(fixture("fixtures/m4a/plain.m4a")).unwrap();
+    // The audio track's last stsz entry (sample 432, 79 bytes, ending where moov starts).
+    assert_eq!(bytes[44078..44082], 79u32.to_be_bytes());
+    bytes[44078..44082].copy_from_slice(&179u32.to_be_bytes());
+    fs::write(&audio, &bytes).unwrap();
+    let ch = chapters(dir.path());
+    for args in [
+        vec![&"write" as &dyn AsRef<std::ffi::OsStr>, &audio, &"-c", &ch],
+        vec![&"strip", &audio],
+    ] {
+        let o = run_timeout(&mut chapmark(&args), 30);
+        if show_args(&args).starts_with("strip") {
+            // No chapters to strip: nothing is planned, nothing changes.
+            assert!(o.status.success(), "{}", stderr(&o));
+        } else {
+            assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+            assert!(stderr(&o).contains("sample 432"), "{}", stderr(&o));
+        }
+        assert_eq!(
+            fs::read(&audio).unwrap(),
+            bytes,
+            "{}: file changed",
+            show_args(&args)
+        );
+    }
+}
+
+/// Every input a fuzz target ever crashed on (`fuzz/regressions/`), through the binary: any
+/// exit status but a panic (101) or a signal.
+#[test]
+fn fuzz_regressions_never_crash_the_binary() {
+    let root = fixture("fuzz/regressions");
+    let dir = tempdir();
+    let ch = chapters(dir.path());
+    let mut seen = 0;
+    for target in fs::read_dir(&root).unwrap() {
+        let target = target.unwrap().path();
+        if !target.is_dir() {
+            continue;
+        }
+        for case in fs::read_dir(&target).unwrap() {
+            let case = case.unwrap().path();
+            seen += 1;
+            for ext in ["mp3", "m4a", "flac"] {
+                let copy = dir.path().join(format!("case.{ext}"));
+                fs::copy(&case, &copy).unwrap();
+                let runs: Vec<Vec<&dyn AsRef<std::ffi::OsStr>>> = vec![
+                    vec![&"probe", &copy],
+                    vec![&"show", &copy],
+                    vec![&"check", &copy],
+                    vec![&"write", &copy, &"-c", &ch],
+                    vec![&"strip", &copy],
+                ];
+                for args in runs {
+                    let o = run_timeout(&mut chapmark(&args), 60);
+                    let code = o.status.code();
+                    assert!(
+                        code.is_some_and(|c| c != 101),
+                        "{} on {}: {:?}: {}",
+                        show_args(&args),
+                        case.display(),
+                        o.status,
+                        stderr(&o)
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        seen >= 2,
+        "no regression inputs found in {}",
+        root.display()
+    );
+}

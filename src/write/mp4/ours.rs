@@ -8,13 +8,17 @@ use super::boxes::{Node, TopBox};
 use super::read::{self, Track};
 use std::path::Path;
 
-/// Fails unless every chunk offset of the tracks we keep lies in the payload of some
-/// top-level `mdat`. A damaged offset would otherwise make the planner treat the `mdat`
-/// that really holds the audio as someone else's.
-pub(super) fn check_kept_offsets(
+/// Fails unless every sample of the tracks we keep lies inside the payload of one top-level
+/// `mdat` (where a track's sample tables cannot be read, its chunk offsets are checked
+/// instead). A damaged offset would otherwise make the planner treat the `mdat` that really
+/// holds the audio as someone else's, and a sample running into `moov` would be rewritten
+/// with it.
+pub(super) fn check_kept_samples(
     path: &Path,
     top: &[TopBox],
-    kept: &[u64],
+    moov: &Node,
+    kept: &[&Track],
+    kept_offsets: &[u64],
 ) -> Result<(), Mp4Error> {
     let mut mdats: Vec<(u64, u64)> = top
         .iter()
@@ -22,21 +26,46 @@ pub(super) fn check_kept_offsets(
         .map(|b| (b.offset.saturating_add(8), b.end()))
         .collect();
     mdats.sort_unstable();
-    for &off in kept {
-        let i = mdats.partition_point(|&(start, _)| start <= off);
-        let inside = i
-            .checked_sub(1)
+    let inside = |start: u64, len: u64| {
+        let i = mdats.partition_point(|&(s, _)| s <= start);
+        i.checked_sub(1)
             .and_then(|j| mdats.get(j))
-            .is_some_and(|&(_, end)| off < end);
-        if !inside {
-            return Err(Mp4Error::malformed(
-                path,
-                "moov",
-                format!(
-                    "an audio chunk offset ({off}) points outside every mdat; the sample tables \
-                     do not add up, not writing"
-                ),
-            ));
+            .is_some_and(|&(_, end)| {
+                start.checked_add(len).is_some_and(|e| e <= end) && start < end
+            })
+    };
+    let outside = |what: String| {
+        Mp4Error::malformed(
+            path,
+            "moov",
+            format!("{what} lies outside every mdat; the sample tables do not add up, not writing"),
+        )
+    };
+    let mut checked_all = true;
+    for t in kept {
+        let extents = moov
+            .children()
+            .get(t.pos)
+            .and_then(|trak| read::sample_extents(path, trak, &t.path).ok());
+        let Some(extents) = extents else {
+            checked_all = false;
+            continue;
+        };
+        for (i, &(off, size)) in extents.iter().enumerate() {
+            if !inside(off, u64::from(size)) {
+                return Err(outside(format!(
+                    "sample {} of {} ({size} bytes at offset {off})",
+                    i + 1,
+                    t.path
+                )));
+            }
+        }
+    }
+    if !checked_all {
+        for &off in kept_offsets {
+            if !inside(off, 0) {
+                return Err(outside(format!("an audio chunk offset ({off})")));
+            }
         }
     }
     Ok(())

@@ -108,7 +108,7 @@ pub(crate) fn plan(path: &Path, edit: Edit<'_>) -> Result<Plan, Mp4Error> {
         kept_offsets.extend(track_chunk_offsets(path, &ld.moov, t)?);
     }
     kept_offsets.sort_unstable();
-    ours::check_kept_offsets(path, &ld.top, &kept_offsets)?;
+    ours::check_kept_samples(path, &ld.top, &ld.moov, &kept, &kept_offsets)?;
     let old_samples = ours::chapter_sample_ranges(path, &ld.moov, &old).unwrap_or_default();
 
     let region = find_region(path, &ld.top, ld.moov_at, &kept_offsets, &old_samples)?;
