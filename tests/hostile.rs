@@ -309,10 +309,12 @@ fn a_rebuild_never_splits_hard_links() {
     fs::hard_link(&audio, &other).unwrap();
     let ch = chapters(dir.path());
     let before = fs::read(&audio).unwrap();
-    let o = run_timeout(&mut chapmark(&[&"write", &audio, &"-c", &ch]), 30);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(stderr(&o).contains("hard links"), "{}", stderr(&o));
-    assert_eq!(fs::read(&audio).unwrap(), before);
+    refused_unchanged(
+        &audio,
+        &before,
+        &[&"write", &audio, &"-c", &ch],
+        "hard links",
+    );
     assert_eq!(
         fs::metadata(&audio).unwrap().ino(),
         fs::metadata(&other).unwrap().ino()
@@ -412,10 +414,12 @@ fn a_rebuild_checks_free_space_before_it_starts() {
     let audio = rebuild_m4a(&mnt);
     let ch = chapters(dir.path());
     let before = fs::read(&audio).unwrap();
-    let o = run_timeout(&mut chapmark(&[&"write", &audio, &"-c", &ch]), 30);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(stderr(&o).contains("free space"), "{}", stderr(&o));
-    assert_eq!(fs::read(&audio).unwrap(), before);
+    refused_unchanged(
+        &audio,
+        &before,
+        &[&"write", &audio, &"-c", &ch],
+        "free space",
+    );
     assert!(siblings(&mnt).is_empty(), "{:?}", siblings(&mnt));
 }
 
@@ -445,39 +449,48 @@ fn batch_removes_stale_temporaries_but_not_live_ones() {
 
 // ---- 3. an M4A whose audio chunk points outside every mdat --------------------------------
 
+/// A copy of `rel` as `a.m4a` in `dir` with the big-endian u32 at `at` changed from `was` to
+/// `now`; returns its path and bytes.
+fn damaged(dir: &Path, rel: &str, at: usize, was: u32, now: u32) -> (PathBuf, Vec<u8>) {
+    let mut bytes = fs::read(fixture(rel)).unwrap();
+    assert_eq!(bytes[at..at + 4], was.to_be_bytes(), "{rel} changed");
+    bytes[at..at + 4].copy_from_slice(&now.to_be_bytes());
+    let p = dir.join("a.m4a");
+    fs::write(&p, &bytes).unwrap();
+    (p, bytes)
+}
+
 #[test]
 fn an_m4a_whose_sample_tables_do_not_add_up_is_refused_unchanged() {
     let dir = tempdir();
-    let audio = dir.path().join("a.m4a");
-    let mut bytes = fs::read(fixture("fixtures/audio/aac-chapters.m4a")).unwrap();
     // The audio track's only stco entry (offset 97, inside the mdat at 36) now says 7: inside
     // ftyp. The mdat then seems to hold only the chapter track's sample.
-    assert_eq!(bytes[5261..5265], 97u32.to_be_bytes());
-    bytes[5261..5265].copy_from_slice(&7u32.to_be_bytes());
-    fs::write(&audio, &bytes).unwrap();
+    let (audio, bytes) = damaged(dir.path(), "fixtures/audio/aac-chapters.m4a", 5261, 97, 7);
     // The audio is 1 s long.
     let ch = dir.path().join("one.txt");
     fs::write(&ch, "0:00 Only chapter\n").unwrap();
-    for args in [
-        vec![&"strip" as &dyn AsRef<std::ffi::OsStr>, &audio],
-        vec![&"write", &audio, &"-c", &ch],
-    ] {
-        let o = run_timeout(&mut chapmark(&args), 30);
-        assert_eq!(
-            o.status.code(),
-            Some(3),
-            "{}: {}",
-            show_args(&args),
-            stderr(&o)
-        );
-        assert!(stderr(&o).contains("outside every mdat"), "{}", stderr(&o));
-        assert_eq!(
-            fs::read(&audio).unwrap(),
-            bytes,
-            "{}: file changed",
-            show_args(&args)
-        );
-    }
+    refused_unchanged(&audio, &bytes, &[&"strip", &audio], "outside every mdat");
+    refused_unchanged(
+        &audio,
+        &bytes,
+        &[&"write", &audio, &"-c", &ch],
+        "outside every mdat",
+    );
+}
+
+/// Runs `args`, which must fail with exit 3 and `needle` in its message, leaving `audio`
+/// holding exactly `bytes`.
+fn refused_unchanged(
+    audio: &Path,
+    bytes: &[u8],
+    args: &[&dyn AsRef<std::ffi::OsStr>],
+    needle: &str,
+) {
+    let o = run_timeout(&mut chapmark(args), 30);
+    let what = show_args(args);
+    assert_eq!(o.status.code(), Some(3), "{what}: {}", stderr(&o));
+    assert!(stderr(&o).contains(needle), "{what}: {}", stderr(&o));
+    assert!(fs::read(audio).unwrap() == bytes, "{what}: file changed");
 }
 
 // ---- 10. waiting behind another process's lock --------------------------------------------
@@ -538,42 +551,49 @@ fn convert_capped(file: &Path) -> Output {
     run_timeout(Command::new("sh").args(["-c", &script]), 120)
 }
 
+/// A file `head`, then `n` times `unit`, then `tail`.
+fn repeated(dir: &Path, name: &str, head: &str, unit: &str, n: usize, tail: &str) -> PathBuf {
+    let mut s = String::with_capacity(head.len() + unit.len() * n + tail.len());
+    s.push_str(head);
+    for _ in 0..n {
+        s.push_str(unit);
+    }
+    s.push_str(tail);
+    let p = dir.join(name);
+    fs::write(&p, s).unwrap();
+    p
+}
+
+fn refused_json(file: &Path, needle: &str) {
+    let o = convert_capped(file);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+}
+
 #[test]
 fn json_chapter_files_are_capped_before_they_are_parsed() {
     let dir = tempdir();
     // Just under the 16 MiB input cap: 5.6 M empty chapter objects (387 MB to parse before).
-    let many = dir.path().join("many.json");
-    let n = (16 << 20) / 3 - 10;
-    let mut s = String::with_capacity(16 << 20);
-    s.push_str("{\"chapters\":[{}");
-    for _ in 1..n {
-        s.push_str(",{}");
-    }
-    s.push_str("]}");
-    fs::write(&many, &s).unwrap();
-    let o = convert_capped(&many);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("more than 100000 chapters"),
-        "{}",
-        stderr(&o)
+    let many = repeated(
+        dir.path(),
+        "many.json",
+        "{\"chapters\":[{}",
+        ",{}",
+        (16 << 20) / 3 - 10,
+        "]}",
     );
+    refused_json(&many, "more than 100000 chapters");
     // One chapter padded with millions of values.
-    let padded = dir.path().join("padded.json");
-    let mut s = String::with_capacity(16 << 20);
-    s.push_str("{\"chapters\":[{\"startTime\":0,\"title\":\"x\",\"junk\":[1");
-    for _ in 1..(8 << 20) - 40 {
-        s.push_str(",1");
-    }
-    s.push_str("]}]}");
-    fs::write(&padded, &s).unwrap();
-    let o = convert_capped(&padded);
-    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("json values for 1 chapters"),
-        "{}",
-        stderr(&o)
+    let head = "{\"chapters\":[{\"startTime\":0,\"title\":\"x\",\"junk\":[1";
+    let padded = repeated(
+        dir.path(),
+        "padded.json",
+        head,
+        ",1",
+        (8 << 20) - 40,
+        "]}]}",
     );
+    refused_json(&padded, "json values for 1 chapters");
     // A real file with extra fields per chapter still reads.
     let fine = dir.path().join("fine.json");
     fs::write(
@@ -640,32 +660,15 @@ fn reading_commands_take_the_audio_from_standard_input() {
 #[test]
 fn an_m4a_whose_samples_run_into_moov_is_refused() {
     let dir = tempdir();
-    let audio = dir.path().join("a.m4a");
-    let mut bytes = fs::read(fixture("fixtures/m4a/plain.m4a")).unwrap();
     // The audio track's last stsz entry (sample 432, 79 bytes, ending where moov starts).
-    assert_eq!(bytes[44078..44082], 79u32.to_be_bytes());
-    bytes[44078..44082].copy_from_slice(&179u32.to_be_bytes());
-    fs::write(&audio, &bytes).unwrap();
+    let (audio, bytes) = damaged(dir.path(), "fixtures/m4a/plain.m4a", 44078, 79, 179);
     let ch = chapters(dir.path());
-    for args in [
-        vec![&"write" as &dyn AsRef<std::ffi::OsStr>, &audio, &"-c", &ch],
-        vec![&"strip", &audio],
-    ] {
-        let o = run_timeout(&mut chapmark(&args), 30);
-        if show_args(&args).starts_with("strip") {
-            // No chapters to strip: nothing is planned, nothing changes.
-            assert!(o.status.success(), "{}", stderr(&o));
-        } else {
-            assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
-            assert!(stderr(&o).contains("sample 432"), "{}", stderr(&o));
-        }
-        assert_eq!(
-            fs::read(&audio).unwrap(),
-            bytes,
-            "{}: file changed",
-            show_args(&args)
-        );
-    }
+    refused_unchanged(
+        &audio,
+        &bytes,
+        &[&"write", &audio, &"-c", &ch],
+        "sample 432",
+    );
 }
 
 /// Every input a fuzz target ever crashed on (`fuzz/regressions/`), through the binary: any

@@ -34,7 +34,7 @@ pub(crate) fn count(body: &str) -> Option<Count> {
     let mut c = Count::default();
     Counter {
         count: &mut c,
-        root: true,
+        place: Place::Root,
     }
     .deserialize(&mut de)
     .ok()?;
@@ -42,10 +42,27 @@ pub(crate) fn count(body: &str) -> Option<Count> {
     Some(c)
 }
 
+/// Where a value sits, for what it counts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// The document itself (its `chapters` key is the list).
+    Root,
+    /// The value of the top-level `chapters` key (its elements are chapters).
+    Chapters,
+    /// Anywhere else.
+    Inside,
+}
+
 struct Counter<'a> {
     count: &'a mut Count,
-    /// The document's top-level value (whose `chapters` key we count).
-    root: bool,
+    place: Place,
+}
+
+impl Counter<'_> {
+    fn scalar<E>(self) -> Result<(), E> {
+        self.count.values += 1;
+        Ok(())
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for Counter<'_> {
@@ -63,122 +80,56 @@ impl<'de> Visitor<'de> for Counter<'_> {
     }
 
     fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        self.count.values += 1;
-        Ok(())
+        self.scalar()
     }
     fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        self.count.values += 1;
-        Ok(())
+        self.scalar()
     }
     fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        self.count.values += 1;
-        Ok(())
+        self.scalar()
     }
     fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        self.count.values += 1;
-        Ok(())
+        self.scalar()
     }
     fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        self.count.values += 1;
-        Ok(())
+        self.scalar()
     }
     fn visit_unit<E>(self) -> Result<(), E> {
-        self.count.values += 1;
-        Ok(())
+        self.scalar()
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         self.count.values += 1;
-        while seq
-            .next_element_seed(Counter {
+        let chapters = self.place == Place::Chapters;
+        loop {
+            let seed = Counter {
                 count: &mut *self.count,
-                root: false,
-            })?
-            .is_some()
-        {}
-        Ok(())
+                place: Place::Inside,
+            };
+            if seq.next_element_seed(seed)?.is_none() {
+                return Ok(());
+            }
+            if chapters {
+                self.count.chapters += 1;
+            }
+        }
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         self.count.values += 1;
         while let Some(key) = map.next_key::<KeyIsChapters>()? {
-            let before = self.count.values;
-            if self.root && key.0 {
-                map.next_value_seed(Elements(&mut *self.count))?;
-            } else {
-                map.next_value_seed(Counter {
-                    count: &mut *self.count,
-                    root: false,
-                })?;
-            }
             // Keys count too: a map of a million keys is a million values of memory.
-            self.count.values = self.count.values.max(before) + 1;
-        }
-        Ok(())
-    }
-}
-
-/// The top-level `chapters` value: counts its elements when it is an array.
-struct Elements<'a>(&'a mut Count);
-
-impl<'de> DeserializeSeed<'de> for Elements<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Elements<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any json value")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        self.0.values += 1;
-        loop {
-            let seed = Counter {
-                count: &mut *self.0,
-                root: false,
+            self.count.values += 1;
+            let place = if self.place == Place::Root && key.0 {
+                Place::Chapters
+            } else {
+                Place::Inside
             };
-            if seq.next_element_seed(seed)?.is_none() {
-                return Ok(());
-            }
-            self.0.chapters += 1;
+            map.next_value_seed(Counter {
+                count: &mut *self.count,
+                place,
+            })?;
         }
-    }
-
-    // Anything else: counted like any value (the reader then says it must be an array).
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
-        Counter {
-            count: self.0,
-            root: false,
-        }
-        .visit_map(map)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        self.0.values += 1;
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        self.0.values += 1;
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        self.0.values += 1;
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        self.0.values += 1;
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        self.0.values += 1;
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        self.0.values += 1;
         Ok(())
     }
 }
