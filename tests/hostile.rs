@@ -238,6 +238,23 @@ fn a_read_only_m4a_is_never_replaced() {
         "{:?}",
         siblings(dir.path())
     );
+    // Nor is a read-only output replaced by `-o`.
+    let out = dir.path().join("out.m4a");
+    fs::copy(&audio, &out).unwrap();
+    chown_nobody(&out);
+    fs::set_permissions(&out, std::os::unix::fs::PermissionsExt::from_mode(0o444)).unwrap();
+    let plain = fixture("fixtures/m4a/plain.m4a");
+    let args: [&dyn AsRef<std::ffi::OsStr>; 6] = [&"write", &plain, &"-c", &ch, &"-o", &out];
+    let Some(mut cmd) = as_nobody(&args) else {
+        return;
+    };
+    let o = run_timeout(&mut cmd, 30);
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert_eq!(
+        fs::read(&out).unwrap(),
+        before,
+        "-o replaced a read-only file"
+    );
 }
 
 // ---- 5. another program appends during a rebuild ------------------------------------------

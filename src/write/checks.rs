@@ -13,14 +13,7 @@ use std::time::SystemTime;
 /// folder to be writable, so without this a `chmod 444` file would be replaced anyway. And a
 /// file with other hard links is refused: the new file would get only this name.
 pub(crate) fn check_replaceable(target: &Path, meta: &fs::Metadata) -> Result<(), WriteError> {
-    // Opening for writing (without truncating) asks the kernel the real question: mode bits,
-    // ACLs and read-only mounts included.
-    if let Err(source) = fs::OpenOptions::new().write(true).open(target) {
-        return Err(WriteError::NotWritable {
-            path: target.to_path_buf(),
-            source,
-        });
-    }
+    check_writable(target)?;
     let links = link_count(meta);
     if links > 1 {
         return Err(WriteError::HardLinked {
@@ -29,6 +22,18 @@ pub(crate) fn check_replaceable(target: &Path, meta: &fs::Metadata) -> Result<()
         });
     }
     Ok(())
+}
+
+/// Refuses unless we may write the existing file `target`. Opening it for writing (without
+/// truncating) asks the kernel the real question: mode bits, ACLs and read-only mounts.
+pub(crate) fn check_writable(target: &Path) -> Result<(), WriteError> {
+    match fs::OpenOptions::new().write(true).open(target) {
+        Ok(_) => Ok(()),
+        Err(source) => Err(WriteError::NotWritable {
+            path: target.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 #[cfg(unix)]

@@ -296,6 +296,10 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
         } => pieces.clone(),
     };
     let dir = parent_dir(out);
+    // An existing output is replaced by a rename, which only needs the folder to be writable.
+    if out.exists() {
+        super::checks::check_writable(out)?;
+    }
     remove_stale_temp(out);
     super::checks::check_free_space(dir, out, super::pieces_len(&pieces))?;
     let mut tmp = create_temp(out)?;
