@@ -3,7 +3,10 @@
 //! A rebuilt file is written to a temporary sibling, synced, given the original's permissions
 //! and ownership, and renamed over the original: at every instant the path names either the
 //! old or the new file. A symlink is resolved first so the link stays a link and its target
-//! is replaced.
+//! is replaced. Before that, a rebuild is refused (see `checks.rs`) when the user may not
+//! write the file, when it has other hard links (they would keep the old content), when the
+//! folder lacks the space for the copy, and — checked right before the rename — when another
+//! program changed the file meanwhile.
 //!
 //! Same-length patches (an ID3 tag rewritten inside its own padding) are written in place, so
 //! a 300 MB episode costs a few kilobytes of writes instead of a full copy. In-place writing
@@ -35,6 +38,11 @@
 //! 3. the patches are written and the file is synced;
 //! 4. the journal is deleted and the directory synced.
 //!
+//! Between steps 2 and 3 the file starts with `L` zero bytes (the file system always inserts
+//! a range as zeros): chapmark rolls that state back on its next run, but another program
+//! reading the file after a kill there sees no tag until then. No order of these steps avoids
+//! it without copying the audio; README's safety section states this window.
+//!
 //! [`recover`] of such a journal: a file of `N + L` bytes had the insertion done, so the `L`
 //! bytes are collapsed away again (`FALLOC_FL_COLLAPSE_RANGE`) and the original bytes put
 //! back; a file of `N` bytes never got the insertion, so only the bytes are put back; any
@@ -56,16 +64,20 @@
 //!
 //! | field | size |
 //! |---|---|
-//! | magic `CHMKJNL1` (same-length patch) or `CHMKJNL2` (insertion) | 8 |
+//! | magic `CHMKJNL3` (written today); `CHMKJNL1`/`CHMKJNL2` from older versions are read | 8 |
 //! | length of the target path, then the path's bytes (for people reading a stray journal) | 4 + n |
 //! | length of the target file before the write (recovery checks it) | 8 |
-//! | `CHMKJNL2` only: bytes inserted at offset 0 | 8 |
+//! | `CHMKJNL2`/`3`: bytes inserted at offset 0 (`0` for a same-length patch in `3`) | 8 |
+//! | `CHMKJNL3` only: device and inode of the file written | 8 + 8 |
 //! | number of regions | 4 |
 //! | per region: offset (in the original file), length, original bytes | 8 + 8 + len |
 //! | CRC-32 (IEEE) of everything above | 4 |
 //!
-//! Same-length patches keep writing `CHMKJNL1`, so an older chapmark can still roll them back;
-//! an older chapmark would take a `CHMKJNL2` journal for an incomplete one.
+//! [`recover`] applies a journal only to the file it was provably written for: the same
+//! device and inode (`CHMKJNL3`), or the same path (older journals). A journal beside another
+//! file (copied or moved there) fails with [`WriteError::ForeignJournal`] and changes nothing.
+//! An older chapmark takes a `CHMKJNL3` journal for an incomplete one and deletes it, so a
+//! downgrade right after a crash loses the rollback of that one write.
 //!
 //! # Fault injection (test hook)
 //!
