@@ -715,7 +715,7 @@ fn fuzz_regressions_never_crash_the_binary() {
                     vec![&"strip", &copy],
                 ];
                 for args in runs {
-                    let o = run_timeout(&mut chapmark(&args), 60);
+                    let o = run_timeout(&mut chapmark(&args), 20);
                     let code = o.status.code();
                     assert!(
                         code.is_some_and(|c| c != 101),

@@ -18,6 +18,7 @@
 //! plan goes to [`crate::write::safe`].
 
 mod read;
+mod toc;
 mod write;
 
 pub use write::{MAX_CHAPTERS, ascii_url};
