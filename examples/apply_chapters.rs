@@ -7,8 +7,8 @@
 //! `rebuild`, a tag that has to grow is written by the plan's fallback rebuild instead of an
 //! in-place insertion, so tests can interrupt both.
 
-use chapmark::write::id3::{Id3Options, plan_write};
-use chapmark::write::{Plan, safe};
+use chapmark::container::id3v2::{Id3Options, plan_write};
+use chapmark::write::{Plan, apply as safe};
 use chapmark::{Chapter, ChapterList, SampleTime, Time};
 use std::path::Path;
 use std::process::ExitCode;

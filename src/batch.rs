@@ -7,22 +7,6 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// Sidecar names tried for `EP.mp3`, in this order: dedicated chapter files first (most
-/// specific, least ambiguous), then show notes. The first that exists wins.
-pub const SIDECAR_SUFFIXES: &[&str] = &[
-    ".chapters.json",
-    ".json",
-    ".psc",
-    ".chapters.vtt",
-    ".vtt",
-    ".ffmetadata",
-    ".mp4chaps",
-    ".chapters.txt",
-    ".cue",
-    ".txt",
-    ".md",
-];
-
 /// Audio extensions batch mode picks up when walking directories (lowercase).
 pub const AUDIO_EXTENSIONS: &[&str] = &["mp3", "m4a", "m4b", "mp4"];
 
@@ -40,8 +24,10 @@ pub fn sidecar_candidates(audio: &Path) -> Vec<PathBuf> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     let dir = audio.parent().unwrap_or(Path::new(""));
-    SIDECAR_SUFFIXES
-        .iter()
+    // Sidecar names tried for `EP.mp3` come from the format table, in its order: dedicated
+    // chapter files first (most specific, least ambiguous), then show notes. The first that
+    // exists wins.
+    crate::format::sidecar_suffixes()
         .map(|suffix| dir.join(format!("{stem}{suffix}")))
         .collect()
 }
@@ -301,8 +287,9 @@ mod tests {
         );
         // The documented order: dedicated chapter files before show notes, longer
         // (more specific) suffixes before the shorter ones they end with.
-        for (i, a) in SIDECAR_SUFFIXES.iter().enumerate() {
-            for b in &SIDECAR_SUFFIXES[..i] {
+        let suffixes: Vec<&str> = crate::format::sidecar_suffixes().collect();
+        for (i, a) in suffixes.iter().enumerate() {
+            for b in &suffixes[..i] {
                 assert!(!a.ends_with(b), "{a} must come before {b}");
             }
         }

@@ -27,20 +27,73 @@ pub struct Link {
     pub label: Option<String>,
 }
 
-/// A URL in pure ASCII, as containers that store Latin-1 or byte-limited URLs need it (ID3
-/// `WXXX`, the MP4 `href` box): a URL that is already printable ASCII is returned exactly as
-/// written (a correct URL is left alone); otherwise the `url` crate serialises it with the host
-/// in punycode and the rest percent-encoded. `None` when it is not ASCII and does not parse.
-pub fn ascii_url(url: &str) -> Option<String> {
-    if url.chars().all(|c| c.is_ascii_graphic()) {
-        return Some(url.to_string());
+/// Why a URL cannot be stored as a chapter link.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// Not a URL at all, or a relative one.
+    #[error("url `{url}` is not an absolute url ({source})")]
+    Parse {
+        /// The URL as written.
+        url: String,
+        /// What the URL parser said.
+        source: url::ParseError,
+    },
+    /// A URL with another scheme (`ftp:`, `mailto:`, `javascript:`).
+    #[error("url `{url}` is not http(s) (scheme `{scheme}`)")]
+    NotHttp {
+        /// The URL as written.
+        url: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// `https://` with nothing after it.
+    #[error("url `{url}` has no host")]
+    NoHost {
+        /// The URL as written.
+        url: String,
+    },
+}
+
+/// Checks that `url` is an absolute `http(s)` URL and returns it in pure ASCII, as containers
+/// that store Latin-1 or byte-limited URLs need it (ID3 `WXXX`, the MP4 `href` box): the host
+/// through IDNA (punycode), the rest percent-encoded, as the `url` crate serialises it.
+///
+/// This is the one URL conversion: validation reports its errors (`bad-url`) and its
+/// changes (`url-not-ascii`), and the writers store its result. A URL that is already
+/// printable ASCII is returned exactly as written (no added trailing slash): a correct URL
+/// is left alone.
+pub fn ascii_url(url: &str) -> Result<String, UrlError> {
+    let parsed = url::Url::parse(url).map_err(|source| UrlError::Parse {
+        url: url.to_string(),
+        source,
+    })?;
+    match parsed.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(UrlError::NotHttp {
+                url: url.to_string(),
+                scheme: other.to_string(),
+            });
+        }
     }
-    url::Url::parse(url.trim())
-        .ok()
-        .map(|u| u.as_str().to_string())
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(UrlError::NoHost {
+            url: url.to_string(),
+        });
+    }
+    if url.chars().all(|c| c.is_ascii_graphic()) {
+        return Ok(url.to_string());
+    }
+    Ok(parsed.as_str().to_string())
 }
 
 impl Link {
+    /// The URL as containers store it: see [`ascii_url`].
+    pub fn ascii(&self) -> Result<String, UrlError> {
+        ascii_url(&self.url)
+    }
+
     /// A link with no label.
     pub fn new(url: impl Into<String>) -> Self {
         Link {
@@ -168,5 +221,63 @@ impl ChapterList {
             .iter()
             .map(|c| (c.start, c.title.as_str(), c.url()))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_url_converts_idn_and_keeps_clean_urls() {
+        assert_eq!(
+            ascii_url("https://www.a16z.news/p/the-physical-ai-deployment-gap").as_deref(),
+            Ok("https://www.a16z.news/p/the-physical-ai-deployment-gap")
+        );
+        // No trailing slash is added to an already-correct URL.
+        assert_eq!(
+            ascii_url("https://ihj.global").as_deref(),
+            Ok("https://ihj.global")
+        );
+        assert_eq!(
+            ascii_url("https://例え.jp/パス?q=ü").as_deref(),
+            Ok("https://xn--r8jz45g.jp/%E3%83%91%E3%82%B9?q=%C3%BC")
+        );
+        assert_eq!(
+            ascii_url("https://bücher.example/").as_deref(),
+            Ok("https://xn--bcher-kva.example/")
+        );
+    }
+
+    #[test]
+    fn ascii_url_rejects_non_http() {
+        assert!(matches!(
+            ascii_url("ftp://example.com/x"),
+            Err(UrlError::NotHttp { .. })
+        ));
+        assert!(matches!(
+            ascii_url("mailto:a@b.c"),
+            Err(UrlError::NotHttp { .. })
+        ));
+        assert!(matches!(
+            ascii_url("www.example.com"),
+            Err(UrlError::Parse { .. })
+        ));
+        assert!(matches!(
+            ascii_url("/relative/path"),
+            Err(UrlError::Parse { .. })
+        ));
+        assert!(ascii_url("https://").is_err());
+        let msg = ascii_url("ftp://example.com/x").unwrap_err().to_string();
+        assert_eq!(
+            msg,
+            "url `ftp://example.com/x` is not http(s) (scheme `ftp`)"
+        );
+    }
+
+    #[test]
+    fn link_ascii_is_ascii_url() {
+        let link = Link::new("https://bücher.example/");
+        assert_eq!(link.ascii(), ascii_url(&link.url));
     }
 }

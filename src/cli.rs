@@ -1,10 +1,8 @@
-//! Command-line definitions (clap derive).
-//!
-//! Kept in the library so tests and documentation generators can inspect the exact interface
-//! the binary exposes; the binary owns execution and output.
+//! Command-line definitions (clap derive): the binary's interface. The library types it
+//! names (`Format`, `Profile`) derive `clap::ValueEnum` only under the `cli` feature.
 
-use crate::format::Format;
-use crate::validate::Profile;
+use chapmark::format::Format;
+use chapmark::validate::Profile;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 

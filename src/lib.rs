@@ -1,28 +1,38 @@
 //! chapmark: podcast chapter markers, done exactly.
 //!
-//! The library follows the data flow of the command-line tool:
+//! The functions at the crate root are the library API — [`probe()`], [`read_chapters`],
+//! [`read_embedded`], [`validate()`], [`write()`], [`strip`] — doing what the command-line tool
+//! does (same lock, recovery, validation and plans), with one [`Error`]; see [`api`] for an
+//! example. Underneath, the library follows the data flow of the command-line tool:
 //!
-//! * [`probe`] reads audio and measures its exact playable length (sample-accurate);
-//! * [`notes`] turns text (show notes, or any chapter file) into a [`ChapterList`];
-//! * [`format`](mod@format) holds the chapter-file formats as pure functions, model ⇄ bytes;
-//! * [`validate`] checks a list against the real duration and platform rules;
+//! * [`probe`](mod@probe) reads audio and measures its exact playable length (sample-accurate);
+//! * [`format`](mod@format) holds the chapter-file formats as pure functions, model ⇄ bytes,
+//!   and turns any text (show notes, via [`format::text`], or a chapter file) into a
+//!   [`ChapterList`];
+//! * [`validate`](mod@validate) checks a list against the real duration and platform rules;
 //! * [`write`](mod@write) puts chapters into MP3 (ID3v2 CHAP/CTOC) and MP4 files, crash-safely;
 //! * [`report`] renders diagnostics for people and for CI.
 //!
-//! The library never prints; it logs through the `log` facade. Only [`probe`] and [`write`](mod@write)
-//! touch files.
+//! The library never prints; it logs through the `log` facade. Only [`probe`](mod@probe),
+//! [`write`](mod@write) and the [`api`] touch files. The command-line parts (clap, anyhow,
+//! indicatif, env_logger) are behind the default `cli` feature.
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod batch;
 pub mod chapter;
-pub mod cli;
+pub mod container;
 pub mod format;
-pub mod notes;
+pub mod limits;
 pub mod probe;
 pub mod report;
 pub mod time;
 pub mod validate;
 pub mod write;
 
+pub use api::{
+    EmbedOptions, Error, ErrorKind, PlanKind, Written, probe, read_chapters, read_embedded, strip,
+    validate, write,
+};
 pub use chapter::{Chapter, ChapterList, Link, ListMeta, Origin};
 pub use time::{SampleTime, Time};

@@ -247,10 +247,6 @@ fn diag_line(d: &Diagnostic) -> String {
 /// an error (or, with `deny_warnings`, a warning); the remaining warnings go to its
 /// `<system-out>` so they are visible without failing the build.
 pub fn render_junit(reports: &[FileReport], deny_warnings: bool) -> String {
-    struct Case<'a> {
-        name: String,
-        diags: Vec<&'a Diagnostic>,
-    }
     let fails = |d: &Diagnostic| d.severity == Severity::Error || deny_warnings;
 
     let mut suites = String::new();
@@ -292,46 +288,60 @@ pub fn render_junit(reports: &[FileReport], deny_warnings: bool) -> String {
             ));
         }
         for case in &cases {
-            let head = format!(
-                "    <testcase classname=\"{name}\" name=\"{}\"",
-                xml_escape(&case.name)
-            );
-            if case.diags.is_empty() {
-                suites.push_str(&head);
-                suites.push_str("/>\n");
-                continue;
-            }
-            suites.push_str(&head);
-            suites.push_str(">\n");
-            let failing: Vec<&&Diagnostic> = case.diags.iter().filter(|d| fails(d)).collect();
-            if let Some(first) = failing.first() {
-                let body: Vec<String> = failing.iter().map(|d| diag_line(d)).collect();
-                suites.push_str(&format!(
-                    "      <failure type=\"{}\" message=\"{}\">{}</failure>\n",
-                    first.rule.code(),
-                    xml_escape(&first.message),
-                    xml_escape(&body.join("\n"))
-                ));
-            }
-            let rest: Vec<String> = case
-                .diags
-                .iter()
-                .filter(|d| !fails(d))
-                .map(|d| diag_line(d))
-                .collect();
-            if !rest.is_empty() {
-                suites.push_str(&format!(
-                    "      <system-out>{}</system-out>\n",
-                    xml_escape(&rest.join("\n"))
-                ));
-            }
-            suites.push_str("    </testcase>\n");
+            junit_case(&mut suites, &name, case, &fails);
         }
         suites.push_str("  </testsuite>\n");
     }
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"chapmark\" tests=\"{all_tests}\" failures=\"{all_failures}\" errors=\"0\">\n{suites}</testsuites>\n"
     )
+}
+
+/// One JUnit testcase: the chapter list as a whole, or one chapter, with its diagnostics.
+struct Case<'a> {
+    name: String,
+    diags: Vec<&'a Diagnostic>,
+}
+
+/// Appends one `<testcase>`: failing diagnostics in `<failure>`, the rest in `<system-out>`.
+fn junit_case(
+    out: &mut String,
+    classname: &str,
+    case: &Case<'_>,
+    fails: &dyn Fn(&Diagnostic) -> bool,
+) {
+    out.push_str(&format!(
+        "    <testcase classname=\"{classname}\" name=\"{}\"",
+        xml_escape(&case.name)
+    ));
+    if case.diags.is_empty() {
+        out.push_str("/>\n");
+        return;
+    }
+    out.push_str(">\n");
+    let failing: Vec<&&Diagnostic> = case.diags.iter().filter(|d| fails(d)).collect();
+    if let Some(first) = failing.first() {
+        let body: Vec<String> = failing.iter().map(|d| diag_line(d)).collect();
+        out.push_str(&format!(
+            "      <failure type=\"{}\" message=\"{}\">{}</failure>\n",
+            first.rule.code(),
+            xml_escape(&first.message),
+            xml_escape(&body.join("\n"))
+        ));
+    }
+    let rest: Vec<String> = case
+        .diags
+        .iter()
+        .filter(|d| !fails(d))
+        .map(|d| diag_line(d))
+        .collect();
+    if !rest.is_empty() {
+        out.push_str(&format!(
+            "      <system-out>{}</system-out>\n",
+            xml_escape(&rest.join("\n"))
+        ));
+    }
+    out.push_str("    </testcase>\n");
 }
 
 #[cfg(test)]

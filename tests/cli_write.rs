@@ -4,20 +4,19 @@
 //! `/usr/bin/python3`) and MediaInfo; the library-level layouts are covered by tests/id3.rs
 //! and tests/mp4.rs, so these tests look at what a user of the command sees.
 
+mod common;
+
 use assert_cmd::Command;
+use common::fixture;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-const MP3: &str = "fixtures/episode/pep-think-38min.mp3";
-const M4A: &str = "fixtures/episode/pep-think-38min.m4a";
+const MP3: &str = "episode/pep-think-38min.mp3";
+const M4A: &str = "episode/pep-think-38min.m4a";
 /// The fixtures' exact length in milliseconds (2280 s).
 const END_MS: u64 = 2_280_000;
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
-}
 
 fn chapmark() -> Command {
     let mut c = Command::cargo_bin("chapmark").unwrap();
@@ -625,7 +624,7 @@ fn dry_run_prints_the_chapters_and_writes_nothing() {
 
 #[test]
 fn intro_is_inserted_only_when_the_first_chapter_starts_later() {
-    let notes = fixture("fixtures/notes/pep-think-episode.txt");
+    let notes = fixture("notes/pep-think-episode.txt");
     for (rel, name) in [(MP3, "e.mp3"), (M4A, "e.m4a")] {
         let (dir, audio) = copy_of(rel, name);
         ok(run(&[&"write", &audio, &"-c", &notes]));

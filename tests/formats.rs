@@ -2,19 +2,14 @@
 //! matrix across every readable format, exact writer bytes, error messages, and ffmpeg
 //! reading our ffmetadata for real.
 
+mod common;
+
 use chapmark::format::{self, Format, FormatError, MAX_CHAPTERS, WriteOptions};
 use chapmark::{Chapter, ChapterList, ListMeta, Time};
 use std::path::PathBuf;
 
-fn fixture_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/formats")
-        .join(name)
-}
-
 fn fixture(name: &str) -> String {
-    let path = fixture_path(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    common::fixture_text(&format!("formats/{name}"))
 }
 
 const T1: &str = "Physical AIの「実装ギャップ」──研究と現場のあいだにある深い溝";

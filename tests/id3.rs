@@ -1,10 +1,14 @@
 //! MP3 chapters end to end: write → read back, byte preservation, interop with ffprobe and
 //! mutagen, and crash safety (fault injection and SIGKILL through `examples/apply_chapters`).
 
-use chapmark::write::id3::{
+mod common;
+
+use chapmark::container::id3v2::{
     Id3Error, Id3Options, plan_strip, plan_write, plan_write_tag, read_chapters,
 };
-use chapmark::write::safe::{self, FAULT_ENV, FaultPoint, Recovery};
+use chapmark::write::apply::{self as safe, Recovery};
+#[cfg(feature = "fault-injection")]
+use chapmark::write::apply::{FAULT_ENV, FaultPoint};
 use chapmark::write::{Plan, WriteError};
 use chapmark::{Chapter, ChapterList, Link, SampleTime, Time};
 use std::fs;
@@ -16,9 +20,7 @@ const DURATION: SampleTime = SampleTime::new(132_300, 44_100);
 const FIXTURES: &[&str] = &["notag", "v23", "v24", "ffchap23", "ffchap24", "v1ape"];
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/mp3")
-        .join(format!("{name}.mp3"))
+    common::fixture(&format!("mp3/{name}.mp3"))
 }
 
 /// Copies a fixture into a fresh temp dir (fixtures are never written).
@@ -749,7 +751,7 @@ fn damaged_and_oversized_tags() {
             DURATION,
             &Id3Options::default(),
         );
-        let _ = chapmark::write::id3::chapters_from_tag(&t);
+        let _ = chapmark::container::id3v2::chapters_from_tag(&t);
     }
 }
 
@@ -946,6 +948,10 @@ fn example_binary() -> PathBuf {
         if profile_dir.file_name().is_some_and(|n| n == "release") {
             cmd.arg("--release");
         }
+        // The same features as this test, so the example has the fault hook when we do.
+        if cfg!(feature = "fault-injection") {
+            cmd.args(["--features", "fault-injection"]);
+        }
         cmd.status().is_ok_and(|s| s.success())
     });
     assert!(
@@ -970,6 +976,7 @@ impl Rng {
     }
 }
 
+#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
 struct KillCase {
     name: &'static str,
     base: Vec<u8>,
@@ -1059,6 +1066,7 @@ fn kill_cases(dir: &Path) -> Vec<KillCase> {
     cases
 }
 
+#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 enum Outcome {
     Original,
@@ -1067,6 +1075,7 @@ enum Outcome {
 
 /// Checks the work dir after a run: recover, then the file must be the original or the
 /// finished result, with no journal or temporary file left.
+#[cfg_attr(not(feature = "fault-injection"), allow(dead_code))]
 fn settle(work: &Path, case: &KillCase) -> (Outcome, Recovery) {
     let rec = safe::recover(work).unwrap();
     let now = fs::read(work).unwrap();
@@ -1089,7 +1098,8 @@ fn settle(work: &Path, case: &KillCase) -> (Outcome, Recovery) {
     (outcome, rec)
 }
 
-#[cfg(unix)]
+/// Needs the fault hook: `cargo test --features fault-injection` (as `.ci/run` does).
+#[cfg(all(unix, feature = "fault-injection"))]
 #[test]
 fn every_fault_point_and_random_kills_leave_old_or_new() {
     use std::os::unix::process::ExitStatusExt;
@@ -1261,7 +1271,7 @@ fn a_full_disk_during_a_rebuild_leaves_the_original() {
         .arg(KILL_DURATION_MS.to_string())
         .arg(&chapters_txt)
         .arg("rebuild")
-        .env_remove(FAULT_ENV)
+        .env_remove("CHAPMARK_FAULT")
         .output()
         .unwrap();
     assert_eq!(
@@ -1391,7 +1401,7 @@ proptest::proptest! {
         if flags & 0x10 != 0 {
             t.extend_from_slice(b"3DI\x04\x00\x10\x00\x00\x00\x00");
         }
-        let _ = chapmark::write::id3::chapters_from_tag(&t);
+        let _ = chapmark::container::id3v2::chapters_from_tag(&t);
         for version in [None, Some(3), Some(4)] {
             let opts = Id3Options { version, ..Id3Options::default() };
             let plan = plan_write_tag(Some(&t), t.len() as u64 + 1000, &chapters(), DURATION, &opts);

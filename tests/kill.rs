@@ -15,6 +15,10 @@
 
 #![cfg(unix)]
 
+mod common;
+
+use common::fixture;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -25,10 +29,6 @@ const FAULT_POINTS: u8 = 8;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_chapmark"))
-}
-
-fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
 /// SplitMix64: a fixed seed gives the same delays every run.
@@ -353,7 +353,7 @@ fn run_container(ext: &str, original: Vec<u8>, seed: u64) {
 
 #[test]
 fn interrupted_mp3_writes_leave_the_original_or_the_result() {
-    let original = fs::read(fixture("fixtures/episode/pep-think-38min.mp3")).unwrap();
+    let original = fs::read(fixture("episode/pep-think-38min.mp3")).unwrap();
     assert!(
         original.len() > 4 << 20,
         "a few MB, so a rebuild takes a while"
@@ -365,7 +365,7 @@ fn interrupted_mp3_writes_leave_the_original_or_the_result() {
 /// insert here), with a tag already there: a full tag with a cover and no padding.
 #[test]
 fn interrupted_mp3_writes_over_a_full_tag_leave_the_original_or_the_result() {
-    let audio = fs::read(fixture("fixtures/episode/pep-think-38min.mp3")).unwrap();
+    let audio = fs::read(fixture("episode/pep-think-38min.mp3")).unwrap();
     assert!(!audio.starts_with(b"ID3"));
     // TIT2 + a 100 KB pseudo-random APIC, no padding.
     let mut apic = b"\x00image/jpeg\x00\x03\x00".to_vec();
@@ -420,7 +420,7 @@ fn every_command_that_reads_audio_recovers_first() {
     let first = chapters(dir.path(), "first.txt", &["Intro", "Part one", "Outro"]);
     let second = chapters(dir.path(), "second.txt", &["Cold open", "Segment", "Bye"]);
     for ext in ["mp3", "m4a"] {
-        let src = fixture(&format!("fixtures/episode/pep-think-38min.{ext}"));
+        let src = fixture(&format!("episode/pep-think-38min.{ext}"));
         let audio = dir.path().join(format!("episode.{ext}"));
         fs::copy(&src, &audio).unwrap();
         assert!(write_cmd(&audio, &first).status().unwrap().success());

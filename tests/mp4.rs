@@ -3,11 +3,13 @@
 //!
 //! Fixtures come from `fixtures/m4a/make.sh` and are copied to a temp dir before any write.
 
-use chapmark::write::mp4::{
+mod common;
+
+use chapmark::container::mp4::{
     Mp4ChapterForms, Mp4Chapters, Mp4Error, Mp4Options, plan_strip, plan_write, read_chapters,
     read_forms,
 };
-use chapmark::write::{Piece, Plan, safe};
+use chapmark::write::{Piece, Plan, apply as safe};
 use chapmark::{Chapter, ChapterList, Link, SampleTime, Time};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,12 +29,7 @@ const FIXTURES: [&str; 7] = [
 ];
 
 fn fixture(dir: &Path, name: &str) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/m4a")
-        .join(name);
-    let dst = dir.join(name);
-    std::fs::copy(&src, &dst).unwrap_or_else(|e| panic!("copying {}: {e}", src.display()));
-    dst
+    common::copy_fixture(&format!("m4a/{name}"), dir)
 }
 
 fn ms(ms: u64) -> Time {
@@ -1104,6 +1101,7 @@ fn large_file_memory_stays_bounded() {
                 Plan::Rebuild(_) => "rebuild",
                 Plan::Unchanged => "unchanged",
                 Plan::Insert { .. } => "insert",
+                _ => "other",
             },
             rss1.saturating_sub(rss0)
         );
@@ -1117,4 +1115,65 @@ fn large_file_memory_stays_bounded() {
         assert_eq!(audio_md5(&p), before);
         assert_eq!(read_chapters(&p).unwrap().comparable(), edited.comparable());
     }
+}
+
+/// A chapter image track (a `vide` track that `tref/chap` also points at, as Apple's tools
+/// write for chapter pictures) is not a chapter list: `probe` and `show` both count the 3
+/// text chapters, not 6.
+#[test]
+fn chapter_image_track_is_not_counted_as_chapters() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/m4a/chapters-image-track.m4a");
+    let info = chapmark::probe::probe_path(&path).unwrap();
+    let counts = info.tags.mp4_chapters.expect("mp4 chapter counts");
+    let shown = read_chapters(&path).unwrap();
+    assert_eq!(shown.len(), 3);
+    assert_eq!(counts.quicktime, shown.len());
+    assert_eq!(counts.nero, shown.len());
+
+    // The same through the binary: `probe --json` and `show`.
+    let bin = env!("CARGO_BIN_EXE_chapmark");
+    let out = Command::new(bin)
+        .args(["probe", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let probed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = Command::new(bin).arg("show").arg(&path).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let show_count = json["chapters"].as_array().map_or(0, Vec::len);
+    assert_eq!(show_count, 3);
+    assert_eq!(
+        probed["tags"]["mp4_chapters"]["quicktime"].as_u64(),
+        Some(show_count as u64),
+        "{probed}"
+    );
+}
+
+/// The 255 limit belongs to `chpl` (a one-byte count): a QuickTime-only write holds more, and
+/// reads back whole.
+#[test]
+fn quicktime_only_has_no_255_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = fixture(dir.path(), "plain.m4a");
+    let list = many(280, |i| format!("Ch {i}"));
+    let qt = Mp4Options {
+        kinds: Mp4Chapters::QuickTime,
+        ..Mp4Options::default()
+    };
+    write(&p, &list, &qt);
+    assert_eq!(read_chapters(&p).unwrap().comparable(), list.comparable());
+    let err = plan_write(&p, &list, LEN, &Mp4Options::default()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Mp4Error::TooManyChapters {
+                count: 280,
+                max: 255,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }

@@ -2,8 +2,8 @@
 //! This ties the description writer (`format::text`) to the show-notes parser (`notes`), so
 //! whatever chapmark exports as "paste this into Spotify/YouTube" reads back identically.
 
+use chapmark::format::text as notes;
 use chapmark::format::{self, Format, WriteOptions};
-use chapmark::notes;
 use chapmark::{Chapter, ChapterList, Time};
 use proptest::prelude::*;
 

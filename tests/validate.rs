@@ -3,7 +3,9 @@
 //! Chapter lists come from `fixtures/check/` through a deliberately tiny reader below (the
 //! real show-notes parser is tested on its own); its README table is the list of cases.
 
-use chapmark::notes::{IssueKind, ParseIssue};
+mod common;
+
+use chapmark::format::text::{IssueKind, ParseIssue};
 use chapmark::report::{
     FileReport, json_value, passed, render_github, render_json, render_junit, render_text,
 };
@@ -13,6 +15,10 @@ use chapmark::validate::{
 use chapmark::{Chapter, ChapterList, Origin, SampleTime, Time};
 use std::collections::BTreeMap;
 use std::path::Path;
+
+fn fixture(name: &str) -> String {
+    common::fixture_text(&format!("check/{name}"))
+}
 
 // ---------------------------------------------------------------------------------------
 // helpers
@@ -129,13 +135,6 @@ fn read_notes(text: &str) -> (ChapterList, Vec<ParseIssue>) {
         }
     }
     (ChapterList::new(chapters), issues)
-}
-
-fn fixture(name: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/check")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn parse_mmss(s: &str) -> Option<SampleTime> {

@@ -2,7 +2,7 @@
 //! reader (region, frames, CHAP/CTOC) and the ID3 write planner over whatever tag it found.
 #![no_main]
 use chapmark::SampleTime;
-use chapmark::write::id3;
+use chapmark::container::id3v2 as id3;
 use libfuzzer_sys::fuzz_target;
 
 #[path = "common.rs"]

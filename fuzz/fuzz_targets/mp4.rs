@@ -3,7 +3,7 @@
 //! input (the readers and planners take a path, as the binary uses them).
 #![no_main]
 use chapmark::SampleTime;
-use chapmark::write::mp4;
+use chapmark::container::mp4;
 use libfuzzer_sys::fuzz_target;
 use std::io::Cursor;
 

@@ -7,6 +7,6 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(init: common::contained_panics_are_not_crashes(), |data: &[u8]| {
-    let _ = chapmark::notes::read(data, None);
-    let _ = chapmark::notes::read(data, Some(chapmark::format::Format::Text));
+    let _ = chapmark::format::read_any(data, None);
+    let _ = chapmark::format::read_any(data, Some(chapmark::format::Format::Text));
 });

@@ -8,7 +8,8 @@
 //!   the same packets of its first audio track.
 #![no_main]
 use arbitrary::Arbitrary;
-use chapmark::write::{Plan, id3, mp4, safe};
+use chapmark::container::{id3v2 as id3, mp4};
+use chapmark::write::{Plan, apply as safe};
 use chapmark::{Chapter, ChapterList, SampleTime, Time};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;

@@ -2,10 +2,11 @@
 
 use super::common;
 use super::io::usage;
-use super::write::{apply, plan_write};
 use super::{Outcome, Ui};
+use crate::cli::{BatchArgs, ExitStatus, Mp4ChaptersArg};
+use chapmark::api::embed::{self, add_intro, apply};
+use chapmark::api::lock::{Access, prepare_audio};
 use chapmark::batch::{self, Entry, Record, Shard, Status};
-use chapmark::cli::{BatchArgs, ExitStatus, Mp4ChaptersArg};
 use chapmark::report;
 use chapmark::write::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -25,11 +26,7 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
         .map(str::parse)
         .transpose()
         .map_err(|e: batch::BatchError| usage(e.to_string()))?;
-    let jobs = match args.jobs {
-        Some(0) => return Err(usage("--jobs must be at least 1")),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-    };
+    let jobs = jobs(args.jobs)?;
 
     let mut entries = collect(&args.paths)?;
     if entries.is_empty() && !ui.quiet {
@@ -50,16 +47,7 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
         ))),
         None => None,
     };
-    let progress = (ui.tty_err && !ui.quiet).then(|| {
-        let bar = ProgressBar::new(total as u64);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} eta {eta} {wide_msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    });
+    let progress = (ui.tty_err && !ui.quiet).then(|| progress_bar(total));
     let counts: Vec<AtomicUsize> = Status::ALL.iter().map(|_| AtomicUsize::new(0)).collect();
     let done = AtomicUsize::new(0);
     let report_error = Mutex::new(None::<std::io::Error>);
@@ -77,28 +65,9 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
                 .unwrap_or(0);
             counts[idx].fetch_add(1, Ordering::Relaxed);
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            let line = describe(&record);
-            match &progress {
-                Some(bar) => {
-                    if matches!(record.status, Status::Invalid | Status::Unreadable) {
-                        bar.println(&line);
-                    }
-                    bar.set_message(record.path.clone());
-                    bar.inc(1);
-                }
-                None if !ui.quiet => eprintln!("[{n}/{total}] {line}"),
-                None => {}
-            }
+            show_progress(progress.as_ref(), &record, n, total, ui.quiet);
             if let Some(file) = &report_file {
-                let json = serde_json::to_string(&record).unwrap_or_default();
-                if let Ok(mut f) = file.lock() {
-                    // Flushed per record: an interrupted run leaves a valid prefix.
-                    if let Err(e) = writeln!(f, "{json}").and_then(|_| f.flush()) {
-                        if let Ok(mut slot) = report_error.lock() {
-                            slot.get_or_insert(e);
-                        }
-                    }
-                }
+                append_record(file, &record, &report_error);
             }
         });
     });
@@ -117,11 +86,7 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
             .map_or(0, |i| counts[i].load(Ordering::Relaxed))
     };
     if !ui.quiet {
-        eprintln!("\n{:<12}{:>8}", "status", "episodes");
-        for s in Status::ALL {
-            eprintln!("{:<12}{:>8}", s.name(), count(s));
-        }
-        eprintln!("{:<12}{:>8}", "total", total);
+        print_summary(count, total);
     }
     Ok(if count(Status::Unreadable) > 0 {
         ExitStatus::Input
@@ -130,6 +95,67 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
     } else {
         ExitStatus::Ok
     })
+}
+
+/// One finished episode on the progress bar, or as a line when there is no bar.
+fn show_progress(bar: Option<&ProgressBar>, record: &Record, n: usize, total: usize, quiet: bool) {
+    let line = describe(record);
+    match bar {
+        Some(bar) => {
+            if matches!(record.status, Status::Invalid | Status::Unreadable) {
+                bar.println(&line);
+            }
+            bar.set_message(record.path.clone());
+            bar.inc(1);
+        }
+        None if !quiet => eprintln!("[{n}/{total}] {line}"),
+        None => {}
+    }
+}
+
+/// Worker threads: `--jobs`, else one per core.
+fn jobs(arg: Option<usize>) -> anyhow::Result<usize> {
+    match arg {
+        Some(0) => Err(usage("--jobs must be at least 1")),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+fn progress_bar(total: usize) -> ProgressBar {
+    let bar = ProgressBar::new(total as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} eta {eta} {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Appends one record to the JSON-lines report, keeping the first write error for the end.
+fn append_record(
+    file: &Mutex<BufWriter<fs::File>>,
+    record: &Record,
+    report_error: &Mutex<Option<std::io::Error>>,
+) {
+    let json = serde_json::to_string(record).unwrap_or_default();
+    if let Ok(mut f) = file.lock() {
+        // Flushed per record: an interrupted run leaves a valid prefix.
+        if let Err(e) = writeln!(f, "{json}").and_then(|_| f.flush()) {
+            if let Ok(mut slot) = report_error.lock() {
+                slot.get_or_insert(e);
+            }
+        }
+    }
+}
+
+fn print_summary(count: impl Fn(Status) -> usize, total: usize) {
+    eprintln!("\n{:<12}{:>8}", "status", "episodes");
+    for s in Status::ALL {
+        eprintln!("{:<12}{:>8}", s.name(), count(s));
+    }
+    eprintln!("{:<12}{:>8}", "total", total);
 }
 
 fn describe(r: &Record) -> String {
@@ -368,20 +394,20 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     // half-done in-place write before measuring, so neither the duration nor the plan is made
     // from a half-written file.
     let access = if args.check {
-        super::write::Access::Read
+        Access::Read
     } else {
-        super::write::Access::Write
+        Access::Write
     };
-    let _guard = super::write::prepare_audio(&entry.audio, access)?;
+    let _guard = prepare_audio(&entry.audio, access)?;
     let info = common::probe_audio(&entry.audio)?;
     record.duration = Some(info.duration.as_secs_f64());
     let mut loaded = common::load_chapters(&chapters, None)?;
-    common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
+    add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     record.chapters = loaded.parsed.list.len();
     let ctx = common::context(
         Some(info.duration),
         args.validate.profile,
-        common::target_for(info.container),
+        embed::target_for(info.container),
     );
     let diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
     let ok = report::passed(&diags, args.validate.deny_warnings);
@@ -394,14 +420,8 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
         record.status = Status::Ok;
         return Ok(());
     }
-    let plan = plan_write(
-        &entry.audio,
-        &info,
-        &loaded.parsed.list,
-        None,
-        false,
-        Mp4ChaptersArg::Both,
-    )?;
+    let opts = super::write::embed_options(None, false, Mp4ChaptersArg::Both);
+    let plan = embed::plan_write(&entry.audio, &info, &loaded.parsed.list, &opts)?;
     if matches!(plan, Plan::Unchanged) {
         record.status = Status::Unchanged;
         return Ok(());

@@ -2,30 +2,41 @@
 
 use super::common::{self, parse_duration_arg};
 use super::{Outcome, Ui};
-use chapmark::ChapterList;
-use chapmark::cli::{CheckArgs, ExitStatus, ReportFormat};
-use chapmark::notes::Parsed;
+use crate::cli::{CheckArgs, ExitStatus, ReportFormat};
+use chapmark::api::embed::{self, add_intro};
+use chapmark::api::lock::{Access, prepare_audio};
+use chapmark::format::text::Parsed;
 use chapmark::probe::ProbeInfo;
 use chapmark::report::{self, FileReport};
 use chapmark::validate::Rule;
+use chapmark::validate::Target;
+use chapmark::{ChapterList, SampleTime};
 use std::io::Write;
 use std::path::Path;
 
 /// Probes the audio and reads the chapters embedded in it, when its container has them
 /// (they are what is checked without `--chapters`, and are compared for drift with it).
 fn read_audio(audio: &Path) -> anyhow::Result<(ProbeInfo, Option<ChapterList>)> {
-    let _guard = super::write::prepare_audio(audio, super::write::Access::Read)?;
+    let _guard = prepare_audio(audio, Access::Read)?;
     let info = common::probe_audio(audio)?;
-    let embedded = match common::target_for(info.container) {
-        Some(_) => Some(common::embedded_chapters(audio, info.container)?),
+    let embedded = match embed::target_for(info.container) {
+        Some(_) => Some(embed::read_embedded_of(audio, info.container)?),
         None => None,
     };
     Ok((info, embedded))
 }
 
-pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
-    let deny = args.validate.deny_warnings;
-    let (path_name, duration, target, embedded) = match &args.audio {
+type AudioSide = (
+    String,
+    Option<SampleTime>,
+    Option<Target>,
+    Option<ChapterList>,
+);
+
+/// The audio side of a check: the name for the report, the length, the container's target
+/// and the embedded chapters; or, without audio, `--duration` alone.
+fn audio_side(args: &CheckArgs) -> anyhow::Result<AudioSide> {
+    Ok(match &args.audio {
         Some(audio) => {
             if audio == Path::new("-") && args.chapters.as_deref() == Some(Path::new("-")) {
                 return Err(super::io::usage(
@@ -34,7 +45,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
             }
             let input = super::stdin::audio_input(audio)?;
             let (info, embedded) = read_audio(input.path()).map_err(|e| input.rename_error(e))?;
-            let target = common::target_for(info.container);
+            let target = embed::target_for(info.container);
             (input.name(), Some(info.duration), target, embedded)
         }
         None => {
@@ -45,13 +56,18 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 .transpose()?;
             (String::new(), d, None, None)
         }
-    };
+    })
+}
+
+pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
+    let deny = args.validate.deny_warnings;
+    let (path_name, duration, target, embedded) = audio_side(&args)?;
     let ctx = common::context(duration, args.validate.profile, target);
 
     let report = match &args.chapters {
         Some(chapters) => {
             let mut loaded = common::load_chapters(chapters, None)?;
-            common::add_intro(&mut loaded.parsed.list, args.intro.as_deref());
+            add_intro(&mut loaded.parsed.list, args.intro.as_deref());
             // Against audio, the report is about the audio and its lines point into the notes
             // (`source`); with `--duration` the notes are the only file, so `source` stays
             // empty rather than repeating it.
@@ -81,7 +97,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
             };
             let parsed = Parsed {
                 list,
-                issues: Vec::new(),
+                ..Parsed::default()
             };
             let mut report = common::validate_report(path_name, None, &parsed, &ctx);
             if parsed.list.is_empty() {

@@ -5,12 +5,12 @@ use super::Ui;
 use super::io::{display_name, read_text_input, usage};
 use anyhow::Context as _;
 use chapmark::format::Format;
-use chapmark::notes::{self, Parsed};
-use chapmark::probe::{self, Container, ProbeInfo};
+use chapmark::format::text::Parsed;
+use chapmark::format::timestamp::parse_timestamp;
+use chapmark::probe::{self, ProbeInfo};
 use chapmark::report::{self, FileReport};
 use chapmark::validate::{Context, Profile, Target};
-use chapmark::write::{id3, mp4};
-use chapmark::{Chapter, ChapterList, SampleTime, Time};
+use chapmark::{SampleTime, Time};
 use std::path::Path;
 
 /// Chapters loaded from a file, with the name to show in messages.
@@ -23,7 +23,8 @@ pub struct Loaded {
 pub fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Loaded> {
     let name = display_name(path);
     let bytes = read_text_input(path)?;
-    let (fmt, parsed) = notes::read(&bytes, from).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let (fmt, parsed) =
+        chapmark::format::read_any(&bytes, from).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     log::info!(
         "{name}: read {} chapters ({})",
         parsed.list.len(),
@@ -32,31 +33,9 @@ pub fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Loaded
     Ok(Loaded { name, parsed })
 }
 
-/// Measures the audio's exact length.
+/// Measures the audio's exact length (the caller holds the lock).
 pub fn probe_audio(path: &Path) -> anyhow::Result<ProbeInfo> {
     Ok(probe::probe_path(path)?)
-}
-
-/// The chapters already embedded in an audio file.
-pub fn embedded_chapters(path: &Path, container: Container) -> anyhow::Result<ChapterList> {
-    match container {
-        Container::Mp3 => Ok(id3::read_chapters(path)?),
-        Container::Mp4 => Ok(mp4::read_chapters(path)?),
-        other => Err(anyhow::anyhow!(
-            "{}: reading chapters from {} files is not supported (mp3 and m4a/mp4 are)",
-            path.display(),
-            other.name()
-        )),
-    }
-}
-
-/// Where chapters of this container are written, for the container-specific rules.
-pub fn target_for(container: Container) -> Option<Target> {
-    match container {
-        Container::Mp3 => Some(Target::Id3),
-        Container::Mp4 => Some(Target::Mp4),
-        _ => None,
-    }
 }
 
 /// Parses a `--duration` argument: a timestamp (`38:00`, `1:02:03.500`) or seconds (`2280`,
@@ -66,9 +45,7 @@ pub fn parse_duration_arg(s: &str) -> anyhow::Result<SampleTime> {
     let trimmed = s.trim();
     let t = match parse_seconds(trimmed) {
         Some(t) => t,
-        None => {
-            notes::parse_timestamp(trimmed).map_err(|e| usage(format!("--duration {s:?}: {e}")))?
-        }
+        None => parse_timestamp(trimmed).map_err(|e| usage(format!("--duration {s:?}: {e}")))?,
     };
     if t == Time::ZERO {
         return Err(usage(format!(
@@ -105,14 +82,6 @@ pub fn context(duration: Option<SampleTime>, profile: Profile, target: Option<Ta
     }
 }
 
-/// Inserts an intro chapter at 0:00 when the first listed chapter starts later.
-pub fn add_intro(list: &mut ChapterList, title: Option<&str>) {
-    let Some(title) = title else { return };
-    if list.chapters.first().is_some_and(|c| c.start > Time::ZERO) {
-        list.chapters.insert(0, Chapter::new(Time::ZERO, title));
-    }
-}
-
 /// Prints a failed validation to stderr (text), for commands whose stdout carries data.
 pub fn print_rejection(ui: Ui, report: &FileReport, deny_warnings: bool) {
     eprint!(
@@ -140,7 +109,7 @@ pub fn validate_report(
         path,
         source,
         duration: ctx.duration,
-        diagnostics: chapmark::validate::validate(&parsed.list, &parsed.issues, ctx),
+        diagnostics: parsed.validate(ctx),
         chapters: parsed.list.len(),
     }
 }

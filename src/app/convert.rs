@@ -2,7 +2,7 @@
 
 use super::common::{self, emit, parse_duration_arg};
 use super::{Outcome, Ui};
-use chapmark::cli::{ConvertArgs, ExitStatus};
+use crate::cli::{ConvertArgs, ExitStatus};
 use chapmark::format::{self, WriteOptions};
 use chapmark::report;
 use chapmark::validate::{Profile, Target};

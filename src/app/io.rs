@@ -1,12 +1,11 @@
 //! File and stream input for the binary, and the error → exit-code mapping.
 
-use chapmark::cli::ExitStatus;
+use crate::cli::ExitStatus;
 use std::io::Read;
 use std::path::Path;
 
-/// Largest chapter/notes file we read: far above any real one, small enough that a mistaken
-/// path to an audio file or a device cannot exhaust memory.
-pub const MAX_TEXT_INPUT: u64 = 16 * 1024 * 1024;
+// The library's cap on a chapters file, for stdin as well.
+use chapmark::api::MAX_TEXT_INPUT;
 
 /// An error that maps to a specific exit status (default for plain errors is
 /// [`ExitStatus::Input`]).

@@ -6,12 +6,11 @@ mod check;
 mod common;
 mod convert;
 mod io;
-mod lockwait;
 mod probe;
 mod stdin;
 mod write;
 
-use chapmark::cli::{Cli, ColorChoice, Command, ExitStatus};
+use crate::cli::{Cli, ColorChoice, Command, ExitStatus};
 use clap::Parser;
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -35,7 +34,7 @@ pub struct Ui {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
-    lockwait::set_timeout(cli.lock_timeout);
+    chapmark::write::apply::lock::set_timeout(cli.lock_timeout);
     let ui = Ui {
         color: wants_color(cli.color, std::io::stdout().is_terminal()),
         color_err: wants_color(cli.color, std::io::stderr().is_terminal()),

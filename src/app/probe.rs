@@ -1,8 +1,8 @@
 //! `chapmark probe`: exact durations, for people or as JSON Lines.
 
 use super::{Outcome, Ui};
-use chapmark::cli::{ExitStatus, ProbeArgs};
-use chapmark::probe::{self, ProbeInfo};
+use crate::cli::{ExitStatus, ProbeArgs};
+use chapmark::probe::ProbeInfo;
 use chapmark::validate::format_length;
 use std::io::Write;
 use std::path::Path;
@@ -17,16 +17,13 @@ pub fn run(args: ProbeArgs, ui: Ui) -> Outcome {
     }
     for path in &args.audio {
         let input = super::stdin::audio_input(path);
-        // Finish an interrupted chapmark write first, so the probe never measures a
-        // half-patched file.
+        // The library's probe finishes an interrupted chapmark write first, so it never
+        // measures a half-patched file.
         let probed = input
             .as_ref()
             .map_err(|e| anyhow::anyhow!("{e}"))
             .and_then(|input| {
-                let path = input.path();
-                super::write::prepare_audio(path, super::write::Access::Read)
-                    .and_then(|_guard| Ok(probe::probe_path(path)?))
-                    .map_err(|e| input.rename_error(e))
+                chapmark::probe(input.path()).map_err(|e| input.rename_error(e.into()))
             });
         let name = input
             .as_ref()

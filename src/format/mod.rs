@@ -1,24 +1,27 @@
 //! Chapter-file formats, each a pure function model ⇄ bytes.
 //!
 //! One module per format with fixed roles: `mod.rs` (facade, documenting the format's
-//! conventions and lossy corners), `read.rs`, `write.rs`. This module is the dispatcher the CLI
-//! uses: [`detect`] picks a format from content (so `convert` needs no `--from` for files), and
-//! [`read()`] / [`write()`] route to the per-format functions.
+//! conventions and lossy corners, and its `sniff`), `read.rs`, `write.rs`. This module is the
+//! dispatcher: one table, [`FORMATS`], holds each format's names, file-name suffixes, sidecar
+//! suffixes, detector, reader and writer, and everything else reads it — [`detect`] (so
+//! `convert` needs no `--from` for files), [`read()`] / [`write()`], [`Format::from_file_name`]
+//! and batch mode's sidecar search. A new format is one folder plus one row (and one variant).
 //!
 //! Readers are strict about timestamps (`00:12:75.000` is an error, never a carry into the next
 //! minute) and lenient about everything that does not change the timeline (unknown JSON
 //! fields, unknown ffmetadata keys, CUE commands we do not use). Every reader error names the
 //! format and the 1-based line, so a producer can fix the file without guessing.
 //!
-//! Plain description text ([`Format::Text`]) is only *written* here; it is *read* by the
-//! show-notes parser in [`crate::notes`], because descriptions are prose with timestamps in
-//! them rather than a chapter format.
+//! Plain description text ([`Format::Text`]) is read by the show-notes parser in [`text`],
+//! which also reports suspicious lines ([`text::ParseIssue`]); [`read_any`] returns them with
+//! the chapters. [`timestamp`] is the strict timestamp reader the text formats share.
 
 use crate::chapter::ChapterList;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
+use text::Parsed;
 
 mod common;
 pub mod cue;
@@ -27,6 +30,7 @@ pub mod json;
 pub mod mp4chaps;
 pub mod psc;
 pub mod text;
+pub mod timestamp;
 pub mod vtt;
 
 /// The most chapters any reader accepts. Real episodes have tens; a file claiming more than
@@ -34,7 +38,8 @@ pub mod vtt;
 pub const MAX_CHAPTERS: usize = 100_000;
 
 /// The chapter formats chapmark reads and writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum Format {
@@ -66,54 +71,149 @@ impl Format {
         Format::Text,
     ];
 
+    /// This format's row of [`FORMATS`].
+    pub fn spec(self) -> &'static FormatSpec {
+        // FORMATS lists the variants in declaration order (checked by a test).
+        &FORMATS[self as usize]
+    }
+
     /// The name used on the command line and in messages (`json`, `psc`, …); [`FromStr`]
     /// accepts it back.
     pub fn name(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Psc => "psc",
-            Format::Vtt => "vtt",
-            Format::Ffmetadata => "ffmetadata",
-            Format::Mp4chaps => "mp4chaps",
-            Format::Cue => "cue",
-            Format::Text => "text",
-        }
+        self.spec().name
     }
 
     /// The conventional file extension, without the leading dot, for naming output files
     /// next to the audio. mp4chaps uses `chapters.txt` because that is the name mp4v2's
     /// `mp4chaps -i` looks for (`episode.chapters.txt`).
     pub fn extension(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Psc => "psc",
-            Format::Vtt => "vtt",
-            Format::Ffmetadata => "ffmetadata",
-            Format::Mp4chaps => "chapters.txt",
-            Format::Cue => "cue",
-            Format::Text => "txt",
-        }
+        self.spec().file_suffixes.first().copied().unwrap_or("txt")
     }
 
     /// Guesses the format from a file name's extension, for `-o out.vtt` style output
-    /// paths. Returns `None` when the name says nothing useful; content detection
-    /// ([`detect`]) is the better tool for input.
+    /// paths (the longest matching suffix wins, so `ep.chapters.txt` is mp4chaps). Returns
+    /// `None` when the name says nothing useful; content detection ([`detect`]) is the
+    /// better tool for input.
     pub fn from_file_name(name: &str) -> Option<Format> {
         let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".chapters.txt") {
-            return Some(Format::Mp4chaps);
-        }
-        let ext = lower.rsplit_once('.').map(|(_, e)| e)?;
-        match ext {
-            "json" => Some(Format::Json),
-            "psc" | "xml" => Some(Format::Psc),
-            "vtt" | "webvtt" => Some(Format::Vtt),
-            "ffmetadata" | "ffmeta" => Some(Format::Ffmetadata),
-            "cue" => Some(Format::Cue),
-            "txt" | "md" => Some(Format::Text),
-            _ => None,
-        }
+        FORMATS
+            .iter()
+            .flat_map(|spec| spec.file_suffixes.iter().map(move |s| (spec.format, *s)))
+            .filter(|(_, suffix)| {
+                lower
+                    .strip_suffix(suffix)
+                    .is_some_and(|rest| rest.ends_with('.'))
+            })
+            .max_by_key(|(_, suffix)| suffix.len())
+            .map(|(format, _)| format)
     }
+}
+
+/// One row of the format table: everything the rest of chapmark needs to know about a
+/// chapter-file format.
+#[derive(Debug)]
+pub struct FormatSpec {
+    /// The variant this row describes.
+    pub format: Format,
+    /// Name on the command line and in messages.
+    pub name: &'static str,
+    /// Other names accepted on the command line.
+    pub aliases: &'static [&'static str],
+    /// File-name suffixes (without the leading dot) that say "this format"; the first is the
+    /// conventional one used when naming output files.
+    pub file_suffixes: &'static [&'static str],
+    /// Sidecar suffixes tried next to `EP.mp3`, in priority order within the format.
+    pub sidecar_suffixes: &'static [&'static str],
+    /// Recognises the format from content (BOM and leading whitespace already stripped);
+    /// `None` for the fallback, [`Format::Text`].
+    pub sniff: Option<fn(&str) -> bool>,
+    /// The reader.
+    pub read: fn(&str) -> Result<ChapterList, FormatError>,
+    /// The writer.
+    pub write: fn(&ChapterList, &WriteOptions) -> Vec<u8>,
+}
+
+/// Every format, in [`Format::ALL`] order, which is also the sidecar priority: dedicated
+/// chapter files first (most specific, least ambiguous), then show notes. Detection tries the
+/// sniffers in this order too (they are mutually exclusive; text is the fallback).
+pub static FORMATS: [FormatSpec; 7] = [
+    FormatSpec {
+        format: Format::Json,
+        name: "json",
+        aliases: &[],
+        file_suffixes: &["json"],
+        sidecar_suffixes: &[".chapters.json", ".json"],
+        sniff: Some(json::sniff),
+        read: json::read,
+        write: json::write,
+    },
+    FormatSpec {
+        format: Format::Psc,
+        name: "psc",
+        aliases: &["podlove"],
+        file_suffixes: &["psc", "xml"],
+        sidecar_suffixes: &[".psc"],
+        sniff: Some(psc::sniff),
+        read: psc::read,
+        write: psc::write,
+    },
+    FormatSpec {
+        format: Format::Vtt,
+        name: "vtt",
+        aliases: &["webvtt"],
+        file_suffixes: &["vtt", "webvtt"],
+        sidecar_suffixes: &[".chapters.vtt", ".vtt"],
+        sniff: Some(vtt::sniff),
+        read: vtt::read,
+        write: vtt::write,
+    },
+    FormatSpec {
+        format: Format::Ffmetadata,
+        name: "ffmetadata",
+        aliases: &["ffmeta"],
+        file_suffixes: &["ffmetadata", "ffmeta"],
+        sidecar_suffixes: &[".ffmetadata"],
+        sniff: Some(ffmetadata::sniff),
+        read: ffmetadata::read,
+        write: ffmetadata::write,
+    },
+    FormatSpec {
+        format: Format::Mp4chaps,
+        name: "mp4chaps",
+        aliases: &[],
+        file_suffixes: &["chapters.txt", "mp4chaps"],
+        sidecar_suffixes: &[".mp4chaps", ".chapters.txt"],
+        sniff: Some(mp4chaps::sniff),
+        read: mp4chaps::read,
+        write: mp4chaps::write,
+    },
+    FormatSpec {
+        format: Format::Cue,
+        name: "cue",
+        aliases: &[],
+        file_suffixes: &["cue"],
+        sidecar_suffixes: &[".cue"],
+        sniff: Some(cue::sniff),
+        read: cue::read,
+        write: cue::write,
+    },
+    FormatSpec {
+        format: Format::Text,
+        name: "text",
+        aliases: &["txt"],
+        file_suffixes: &["txt", "md"],
+        sidecar_suffixes: &[".txt", ".md"],
+        sniff: None,
+        read: text::read,
+        write: text::write,
+    },
+];
+
+/// Sidecar suffixes tried for `EP.mp3`, in priority order across all formats.
+pub fn sidecar_suffixes() -> impl Iterator<Item = &'static str> {
+    FORMATS
+        .iter()
+        .flat_map(|spec| spec.sidecar_suffixes.iter().copied())
 }
 
 /// Shows [`Format::name`], so error messages read `psc line 7: …`.
@@ -136,16 +236,12 @@ impl FromStr for Format {
     type Err = UnknownFormat;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "json" => Ok(Format::Json),
-            "psc" | "podlove" => Ok(Format::Psc),
-            "vtt" | "webvtt" => Ok(Format::Vtt),
-            "ffmetadata" | "ffmeta" => Ok(Format::Ffmetadata),
-            "mp4chaps" => Ok(Format::Mp4chaps),
-            "cue" => Ok(Format::Cue),
-            "text" | "txt" => Ok(Format::Text),
-            _ => Err(UnknownFormat(s.to_string())),
-        }
+        let lower = s.trim().to_ascii_lowercase();
+        FORMATS
+            .iter()
+            .find(|spec| spec.name == lower || spec.aliases.contains(&lower.as_str()))
+            .map(|spec| spec.format)
+            .ok_or_else(|| UnknownFormat(s.to_string()))
     }
 }
 
@@ -180,12 +276,6 @@ pub enum FormatError {
         /// The limit.
         max: usize,
     },
-    /// [`Format::Text`] was passed to [`read`]: descriptions are read by the show-notes
-    /// parser, which also reports suspicious lines instead of failing.
-    #[error(
-        "text: description text is read by the show-notes parser (chapmark::notes), not by chapmark::format::read"
-    )]
-    TextIsNotes,
 }
 
 impl FormatError {
@@ -195,7 +285,6 @@ impl FormatError {
             FormatError::Line { format, .. }
             | FormatError::Empty { format }
             | FormatError::TooManyChapters { format, .. } => *format,
-            FormatError::TextIsNotes => Format::Text,
         }
     }
 
@@ -205,7 +294,7 @@ impl FormatError {
             FormatError::Line { line, .. } | FormatError::TooManyChapters { line, .. } => {
                 Some(*line)
             }
-            FormatError::Empty { .. } | FormatError::TextIsNotes => None,
+            FormatError::Empty { .. } => None,
         }
     }
 
@@ -247,52 +336,70 @@ impl WriteOptions {
 /// (show notes), which is what anything unrecognised most likely is.
 pub fn detect(text: &str) -> Format {
     let body = common::strip_bom(text).trim_start();
-    if json::sniff(body) {
-        Format::Json
-    } else if psc::sniff(body) {
-        Format::Psc
-    } else if vtt::sniff(body) {
-        Format::Vtt
-    } else if ffmetadata::sniff(body) {
-        Format::Ffmetadata
-    } else if cue::sniff(body) {
-        Format::Cue
-    } else if mp4chaps::sniff(body) {
-        Format::Mp4chaps
-    } else {
-        Format::Text
-    }
+    FORMATS
+        .iter()
+        .find(|spec| spec.sniff.is_some_and(|sniff| sniff(body)))
+        .map_or(Format::Text, |spec| spec.format)
 }
 
 /// Reads a chapter file of the given format.
 ///
 /// Every chapter gets an [`Origin`](crate::chapter::Origin) with its 1-based line and the
-/// timestamp as written. [`Format::Text`] returns [`FormatError::TextIsNotes`]: use
-/// [`crate::notes`] for descriptions.
+/// timestamp as written. [`Format::Text`] keeps the chapters only; [`read_any`] and
+/// [`text::parse_shownotes`] also return the suspicious lines.
 pub fn read(format: Format, text: &str) -> Result<ChapterList, FormatError> {
-    match format {
-        Format::Json => json::read(text),
-        Format::Psc => psc::read(text),
-        Format::Vtt => vtt::read(text),
-        Format::Ffmetadata => ffmetadata::read(text),
-        Format::Mp4chaps => mp4chaps::read(text),
-        Format::Cue => cue::read(text),
-        Format::Text => Err(FormatError::TextIsNotes),
-    }
+    (format.spec().read)(text)
 }
 
 /// Writes `list` in the given format. Deterministic: the same list and options always give
 /// the same bytes (UTF-8, `\n` line endings, trailing newline).
 pub fn write(format: Format, list: &ChapterList, opts: &WriteOptions) -> Vec<u8> {
-    match format {
-        Format::Json => json::write(list, opts),
-        Format::Psc => psc::write(list, opts),
-        Format::Vtt => vtt::write(list, opts),
-        Format::Ffmetadata => ffmetadata::write(list, opts),
-        Format::Mp4chaps => mp4chaps::write(list, opts),
-        Format::Cue => cue::write(list, opts),
-        Format::Text => text::write(list, opts),
+    (format.spec().write)(list, opts)
+}
+
+/// Why a chapters input could not be read at all (as opposed to [`text::ParseIssue`]s, which are
+/// reported as diagnostics).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The bytes are not text we can decode (empty, binary, unknown encoding).
+    #[error(transparent)]
+    Decode(#[from] text::NotesError),
+    /// A chapter file that is not well-formed.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+}
+
+impl ReadError {
+    /// The 1-based line the error is about, when there is one.
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            ReadError::Format(e) => e.line(),
+            ReadError::Decode(_) => None,
+        }
     }
+}
+
+/// Reads chapters from any supported text — show notes or a chapter file — so every command
+/// accepts whatever the producer has. The format is detected from the content unless `from`
+/// forces one; the detected format is returned for messages.
+pub fn read_any(bytes: &[u8], from: Option<Format>) -> Result<(Format, Parsed), ReadError> {
+    let text = text::decode(bytes)?;
+    let fmt = from.unwrap_or_else(|| detect(&text));
+    let parsed = match fmt {
+        Format::Text => text::parse_shownotes(&text),
+        other => Parsed {
+            list: read(other, &text)?,
+            ..Parsed::default()
+        },
+    };
+    log::debug!(
+        "read {} chapters as {} ({} issues)",
+        parsed.list.len(),
+        fmt.name(),
+        parsed.issues.len()
+    );
+    Ok((fmt, parsed))
 }
 
 #[cfg(test)]
@@ -326,11 +433,23 @@ mod tests {
     }
 
     #[test]
-    fn text_is_not_read_here() {
-        let err = read(Format::Text, "01:40 Intro").unwrap_err();
-        assert_eq!(err, FormatError::TextIsNotes);
-        assert!(err.to_string().contains("notes"));
-        assert_eq!(err.format(), Format::Text);
+    fn text_is_read_by_the_shownotes_parser() {
+        let list = read(Format::Text, "01:40 Intro").unwrap();
+        assert_eq!(list.chapters.len(), 1);
+        assert_eq!(list.chapters[0].title, "Intro");
+        assert_eq!(list.chapters[0].start, Time::from_millis(100_000));
+    }
+
+    #[test]
+    fn table_rows_match_variants() {
+        for (i, f) in Format::ALL.into_iter().enumerate() {
+            assert_eq!(FORMATS[i].format, f);
+            assert_eq!(f.spec().format, f);
+        }
+        assert_eq!(
+            Format::from_file_name("ep.mp4chaps"),
+            Some(Format::Mp4chaps)
+        );
     }
 
     #[test]

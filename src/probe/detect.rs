@@ -3,8 +3,9 @@
 //! Extensions lie (an M4A renamed `.mp3`, an MP3 served as `.m4a`), so they never pick the
 //! parser; the name's extension only words the error when nothing matches.
 
-use super::io::Source;
-use super::{Container, Id3Summary, ProbeError, mp3};
+use super::{Container, Id3Summary, ProbeError};
+use crate::container::io::Source;
+use crate::container::mp3;
 use std::io::{Read, Seek};
 
 /// The detection result.

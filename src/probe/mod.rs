@@ -6,57 +6,28 @@
 //! exact playable length, to the sample, and says where the figure came from ([`Method`]).
 //!
 //! * MP3 (MPEG-1/2/2.5 layers I–III): every frame header is walked (no decoding) and the
-//!   LAME/Xing gapless delay and padding are applied when present ([`mp3`]).
+//!   LAME/Xing gapless delay and padding are applied when present ([`crate::container::mp3`]).
 //! * MP4/M4A (AAC, ALAC, …): the audio track's sample table, corrected by the edit list or
-//!   `iTunSMPB` (module `mp4`).
+//!   `iTunSMPB` ([`crate::container::mp4`]).
 //! * WAV via hound, FLAC and Ogg (Vorbis, Opus, FLAC) via symphonia.
 //!
-//! The container is detected from the content, never from the extension. Reads are
-//! streaming with a fixed 256 KiB buffer, so memory does not grow with the file.
+//! The container is detected from the content, never from the extension (`detect.rs`); the
+//! measuring itself lives in each container's folder under [`crate::container`], reached
+//! through its dispatch table. Reads are streaming with a fixed 256 KiB buffer, so memory
+//! does not grow with the file.
 
-mod detect;
-mod io;
-pub mod mp3;
-mod mp4;
-mod symph;
-mod wav;
+pub(crate) mod detect;
 
 use crate::time::SampleTime;
 use serde::Serialize;
 use std::io::{Read, Seek};
 use std::path::Path;
 
-pub use mp3::{Id3v2Region, Mp3Details, id3v2_region};
-
-/// The file format, detected from magic bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-#[non_exhaustive]
-pub enum Container {
-    /// An MPEG audio elementary stream (MP3, or MP1/MP2), possibly with ID3/APE tags.
-    Mp3,
-    /// ISO base media (MP4, M4A, M4B, MOV audio).
-    Mp4,
-    /// RIFF WAVE.
-    Wav,
-    /// Native FLAC.
-    Flac,
-    /// Ogg (Vorbis, Opus or FLAC inside).
-    Ogg,
-}
-
-impl Container {
-    /// The short lowercase name used in messages and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Container::Mp3 => "mp3",
-            Container::Mp4 => "mp4",
-            Container::Wav => "wav",
-            Container::Flac => "flac",
-            Container::Ogg => "ogg",
-        }
-    }
-}
+pub use crate::container::Container;
+pub use crate::container::mp3::{
+    Id3v2Region, Mp3Details, MpegVersion, VbrHeaderKind, id3v2_region,
+};
+use crate::container::{self, io};
 
 /// Where the sample count came from, so a reader of the report can judge how far to trust it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -331,14 +302,7 @@ pub fn probe_reader<R: Read + Seek + Send + Sync>(
     let name = name.unwrap_or("<stream>");
     let mut src = io::Source::new(reader).map_err(|e| ProbeError::io(name, e))?;
     let found = detect::detect(&mut src, name)?;
-    let info = match found.container {
-        Container::Mp3 => mp3::probe(&mut src, name, &found)?,
-        Container::Mp4 => mp4::probe(&mut src, name, found.start)?,
-        Container::Wav => wav::probe(src.into_inner(), name, found.start)?,
-        Container::Flac | Container::Ogg => {
-            symph::probe(src.into_inner(), name, found.container, found.start)?
-        }
-    };
+    let info = container::probe(found.container, src, name, &found)?;
     let mut info = info.with_bitrate();
     if info.container != Container::Mp3 {
         // A leading ID3v2 tag on a non-MP3 file (seen on FLAC): report it too.

@@ -3,16 +3,13 @@
 //! Container writers (ID3 for MP3, MP4 boxes for M4A) never write files themselves: they look
 //! at the original and produce a [`Plan`] — either same-length [`Patch`]es or a sequence of
 //! [`Piece`]s that rebuild the file from new bytes and untouched ranges of the old one. The
-//! [`safe`] module is the only place that applies a plan to disk, so crash safety, permission
+//! [`apply`] module is the only place that applies a plan to disk, so crash safety, permission
 //! keeping and symlink handling are written once for every container.
 
-mod checks;
-pub mod id3;
-pub mod mp4;
-pub mod safe;
+pub mod apply;
 pub mod special;
 
-pub use checks::remove_stale_temps;
+pub use apply::remove_stale_temps;
 
 use std::path::PathBuf;
 
@@ -40,7 +37,10 @@ pub enum Piece {
 }
 
 /// How to turn the original file into the result.
+///
+/// Non-exhaustive: new strategies may be added; only [`apply`](mod@apply) needs to know them all.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Plan {
     /// The file already holds exactly the result: write nothing.
     Unchanged,
@@ -90,7 +90,7 @@ impl Plan {
 }
 
 /// Total length of a rebuilt file.
-fn pieces_len(pieces: &[Piece]) -> u64 {
+pub(crate) fn pieces_len(pieces: &[Piece]) -> u64 {
     pieces
         .iter()
         .map(|p| match p {
@@ -198,6 +198,19 @@ pub enum WriteError {
         path: PathBuf,
         /// What changed (`size 100 -> 200`).
         what: String,
+    },
+    /// Another chapmark process held the file's lock for longer than the lock timeout
+    /// (`0`: the caller asked not to wait at all).
+    #[error(
+        "{}: another chapmark process {}", path.display(),
+        if *secs == 0 { "holds its lock; not waiting (lock timeout 0)".to_string() }
+        else { format!("has held its lock for {secs} s; gave up waiting (is one stopped? a longer lock timeout waits more)") }
+    )]
+    LockTimeout {
+        /// The file concerned.
+        path: PathBuf,
+        /// The limit, in seconds.
+        secs: u64,
     },
     /// Not enough free space in the folder for the rebuilt copy.
     #[error(

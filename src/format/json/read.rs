@@ -248,35 +248,17 @@ fn scan_positions(body: &str) -> Vec<Position> {
                     }
                 }
                 let raw = body.get(start..j.min(body.len())).unwrap_or("");
-                if let Some(top) = stack.last_mut() {
-                    if top.is_object && top.expecting_key {
-                        top.last_key = Some(raw.to_string());
-                        top.expecting_key = false;
-                    }
+                if let Some(top) = stack.last_mut()
+                    && top.is_object
+                    && top.expecting_key
+                {
+                    top.last_key = Some(raw.to_string());
+                    top.expecting_key = false;
                 }
                 i = j + 1;
             }
             b'{' | b'[' => {
-                let parent = stack.last();
-                let role = match (b, parent) {
-                    (b'{', None) => Role::Root,
-                    (b'{', Some(p)) if p.role == Role::ChaptersArray => Role::Chapter,
-                    (b'[', Some(p))
-                        if p.role == Role::Root && p.last_key.as_deref() == Some("chapters") =>
-                    {
-                        Role::ChaptersArray
-                    }
-                    _ => Role::Other,
-                };
-                if role == Role::Chapter {
-                    out.push(Position { line, start: None });
-                }
-                stack.push(Ctx {
-                    is_object: b == b'{',
-                    role,
-                    expecting_key: b == b'{',
-                    last_key: None,
-                });
+                open(b, &mut stack, &mut out, line);
                 i += 1;
             }
             b'}' | b']' => {
@@ -297,18 +279,41 @@ fn scan_positions(body: &str) -> Vec<Position> {
                 {
                     i += 1;
                 }
-                if let Some(top) = stack.last() {
-                    if top.role == Role::Chapter && top.last_key.as_deref() == Some("startTime") {
-                        if let Some(p) = out.last_mut() {
-                            p.start = body.get(start..i).map(str::to_string);
-                        }
-                    }
+                if let Some(top) = stack.last()
+                    && top.role == Role::Chapter
+                    && top.last_key.as_deref() == Some("startTime")
+                    && let Some(p) = out.last_mut()
+                {
+                    p.start = body.get(start..i).map(str::to_string);
                 }
             }
             _ => i += 1,
         }
     }
     out
+}
+
+/// An object or array opens at `line`: its role in the document, and a new chapter
+/// position when it is an element of the top-level `chapters` array.
+fn open(b: u8, stack: &mut Vec<Ctx>, out: &mut Vec<Position>, line: usize) {
+    let parent = stack.last();
+    let role = match (b, parent) {
+        (b'{', None) => Role::Root,
+        (b'{', Some(p)) if p.role == Role::ChaptersArray => Role::Chapter,
+        (b'[', Some(p)) if p.role == Role::Root && p.last_key.as_deref() == Some("chapters") => {
+            Role::ChaptersArray
+        }
+        _ => Role::Other,
+    };
+    if role == Role::Chapter {
+        out.push(Position { line, start: None });
+    }
+    stack.push(Ctx {
+        is_object: b == b'{',
+        role,
+        expecting_key: b == b'{',
+        last_key: None,
+    });
 }
 
 #[cfg(test)]

@@ -28,10 +28,10 @@ pub fn write(list: &ChapterList, opts: &WriteOptions) -> Vec<u8> {
     let last = list.chapters.len() - 1;
     for (i, c) in list.chapters.iter().enumerate() {
         let mut fields = vec![format!("\"startTime\": {}", decimal_seconds(c.start))];
-        if opts.duration.is_some() {
-            if let Some(end) = list.end_of(i, opts.duration) {
-                fields.push(format!("\"endTime\": {}", decimal_seconds(end)));
-            }
+        if opts.duration.is_some()
+            && let Some(end) = list.end_of(i, opts.duration)
+        {
+            fields.push(format!("\"endTime\": {}", decimal_seconds(end)));
         }
         fields.push(format!("\"title\": {}", json_string(&c.title)));
         if let Some(img) = &c.image {

@@ -32,17 +32,17 @@ pub(crate) fn parse_time(time: &str) -> Result<Time, String> {
 
 /// Splits a trailing ` <url>` off the title when it holds an absolute URL.
 fn split_url(rest: &str) -> (&str, Option<&str>) {
-    if let Some(inner) = rest.strip_suffix('>') {
-        if let Some(open) = inner.rfind('<') {
-            let url = inner.get(open + 1..).unwrap_or("");
-            let title = inner.get(..open).unwrap_or("");
-            let spaced = title.is_empty() || title.ends_with([' ', '\t']);
-            if spaced
-                && !url.contains(char::is_whitespace)
-                && url::Url::parse(url).is_ok_and(|u| !u.cannot_be_a_base())
-            {
-                return (title.trim_end(), Some(url));
-            }
+    if let Some(inner) = rest.strip_suffix('>')
+        && let Some(open) = inner.rfind('<')
+    {
+        let url = inner.get(open + 1..).unwrap_or("");
+        let title = inner.get(..open).unwrap_or("");
+        let spaced = title.is_empty() || title.ends_with([' ', '\t']);
+        if spaced
+            && !url.contains(char::is_whitespace)
+            && url::Url::parse(url).is_ok_and(|u| !u.cannot_be_a_base())
+        {
+            return (title.trim_end(), Some(url));
         }
     }
     (rest, None)

@@ -17,13 +17,13 @@ pub fn write(list: &ChapterList, _opts: &WriteOptions) -> Vec<u8> {
         out.push_str(&c.start.clock(with_hours));
         out.push(' ');
         let title = one_line(&c.title);
-        if crate::notes::shownotes::title_needs_separator(&title) {
+        if super::shownotes::title_needs_separator(&title) {
             // `01:40 - :)`: without it the parser would take the `:` for a separator.
             out.push_str("- ");
         }
         out.push_str(&title);
         if let Some(url) = c.url() {
-            if crate::notes::shownotes::url_appends_cleanly(&title, url) {
+            if super::shownotes::url_appends_cleanly(&title, url) {
                 out.push(' ');
             } else {
                 // `01:40 Q&A: https://…` would read back as the title `Q&A`.
