@@ -66,7 +66,7 @@ pub fn prepare(path: &Path, access: Access) -> Result<Guard, WriteError> {
 /// Locks the file at `target`, retrying when a rebuild renamed a new file over the one we
 /// locked while we waited. `None` when locking is impossible (opening failed: the probe
 /// will say why; or the filesystem has no locks). Waiting is announced and bounded
-/// ([`super::lockwait`]).
+/// ([`set_timeout`] bounds the wait).
 pub fn lock(target: &Path, access: Access) -> Result<Option<File>, WriteError> {
     loop {
         let Ok(file) = crate::write::special::open_regular(target) else {
