@@ -31,3 +31,5 @@ for t in $(cargo fuzz list); do
   fi
   rm -rf "$work" "$log"
 done
+# The path-taking targets' scratch files (one per process, in /dev/shm or the temp dir).
+rm -f /dev/shm/chapmark-fuzz-* "${TMPDIR:-/tmp}"/chapmark-fuzz-*
