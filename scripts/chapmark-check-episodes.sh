@@ -22,7 +22,7 @@ set -u
 me=${0##*/}
 chapmark=${CHAPMARK:-chapmark}
 if ! command -v "$chapmark" >/dev/null 2>&1; then
-  echo "$me: '$chapmark' not found; install it (cargo install --locked chapmark) or set CHAPMARK" >&2
+  echo "$me: '$chapmark' not found; install it (see the README's Install section: cargo install --locked --git URL chapmark) or set CHAPMARK" >&2
   exit 127
 fi
 

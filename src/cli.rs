@@ -24,7 +24,7 @@ pub enum ExitStatus {
 /// Podcast chapter markers: parse show notes, measure exact audio duration, validate, and
 /// write ID3/MP4 chapters safely.
 #[derive(Debug, Parser)]
-#[command(name = "chapmark", version, about, long_about = None, propagate_version = true)]
+#[command(name = "chapmark", version = env!("CHAPMARK_VERSION"), about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -71,6 +71,63 @@ pub enum Command {
     Strip(StripArgs),
     /// Check or tag a whole archive of episodes in parallel.
     Batch(BatchArgs),
+    /// Print a shell completion script (`chapmark completions bash > …`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff; `chapmark man | man -l -`), or write one page per command.
+    Man(ManArgs),
+}
+
+/// `chapmark man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `chapmark.1` and `chapmark-COMMAND.1` into this folder instead of printing
+    /// `chapmark.1`.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// `chapmark completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Shells `chapmark completions` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash (`source <(chapmark completions bash)`).
+    Bash,
+    /// Zsh (a `_chapmark` file in a folder of `$fpath`).
+    Zsh,
+    /// Fish (`~/.config/fish/completions/chapmark.fish`).
+    Fish,
+    /// PowerShell (`chapmark completions powershell | Out-String | Invoke-Expression`).
+    Powershell,
+    /// Elvish.
+    Elvish,
+}
+
+/// ID3v2 versions `write --id3v2` can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Id3Version {
+    /// ID3v2.3: what every podcast app and ffmpeg read.
+    #[value(name = "3")]
+    V3,
+    /// ID3v2.4.
+    #[value(name = "4")]
+    V4,
+}
+
+impl Id3Version {
+    /// The minor version number (3 or 4).
+    pub fn number(self) -> u8 {
+        match self {
+            Id3Version::V3 => 3,
+            Id3Version::V4 => 4,
+        }
+    }
 }
 
 /// `chapmark convert`.
@@ -129,21 +186,25 @@ pub struct ValidateOpts {
 
 /// `chapmark check`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("chapter_input").args(["chapters", "chapters_arg"])))]
 pub struct CheckArgs {
     /// The episode audio (omit with `--duration`).
     #[arg(required_unless_present = "duration")]
     pub audio: Option<PathBuf>,
+    /// Chapters to check, as a second argument (same as `--chapters`).
+    #[arg(value_name = "CHAPTERS", conflicts_with = "chapters")]
+    pub chapters_arg: Option<PathBuf>,
     /// Chapters to check (show notes or a chapter file); without it, the chapters embedded in
     /// the audio are checked.
     #[arg(long, short = 'c')]
     pub chapters: Option<PathBuf>,
     /// Check against a stated length instead of audio (`38:00`, `1:02:03.500`, or seconds
     /// such as `2280` or ffprobe's `2280.000000`); needs `--chapters`.
-    #[arg(long, conflicts_with = "audio", requires = "chapters")]
+    #[arg(long, conflicts_with = "audio", requires = "chapter_input")]
     pub duration: Option<String>,
     /// Check the list as `write --intro TITLE` would write it (a chapter at 0:00 added when
     /// the first starts later), so notes without an intro match a file written with one.
-    #[arg(long, requires = "chapters")]
+    #[arg(long, requires = "chapter_input")]
     pub intro: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
@@ -169,15 +230,19 @@ pub enum Mp4ChaptersArg {
 pub struct WriteArgs {
     /// The MP3 or M4A episode to tag.
     pub audio: PathBuf,
+    /// Chapters to write, as a second argument (same as `--chapters`).
+    #[arg(value_name = "CHAPTERS", required_unless_present = "chapters")]
+    pub chapters_arg: Option<PathBuf>,
     /// Chapters to write (show notes or a chapter file; `-` for standard input).
-    #[arg(long, short = 'c')]
-    pub chapters: PathBuf,
+    #[arg(long, short = 'c', conflicts_with = "chapters_arg")]
+    pub chapters: Option<PathBuf>,
     /// Write the result here instead of changing AUDIO.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// ID3v2 version for MP3 (default: keep an existing v2.4 tag, else 2.3).
-    #[arg(long, value_parser = clap::value_parser!(u8).range(3..=4))]
-    pub id3v2: Option<u8>,
+    /// ID3v2 version for MP3 (default: 2.3, or keep an existing v2.4 tag when ffmpeg can read
+    /// every chapter of it).
+    #[arg(long, value_enum)]
+    pub id3v2: Option<Id3Version>,
     /// Insert a chapter with this title at 0:00 when the first chapter starts later.
     #[arg(long)]
     pub intro: Option<String>,
@@ -242,6 +307,23 @@ pub struct BatchArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub validate: ValidateOpts,
+}
+
+impl CheckArgs {
+    /// The chapters file, given either way (`None`: check the embedded chapters).
+    pub fn chapters_path(&self) -> Option<&std::path::Path> {
+        self.chapters.as_deref().or(self.chapters_arg.as_deref())
+    }
+}
+
+impl WriteArgs {
+    /// The chapters file, given either way.
+    pub fn chapters_path(&self) -> &std::path::Path {
+        self.chapters
+            .as_deref()
+            .or(self.chapters_arg.as_deref())
+            .unwrap_or(std::path::Path::new("-"))
+    }
 }
 
 #[cfg(test)]

@@ -388,6 +388,7 @@ fn interrupted_mp3_writes_over_a_full_tag_leave_the_original_or_the_result() {
 
 #[test]
 fn interrupted_m4a_writes_leave_the_original_or_the_result() {
+    require_tools!("ffmpeg");
     // A few MB of faststart AAC (noise does not compress), made here rather than committed.
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("noise.m4a");

@@ -657,7 +657,7 @@ fn urls_must_be_representable_in_the_target() {
     for (target, expect) in [
         (None, vec!["warning[url-not-ascii]"]),
         (Some(Target::Id3), vec!["warning[url-not-ascii]"]),
-        (Some(Target::Mp4), vec![]),
+        (Some(Target::Mp4), vec!["warning[url-not-ascii]"]),
         (Some(Target::Sidecar), vec![]),
     ] {
         c.target = target;

@@ -409,7 +409,25 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
         args.validate.profile,
         embed::target_for(info.container),
     );
-    let diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
+    let mut diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
+    let id3_version = match info.container {
+        chapmark::probe::Container::Mp3 => Some(common::planned_id3_version(
+            &entry.audio,
+            &loaded.parsed.list,
+            None,
+            false,
+        )?),
+        _ => None,
+    };
+    common::add_file_diagnostics(
+        &mut diags,
+        &entry.audio,
+        info.container,
+        &loaded.parsed.list,
+        id3_version,
+        false,
+        args.validate.profile,
+    );
     let ok = report::passed(&diags, args.validate.deny_warnings);
     record.diagnostics = diags;
     if !ok {

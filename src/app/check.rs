@@ -5,8 +5,9 @@ use super::{Outcome, Ui};
 use crate::cli::{CheckArgs, ExitStatus, ReportFormat};
 use chapmark::api::embed::{self, add_intro};
 use chapmark::api::lock::{Access, prepare_audio};
+use chapmark::container::id3v2 as id3;
 use chapmark::format::text::Parsed;
-use chapmark::probe::ProbeInfo;
+use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report::{self, FileReport};
 use chapmark::validate::Rule;
 use chapmark::validate::Target;
@@ -31,10 +32,11 @@ type AudioSide = (
     Option<SampleTime>,
     Option<Target>,
     Option<ChapterList>,
+    Option<Container>,
 );
 
-/// The audio side of a check: the name for the report, the length, the container's target
-/// and the embedded chapters; or, without audio, `--duration` alone.
+/// The audio side of a check: the name for the report, the length, the container's target,
+/// the embedded chapters and the container; or, without audio, `--duration` alone.
 fn audio_side(args: &CheckArgs) -> anyhow::Result<AudioSide> {
     Ok(match &args.audio {
         Some(audio) => {
@@ -46,7 +48,13 @@ fn audio_side(args: &CheckArgs) -> anyhow::Result<AudioSide> {
             let input = super::stdin::audio_input(audio)?;
             let (info, embedded) = read_audio(input.path()).map_err(|e| input.rename_error(e))?;
             let target = embed::target_for(info.container);
-            (input.name(), Some(info.duration), target, embedded)
+            (
+                input.name(),
+                Some(info.duration),
+                target,
+                embedded,
+                Some(info.container),
+            )
         }
         None => {
             let d = args
@@ -54,17 +62,17 @@ fn audio_side(args: &CheckArgs) -> anyhow::Result<AudioSide> {
                 .as_deref()
                 .map(parse_duration_arg)
                 .transpose()?;
-            (String::new(), d, None, None)
+            (String::new(), d, None, None, None)
         }
     })
 }
 
 pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let deny = args.validate.deny_warnings;
-    let (path_name, duration, target, embedded) = audio_side(&args)?;
+    let (path_name, duration, target, embedded, container) = audio_side(&args)?;
     let ctx = common::context(duration, args.validate.profile, target);
 
-    let report = match &args.chapters {
+    let report = match args.chapters_path() {
         Some(chapters) => {
             let mut loaded = common::load_chapters(chapters, None)?;
             add_intro(&mut loaded.parsed.list, args.intro.as_deref());
@@ -87,6 +95,8 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                     .diagnostics
                     .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
             }
+            // What a default `write` of these chapters would give readers.
+            add_file_checks(&args, container, &loaded.parsed.list, false, &mut report)?;
             report
         }
         None => {
@@ -103,6 +113,8 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
             if parsed.list.is_empty() {
                 explain_no_embedded_chapters(&mut report);
             }
+            // What readers make of the chapters as they are stored.
+            add_file_checks(&args, container, &parsed.list, true, &mut report)?;
             report
         }
     };
@@ -117,6 +129,37 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     } else {
         ExitStatus::Invalid
     })
+}
+
+/// Adds the file rules (`extension-mismatch`, `ffmpeg-drops-chapter`) for `list`: `stored`
+/// chapters are judged by the tag they are in, listed ones by the tag a default `write` of
+/// them would make.
+fn add_file_checks(
+    args: &CheckArgs,
+    container: Option<Container>,
+    list: &ChapterList,
+    stored: bool,
+    report: &mut FileReport,
+) -> anyhow::Result<()> {
+    let (Some(audio), Some(c)) = (&args.audio, container) else {
+        return Ok(());
+    };
+    let version = match (c, stored) {
+        (Container::Mp3, true) => id3::tag_version(audio)?,
+        (Container::Mp3, false) => Some(common::planned_id3_version(audio, list, None, false)?),
+        _ => None,
+    };
+    let profile = args.validate.profile;
+    common::add_file_diagnostics(
+        &mut report.diagnostics,
+        audio,
+        c,
+        list,
+        version,
+        stored,
+        profile,
+    );
+    Ok(())
 }
 
 /// The validator's `too-few` for an empty list talks about notes lines; for a file without

@@ -5,6 +5,7 @@ mod batch;
 mod check;
 mod common;
 mod convert;
+mod docs;
 mod io;
 mod probe;
 mod stdin;
@@ -84,6 +85,8 @@ fn run(command: Command, ui: Ui) -> Outcome {
         Command::Show(a) => write::run_show(a, ui),
         Command::Strip(a) => write::run_strip(a, ui),
         Command::Batch(a) => batch::run(a, ui),
+        Command::Completions(a) => docs::completions(a.shell),
+        Command::Man(a) => docs::man(a.out_dir.as_deref()),
     }
 }
 

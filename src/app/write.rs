@@ -2,7 +2,7 @@
 
 use super::common::{self, emit};
 use super::{Outcome, Ui};
-use crate::cli::{ExitStatus, Mp4ChaptersArg, ShowArgs, StripArgs, WriteArgs};
+use crate::cli::{ExitStatus, Id3Version, Mp4ChaptersArg, ShowArgs, StripArgs, WriteArgs};
 use chapmark::EmbedOptions;
 use chapmark::PlanKind;
 use chapmark::SampleTime;
@@ -10,7 +10,7 @@ use chapmark::api::embed::{self, add_intro, apply, as_stored, same_target};
 use chapmark::api::lock::{Access, prepare_audio};
 use chapmark::container::mp4::Mp4Chapters;
 use chapmark::format::{self, Format, WriteOptions};
-use chapmark::probe::Container;
+use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report;
 use chapmark::write::Plan;
 use std::path::Path;
@@ -45,25 +45,29 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         return Err(embed::unsupported(&args.audio, info.container).into());
     }
     warn_unused_options(&args, info.container);
-    let mut loaded = common::load_chapters(&args.chapters, None)?;
+    let mut loaded = common::load_chapters(args.chapters_path(), None)?;
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
-    let ctx = common::context(
-        Some(info.duration),
-        args.validate.profile,
-        embed::target_for(info.container),
-    );
     let audio_name = args.audio.display().to_string();
-    let report =
-        common::validate_report(audio_name.clone(), Some(loaded.name), &loaded.parsed, &ctx);
+    let report = validate_for_write(&args, &info, &loaded)?;
     if !report::passed(&report.diagnostics, args.validate.deny_warnings) {
         common::print_rejection(ui, &report, args.validate.deny_warnings);
         eprintln!("chapmark: {audio_name} was not changed");
         return Ok(ExitStatus::Invalid);
     }
     common::print_warnings(ui, &report);
+    common::note_first_after_zero(
+        ui,
+        args.validate.profile,
+        args.intro.as_deref(),
+        &loaded.parsed.list,
+    );
 
     let list = &loaded.parsed.list;
-    let opts = embed_options(args.id3v2, args.descriptions, args.mp4_chapters);
+    let opts = embed_options(
+        args.id3v2.map(Id3Version::number),
+        args.descriptions,
+        args.mp4_chapters,
+    );
     let plan = embed::plan_write(&args.audio, &info, list, &opts)?;
     if args.dry_run {
         let stored = as_stored(list, info.container, opts.mp4_chapters);
@@ -99,14 +103,58 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
             );
         } else {
             eprintln!(
-                "chapmark: wrote {} chapters to {dest} ({}, {} bytes written)",
+                "chapmark: wrote {} chapters to {dest} ({})",
                 list.len(),
-                written.kind,
-                written.bytes
+                in_words(written.kind, args.output.is_some())
             );
+            log::info!("{dest}: {}, {} bytes written", written.kind, written.bytes);
         }
     }
     Ok(ExitStatus::Ok)
+}
+
+/// What a write did, in a producer's words: a byte count and "rewritten" read like
+/// re-encoding, while chapmark only ever copies the audio bit for bit.
+fn in_words(kind: PlanKind, to_new_file: bool) -> &'static str {
+    match kind {
+        PlanKind::InPlace if !to_new_file => "audio untouched; tag updated in place",
+        PlanKind::GrownInPlace if !to_new_file => "audio untouched; tag enlarged in place",
+        _ if to_new_file => "audio copied unchanged into the new file",
+        _ => "audio copied unchanged; file rebuilt around it",
+    }
+}
+
+/// Validates the chapters as this write would store them: the list rules for the target
+/// (only a chapter track written: the `chpl`'s limits do not apply), and the file rules for
+/// the tag version the write will produce.
+fn validate_for_write(
+    args: &WriteArgs,
+    info: &ProbeInfo,
+    loaded: &common::Loaded,
+) -> anyhow::Result<report::FileReport> {
+    let mut opts = embed_options(
+        args.id3v2.map(Id3Version::number),
+        args.descriptions,
+        args.mp4_chapters,
+    );
+    opts.profile = args.validate.profile;
+    let target = embed::target_for(info.container);
+    let ctx = common::context(Some(info.duration), args.validate.profile, target);
+    let parsed = &loaded.parsed;
+    let limits = embed::write_limits(info.container, &opts);
+    let mut report = report::FileReport {
+        path: args.audio.display().to_string(),
+        source: Some(loaded.name.clone()),
+        duration: ctx.duration,
+        diagnostics: chapmark::validate::validate_with(&parsed.list, &parsed.issues, &ctx, &limits),
+        chapters: parsed.list.len(),
+    };
+    let extra = embed::file_diagnostics(&args.audio, info, &loaded.parsed.list, &opts)?;
+    report.diagnostics.extend(extra);
+    report
+        .diagnostics
+        .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
+    Ok(report)
 }
 
 /// Says so when an option has no effect on this kind of file, rather than ignoring it
@@ -146,7 +194,7 @@ fn end_opts(duration: SampleTime) -> WriteOptions {
     WriteOptions::with_duration(Some(duration.to_time_round()))
 }
 
-pub fn run_show(args: ShowArgs, _ui: Ui) -> Outcome {
+pub fn run_show(args: ShowArgs, ui: Ui) -> Outcome {
     let input = super::stdin::audio_input(&args.audio)?;
     let read = || -> anyhow::Result<_> {
         let audio = input.path();
@@ -157,6 +205,14 @@ pub fn run_show(args: ShowArgs, _ui: Ui) -> Outcome {
     let (list, info) = read().map_err(|e| input.rename_error(e))?;
     let bytes = format::write(args.to, &list, &end_opts(info.duration));
     emit(None, &bytes)?;
+    // An empty list (or no output at all for line formats) looks like a failure to a person;
+    // say it on stderr so stdout stays exactly what the format gives.
+    if list.is_empty() && !ui.quiet {
+        eprintln!(
+            "chapmark: {} has no embedded chapters",
+            args.audio.display()
+        );
+    }
     Ok(ExitStatus::Ok)
 }
 
@@ -174,9 +230,10 @@ pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {
             eprintln!("chapmark: {dest}: copied (the input has no chapters)");
         } else {
             eprintln!(
-                "chapmark: removed chapters from {dest} ({}, {} bytes written)",
-                written.kind, written.bytes
+                "chapmark: removed chapters from {dest} ({})",
+                in_words(written.kind, args.output.is_some())
             );
+            log::info!("{dest}: {}, {} bytes written", written.kind, written.bytes);
         }
     }
     Ok(ExitStatus::Ok)

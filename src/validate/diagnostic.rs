@@ -70,17 +70,23 @@ pub enum Rule {
     /// `bad-url`: a URL that is not an absolute `http(s)` URL.
     BadUrl,
     /// `url-not-ascii`: a URL that must be converted (IDN → punycode, percent-encoding) to
-    /// be stored in ID3, whose `WXXX` URL is Latin-1.
+    /// be stored in ID3, whose `WXXX` URL is Latin-1, or in an MP4 `href`, which is ASCII.
     UrlNotAscii,
     /// `url-too-long`: a URL longer than the 255 bytes an MP4 chapter-track `href` can hold.
     UrlTooLong,
     /// `drift`: the chapters embedded in a file differ from the listed ones.
     Drift,
+    /// `ffmpeg-drops-chapter`: a chapter in an ID3v2.4 tag that ffmpeg 5.x does not list,
+    /// because a sub-frame of it (title, description, URL) holds 128 bytes or more.
+    FfmpegDropsChapter,
+    /// `extension-mismatch`: the file's extension names another container than its content
+    /// (an M4A named `.mp3`), so hosts serve it with the wrong content type.
+    ExtensionMismatch,
 }
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 18] = [
+    pub const ALL: [Rule; 20] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -99,6 +105,8 @@ impl Rule {
         Rule::UrlNotAscii,
         Rule::UrlTooLong,
         Rule::Drift,
+        Rule::FfmpegDropsChapter,
+        Rule::ExtensionMismatch,
     ];
 
     /// The stable kebab-case code.
@@ -122,6 +130,8 @@ impl Rule {
             Rule::UrlNotAscii => "url-not-ascii",
             Rule::UrlTooLong => "url-too-long",
             Rule::Drift => "drift",
+            Rule::FfmpegDropsChapter => "ffmpeg-drops-chapter",
+            Rule::ExtensionMismatch => "extension-mismatch",
         }
     }
 }

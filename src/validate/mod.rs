@@ -23,6 +23,7 @@ use crate::chapter::{Chapter, ChapterList};
 use crate::format::text::ParseIssue;
 use crate::time::{SampleTime, Time};
 
+mod container;
 mod diagnostic;
 mod drift;
 mod limits;
@@ -30,6 +31,7 @@ mod profile;
 mod rules;
 
 pub use crate::chapter::{UrlError, ascii_url};
+pub use container::{extension_mismatch, ffmpeg_drops_chapter};
 pub use diagnostic::{Diagnostic, Rule, Severity, UnknownRule};
 pub use drift::drift;
 pub use limits::{CountLimit, Limits};

@@ -227,19 +227,18 @@ fn chap_subframes(
         check_text(list, i, "link label", label)?;
         subs.push(wxxx_frame(&ascii_url(&link.url), label, major));
     }
-    for s in &subs {
-        if major == 4 && s.data.len() >= 128 {
-            // Measured with ffprobe 5.1: it reads v2.4 sub-frame sizes as plain integers,
-            // so a syncsafe size of 128 or more sends it past the frame and the chapter is
-            // dropped. Apple players have had the same history.
-            log::warn!(
-                "{}: its {} in this id3v2.4 tag holds {} bytes; ffprobe 5.x drops chapters \
-                 whose sub-frames hold 128 or more in v2.4 (write id3v2.3 to avoid it)",
-                chapter_label(list, i),
-                s.id_str(),
-                s.data.len()
-            );
-        }
+    for s in subs
+        .iter()
+        .filter(|s| major == 4 && s.data.len() >= FFMPEG_V24_SUBFRAME_LIMIT)
+    {
+        // Only reached with an explicit version 4 (or a tag that cannot be converted): the
+        // default writes v2.3 then. Validation reports it as `ffmpeg-drops-chapter`.
+        log::debug!(
+            "{}: its {} in this id3v2.4 tag holds {} bytes; ffmpeg 5.x drops it",
+            chapter_label(list, i),
+            s.id_str(),
+            s.data.len()
+        );
     }
     Ok(subs)
 }
@@ -261,6 +260,73 @@ fn ctoc_frame(children: &[String], major: u8) -> Result<RawFrame, Id3Error> {
     }
     text_frame(b"TIT2", TOC_TITLE, major).encode(major, &mut toc);
     Ok(RawFrame::new(b"CTOC", toc))
+}
+
+/// Sub-frames of a v2.4 `CHAP` this large or larger are lost by ffmpeg 5.x (measured with
+/// ffprobe 5.1): it reads their sizes as plain integers, not syncsafe ones, so the size of a
+/// 128-byte sub-frame sends it past the frame and the whole chapter is dropped.
+pub const FFMPEG_V24_SUBFRAME_LIMIT: usize = 128;
+
+/// A chapter sub-frame that ffmpeg 5.x cannot read in an ID3v2.4 tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oversized {
+    /// 0-based index of the chapter in the list.
+    pub chapter: usize,
+    /// The sub-frame (`TIT2`, `TIT3`, `WXXX`).
+    pub frame: String,
+    /// Its content size in bytes (at least [`FFMPEG_V24_SUBFRAME_LIMIT`]).
+    pub bytes: usize,
+}
+
+/// The sub-frames that `list` would get in an ID3v2.4 tag and that ffmpeg 5.x would lose
+/// its chapter over (see [`FFMPEG_V24_SUBFRAME_LIMIT`]). A chapter whose text cannot be
+/// written at all (a NUL) is left to the writer to refuse.
+pub fn v24_oversized(list: &ChapterList, descriptions: bool) -> Vec<Oversized> {
+    let mut out = Vec::new();
+    for i in 0..list.chapters.len() {
+        for f in chap_subframes(list, i, 4, descriptions).unwrap_or_default() {
+            if f.data.len() >= FFMPEG_V24_SUBFRAME_LIMIT {
+                out.push(Oversized {
+                    chapter: i,
+                    frame: f.id_str().to_string(),
+                    bytes: f.data.len(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The tag version a plan writes. Asked for: that. Otherwise a v2.4 tag stays v2.4 (its
+/// frames are kept byte for byte) unless ffmpeg would then drop a chapter being written and
+/// the tag converts cleanly to v2.3 (as mutagen's `update_to_v23` does); anything else, or
+/// no tag, gets v2.3.
+pub(crate) fn choose_version(
+    parsed: Option<&ParsedTag>,
+    action: &Action<'_>,
+    opts: &Id3Options,
+) -> Result<u8, Id3Error> {
+    let old_major = parsed.map(|p| p.header.major);
+    match (action, opts.version) {
+        (_, Some(v @ (3 | 4))) => Ok(v),
+        (_, Some(v)) => Err(Id3Error::BadVersionOption { version: v }),
+        (Action::Write { list, .. }, None) if old_major == Some(4) => {
+            let oversized = v24_oversized(list, opts.descriptions);
+            let convertible =
+                parsed.is_some_and(|p| convert_frames(p.frames.clone(), p.major, 3).is_ok());
+            if oversized.is_empty() || !convertible {
+                return Ok(4);
+            }
+            log::info!(
+                "writing id3v2.3 instead of keeping the id3v2.4 tag: ffmpeg 5.x would drop {} \
+                 chapter(s) from it (--id3v2 4 keeps v2.4)",
+                oversized.len()
+            );
+            Ok(3)
+        }
+        (_, None) if old_major == Some(4) => Ok(4),
+        _ => Ok(3),
+    }
 }
 
 /// Status flags (tag-alter, file-alter, read-only) between the v2.3 and v2.4 layouts.
@@ -475,12 +541,7 @@ pub(crate) fn plan_region(
         });
     }
     let old_major = parsed.as_ref().map(|p| p.header.major);
-    let target = match (&action, opts.version) {
-        (_, Some(v @ (3 | 4))) => v,
-        (_, Some(v)) => return Err(Id3Error::BadVersionOption { version: v }),
-        (_, None) if old_major == Some(4) => 4,
-        _ => 3,
-    };
+    let target = choose_version(parsed.as_ref(), &action, opts)?;
     let (frames_major, frames) = match parsed {
         Some(p) => (p.major, p.frames),
         None => (target, Vec::new()),
@@ -496,6 +557,14 @@ pub(crate) fn plan_region(
         .into_iter()
         .filter(|f| &f.id != b"CHAP" && &f.id != b"CTOC")
         .collect();
+    if matches!(action, Action::Strip) && out.iter().all(|f| &f.id == b"TLEN") {
+        // Nothing is left but the length `write` adds: the tag is chapmark's own, so it goes
+        // whole, and write + strip gives back the original bytes of an untagged file.
+        return Ok(Plan::Rebuild(vec![Piece::Copy {
+            offset: old_end,
+            len: file_len - old_end,
+        }]));
+    }
     if let Action::Write { list, duration } = action {
         let chapters = chapter_frames(list, duration, target, opts.descriptions)?;
         set_tlen(&mut out, duration.to_time_round().as_millis(), target);

@@ -62,6 +62,9 @@ struct TrackSpec {
     durations: Vec<u32>,
     /// End of the last chapter: the audio length, in ms.
     total: u64,
+    /// Start of the first chapter, in ms (the filler's length): the edit list presents the
+    /// media from there, after an empty edit as long.
+    delay: u64,
 }
 
 impl TrackSpec {
@@ -195,9 +198,12 @@ fn track_spec(path: &Path, list: &ChapterList, total: Time) -> Result<TrackSpec,
         };
         samples.push(text_sample(&c.title, href.as_deref()));
     }
-    // The track's timeline starts at 0:00. A first chapter after that gets an untitled
-    // sample before it: many readers (podcast apps, mp4v2, mp4ameta) ignore edit lists,
-    // so an empty edit would shift every chapter for them; an untitled gap never does.
+    // The media timeline starts at 0:00: a first chapter after that gets an untitled filler
+    // sample before it, so readers that ignore edit lists (music-metadata, mp4v2, mp4ameta,
+    // many podcast apps) still see every chapter at its time. For readers that apply edit
+    // lists (ffmpeg/ffprobe, Apple, mp4box.js users) an empty edit followed by an edit
+    // starting at the first chapter presents the same times without the filler, which they
+    // listed as a chapter with no title.
     let first_start = chapters.first().map_or(0, |c| c.start.as_millis());
     if first_start > 0 {
         let gap = u32::try_from(first_start).map_err(|_| Mp4Error::Unsupported {
@@ -211,6 +217,7 @@ fn track_spec(path: &Path, list: &ChapterList, total: Time) -> Result<TrackSpec,
         samples,
         durations,
         total: total.as_millis(),
+        delay: first_start,
     })
 }
 
@@ -400,6 +407,12 @@ fn track_chunk_offsets(path: &Path, moov: &Node, t: &Track) -> Result<Vec<u64>, 
 struct Region {
     start: u64,
     end: u64,
+    /// When the audio `mdat` follows the region (faststart), the region also takes its header
+    /// and whatever precedes its first audio chunk (old chapter samples), and this is the
+    /// length of the audio payload kept after `end`. The chapter samples then go inside that
+    /// `mdat`, just before the audio: music-metadata (Node) reads chapter samples only when
+    /// the file has a single `mdat`, as ffmpeg writes it.
+    tail_payload: Option<u64>,
 }
 
 fn any_in(sorted: &[u64], start: u64, end: u64) -> bool {
@@ -440,10 +453,21 @@ fn find_region(
     while last + 1 < top.len() && absorbable(&top[last + 1]) {
         last += 1;
     }
-    Ok(Region {
+    let mut region = Region {
         start: top[first].offset,
         end: top[last].end(),
-    })
+        tail_payload: None,
+    };
+    if let Some(next) = top.get(last + 1).filter(|b| &b.typ == b"mdat") {
+        let first_kept = kept
+            .get(kept.partition_point(|&o| o < next.offset))
+            .copied();
+        if let Some(at) = first_kept.filter(|&o| o >= next.offset + 8 && o < next.end()) {
+            region.end = at;
+            region.tail_payload = Some(next.end() - at);
+        }
+    }
+    Ok(region)
 }
 
 fn chap_ids(trak: &Node) -> Vec<u32> {
@@ -714,7 +738,7 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
     let media_dur: u64 = spec.durations.iter().map(|&d| u64::from(d)).sum();
     let track_dur = ms_to(spec.total, movie_ts);
     let tkhd = chapter_tkhd(id, track_dur);
-    let edts = chapter_edts(track_dur);
+    let edts = chapter_edts(track_dur, spec.delay, movie_ts);
     let mdhd = chapter_mdhd(media_dur);
     let mut p = vec![0; 8];
     p.extend_from_slice(b"text");
@@ -766,20 +790,32 @@ fn chapter_tkhd(id: u32, track_dur: u64) -> Node {
     Node::leaf(b"tkhd", &p)
 }
 
-/// `edts/elst`: one edit showing the whole media from its start, as ffmpeg writes.
-fn chapter_edts(track_dur: u64) -> Node {
+/// `edts/elst`: one edit showing the whole media from its start, as ffmpeg writes; when the
+/// first chapter starts after 0:00 (`delay_ms`), an empty edit that long, then the media from
+/// `delay_ms` on, so the filler sample is never presented.
+fn chapter_edts(track_dur: u64, delay_ms: u64, movie_ts: u32) -> Node {
     let wide = track_dur > u64::from(u32::MAX);
+    let delay = ms_to(delay_ms, movie_ts).min(track_dur);
+    let mut edits = Vec::with_capacity(2);
+    if delay > 0 {
+        edits.push((delay, None));
+    }
+    // Media time is in the track's timescale, which is milliseconds.
+    edits.push((track_dur - delay, Some(delay_ms)));
     let mut p = Vec::new();
     p.extend_from_slice(&full(u8::from(wide), 0));
-    p.extend_from_slice(&1u32.to_be_bytes());
-    if wide {
-        p.extend_from_slice(&track_dur.to_be_bytes());
-        p.extend_from_slice(&0u64.to_be_bytes());
-    } else {
-        p.extend_from_slice(&(track_dur as u32).to_be_bytes());
-        p.extend_from_slice(&0u32.to_be_bytes());
+    p.extend_from_slice(&(edits.len() as u32).to_be_bytes());
+    for (dur, media_time) in edits {
+        if wide {
+            p.extend_from_slice(&dur.to_be_bytes());
+            p.extend_from_slice(&media_time.unwrap_or(u64::MAX).to_be_bytes());
+        } else {
+            // Not wide: track_dur, and so every part of it, fits 32 bits.
+            p.extend_from_slice(&(dur as u32).to_be_bytes());
+            p.extend_from_slice(&media_time.map_or(u32::MAX, |t| t as u32).to_be_bytes());
+        }
+        p.extend_from_slice(&0x0001_0000u32.to_be_bytes());
     }
-    p.extend_from_slice(&0x0001_0000u32.to_be_bytes());
     Node::container(b"edts", vec![Node::leaf(b"elst", &p)])
 }
 
@@ -808,24 +844,22 @@ fn chapter_stbl(spec: &TrackSpec, chunk_offset: u64, co64: bool) -> Node {
     p.extend_from_slice(&Node::leaf(b"text", &TEXT_SAMPLE_ENTRY).to_bytes());
     let stsd = Node::leaf(b"stsd", &p);
 
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    for &d in &spec.durations {
-        match runs.last_mut() {
-            Some((n, last)) if *last == d => *n += 1,
-            _ => runs.push((1, d)),
-        }
-    }
+    // One entry per sample, not runs of equal durations: music-metadata (≤ 11) takes each
+    // entry for one sample when it adds up chapter starts.
     let mut p = vec![0; 4];
-    p.extend_from_slice(&(runs.len() as u32).to_be_bytes());
-    for (n, d) in runs {
-        p.extend_from_slice(&n.to_be_bytes());
+    p.extend_from_slice(&(spec.durations.len() as u32).to_be_bytes());
+    for &d in &spec.durations {
+        p.extend_from_slice(&1u32.to_be_bytes());
         p.extend_from_slice(&d.to_be_bytes());
     }
     let stts = Node::leaf(b"stts", &p);
 
+    // One chunk per sample (as ffmpeg writes text tracks): the samples are stored back to
+    // back, but music-metadata (≤ 11) refuses a track whose chunk-offset table is not as long
+    // as its sample-size table.
     let n = spec.samples.len() as u32;
     let mut p = vec![0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1];
-    p.extend_from_slice(&n.to_be_bytes());
+    p.extend_from_slice(&1u32.to_be_bytes());
     p.extend_from_slice(&1u32.to_be_bytes());
     let stsc = Node::leaf(b"stsc", &p);
 
@@ -836,7 +870,16 @@ fn chapter_stbl(spec: &TrackSpec, chunk_offset: u64, co64: bool) -> Node {
     }
     let stsz = Node::leaf(b"stsz", &p);
 
-    let co = boxes::chunk_offset_box(&[chunk_offset], co64);
+    let offsets: Vec<u64> = spec
+        .samples
+        .iter()
+        .scan(chunk_offset, |at, sample| {
+            let this = *at;
+            *at += sample.len() as u64;
+            Some(this)
+        })
+        .collect();
+    let co = boxes::chunk_offset_box(&offsets, co64);
     Node::container(b"stbl", vec![stsd, stts, stsc, stsz, co])
 }
 
@@ -910,14 +953,20 @@ fn assemble(
 ) -> Result<(Vec<u8>, Vec<u8>), Mp4Error> {
     let mut moov = base.clone();
     shift_offsets(path, &mut moov, new_trak.map(|t| t.0), region.end, delta)?;
-    let (Some((pos, id)), Some(spec)) = (new_trak, &prepared.track) else {
+    let track = new_trak.zip(prepared.track.as_ref());
+    let data = track.map(|(_, spec)| spec.data()).unwrap_or_default();
+    let tail = region.tail_payload.unwrap_or(0);
+    if track.is_none() && region.tail_payload.is_none() {
         return Ok((moov.to_bytes(), Vec::new()));
-    };
-    let data = spec.data();
+    }
+    // With the audio mdat following, one header covers the chapter samples and the audio.
     let mut mdat = Vec::with_capacity(data.len() + 16);
-    boxes::write_header(&mut mdat, b"mdat", data.len() as u64);
+    boxes::write_header(&mut mdat, b"mdat", data.len() as u64 + tail);
     let header = mdat.len() as u64;
     mdat.extend_from_slice(&data);
+    let Some(((pos, id), spec)) = track else {
+        return Ok((moov.to_bytes(), mdat));
+    };
 
     // The chapter data follows moov; its offset depends on moov's size, which depends on
     // stco vs co64 only. Decide that first, then fill in the offset.
@@ -934,7 +983,14 @@ fn assemble(
             ));
         };
         *slot = chapter_trak(id, movie_ts, spec, 0, co64);
-        let offset = region.start + moov.size() + header;
+        let offset = match region.tail_payload {
+            // The samples end where the (shifted) audio begins.
+            Some(_) => region
+                .end
+                .saturating_add_signed(delta)
+                .saturating_sub(spec.data_len()),
+            None => region.start + moov.size() + header,
+        };
         if !co64 && offset + spec.data_len() > u64::from(u32::MAX) {
             co64 = true;
             continue;
@@ -961,6 +1017,64 @@ fn free_header(total: u64) -> Vec<u8> {
         h.extend_from_slice(&total.to_be_bytes());
     }
     h
+}
+
+/// The in-place plan: `moov`, then `left` bytes of `free`, with the chapter `mdat` before
+/// the free space, or after it when it must end where the audio begins (`tail_payload`).
+/// A large free body is not zeroed: only its header is written.
+fn in_place(
+    path: &Path,
+    ld: &mut Loaded,
+    region: &Region,
+    moov: Vec<u8>,
+    mdat: Vec<u8>,
+    left: u64,
+) -> Result<Plan, Mp4Error> {
+    let tail = region.tail_payload.is_some();
+    let mut data = moov;
+    if !tail {
+        data.extend_from_slice(&mdat);
+    }
+    let mut patches = Vec::with_capacity(2);
+    if left > 0 {
+        data.extend_from_slice(&free_header(left));
+        if left <= MAX_ZEROED_FREE {
+            let pad = left as usize - free_header(left).len();
+            data.resize(data.len() + pad, 0);
+        }
+    }
+    if tail {
+        if left <= MAX_ZEROED_FREE {
+            data.extend_from_slice(&mdat);
+        } else {
+            patches.push(Patch {
+                offset: region.end - mdat.len() as u64,
+                data: mdat,
+            });
+        }
+    }
+    patches.insert(
+        0,
+        Patch {
+            offset: region.start,
+            data,
+        },
+    );
+    let mut unchanged = true;
+    for p in &patches {
+        let on_disk = read::read_range(
+            &mut ld.file,
+            path,
+            p.offset,
+            p.data.len(),
+            "reading the current moov",
+        )?;
+        unchanged &= on_disk == p.data;
+    }
+    if unchanged {
+        return Ok(Plan::Unchanged);
+    }
+    Ok(Plan::Patch(patches))
 }
 
 /// Chooses between an in-place patch and a rebuild, and produces the plan.
@@ -992,29 +1106,7 @@ fn layout(
     let content = (moov.len() + mdat.len()) as u64;
     let leftover = region_len.checked_sub(content);
     if let Some(left) = leftover.filter(|&l| l == 0 || l >= 8) {
-        let mut data = moov;
-        data.extend_from_slice(&mdat);
-        if left > 0 {
-            data.extend_from_slice(&free_header(left));
-            if left <= MAX_ZEROED_FREE {
-                let pad = left as usize - free_header(left).len();
-                data.resize(data.len() + pad, 0);
-            }
-        }
-        let on_disk = read::read_range(
-            &mut ld.file,
-            path,
-            region.start,
-            data.len(),
-            "reading the current moov",
-        )?;
-        if on_disk == data {
-            return Ok(Plan::Unchanged);
-        }
-        return Ok(Plan::Patch(vec![Patch {
-            offset: region.start,
-            data,
-        }]));
+        return in_place(path, ld, region, moov, mdat, left);
     }
 
     // Rebuild: the region gets the new content plus padding; everything after it moves by
@@ -1025,10 +1117,16 @@ fn layout(
     let start = (content + pad) as i64 - region_len as i64;
     let (moov, mdat, delta) = settle(path, &ld.moov, new_trak, prepared, movie_ts, region, start)?;
     let mut data = moov;
-    data.extend_from_slice(&mdat);
+    let tail = region.tail_payload.is_some();
+    if !tail {
+        data.extend_from_slice(&mdat);
+    }
     if pad > 0 {
         data.extend_from_slice(&free_header(pad));
         data.resize(data.len() + (pad as usize - 8), 0);
+    }
+    if tail {
+        data.extend_from_slice(&mdat);
     }
     let pieces = around_region(region, ld.len, data);
     log::debug!(
@@ -1214,6 +1312,7 @@ mod tests {
         let region = Region {
             start: 5 << 30,
             end: (5 << 30) + 1_000,
+            tail_payload: None,
         };
         let (bytes, mdat) =
             assemble(path, &moov, Some((pos, 2)), &prepared, 1000, &region, 0).unwrap();
@@ -1224,7 +1323,20 @@ mod tests {
             boxes::chunk_offsets(&b.typ, b.payload()).unwrap()
         });
         assert_eq!(&typ, b"co64");
-        assert_eq!(offs, vec![(5 << 30) + bytes.len() as u64 + 8]);
+        // One chunk per sample, back to back after the mdat header.
+        let first = (5 << 30) + bytes.len() as u64 + 8;
+        let sizes: Vec<u64> = prepared
+            .track
+            .as_ref()
+            .unwrap()
+            .samples
+            .iter()
+            .map(|s| s.len() as u64)
+            .collect();
+        assert_eq!(
+            offs,
+            vec![first, first + sizes[0], first + sizes[0] + sizes[1]]
+        );
         assert_eq!(&mdat[4..8], b"mdat");
         // The sound track references it and mvhd's next track ID moved past it.
         let snd = &built.children()[1];
