@@ -38,6 +38,9 @@ pub struct Cli {
     /// Print only errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Seconds to wait for another chapmark process working on the same file (0: fail at once).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 300)]
+    pub lock_timeout: u64,
 }
 
 /// Colour policy; `auto` colours a terminal unless `NO_COLOR` is set.

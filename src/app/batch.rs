@@ -267,6 +267,10 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Option<String>)>, top: bool) -> anyh
             return Ok(());
         }
     };
+    // Temporary files of rebuilds killed earlier; a live writer's is locked and kept.
+    for stale in chapmark::write::remove_stale_temps(dir) {
+        log::warn!("{}: removed, left by an interrupted write", stale.display());
+    }
     for item in rd {
         let item = match item {
             Ok(item) => item,

@@ -7,12 +7,24 @@ use chapmark::api::embed::{self, add_intro};
 use chapmark::api::lock::{Access, prepare_audio};
 use chapmark::container::id3v2 as id3;
 use chapmark::format::text::Parsed;
-use chapmark::probe::Container;
+use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report::{self, FileReport};
 use chapmark::validate::{Diagnostic, Rule, Source, StreamChange, Target, drift_between};
 use chapmark::{ChapterList, SampleTime};
 use std::io::Write;
 use std::path::Path;
+
+/// Probes the audio and reads the chapters embedded in it, when its container has them
+/// (they are what is checked without `--chapters`, and are compared for drift with it).
+fn read_audio(audio: &Path) -> anyhow::Result<(ProbeInfo, Option<ChapterList>)> {
+    let _guard = prepare_audio(audio, Access::Read)?;
+    let info = common::probe_audio(audio)?;
+    let embedded = match embed::target_for(info.container) {
+        Some(_) => Some(embed::read_embedded_of(audio, info.container)?),
+        None => None,
+    };
+    Ok((info, embedded))
+}
 
 type AudioSide = (
     String,
@@ -29,16 +41,16 @@ type AudioSide = (
 fn audio_side(args: &CheckArgs) -> anyhow::Result<AudioSide> {
     Ok(match &args.audio {
         Some(audio) => {
-            let _guard = prepare_audio(audio, Access::Read)?;
-            let info = common::probe_audio(audio)?;
+            if audio == Path::new("-") && args.chapter_paths().any(|c| c == Path::new("-")) {
+                return Err(super::io::usage(
+                    "the audio and the chapters cannot both be `-` (standard input)",
+                ));
+            }
+            let input = super::stdin::audio_input(audio)?;
+            let (info, embedded) = read_audio(input.path()).map_err(|e| input.rename_error(e))?;
             let target = embed::target_for(info.container);
-            // Embedded chapters are needed when they are what we check, or to report drift.
-            let embedded = match target {
-                Some(_) => Some(embed::read_embedded_of(audio, info.container)?),
-                None => None,
-            };
             (
-                audio.display().to_string(),
+                input.name(),
                 Some(info.duration),
                 target,
                 embedded,

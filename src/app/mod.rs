@@ -9,6 +9,7 @@ mod docs;
 mod feed;
 mod io;
 mod probe;
+mod stdin;
 mod write;
 
 use crate::cli::{Cli, ColorChoice, Command, ExitStatus};
@@ -35,6 +36,7 @@ pub struct Ui {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
+    chapmark::write::apply::lock::set_timeout(cli.lock_timeout);
     let ui = Ui {
         color: wants_color(cli.color, std::io::stdout().is_terminal()),
         color_err: wants_color(cli.color, std::io::stderr().is_terminal()),
@@ -60,7 +62,7 @@ pub fn main() -> ExitCode {
 /// The error and its causes joined with `: ` like `{:#}`, but without a cause whose text is
 /// already in the message: library errors name their source in their own message (`x.mp3:
 /// opening: No such file…`) and also expose it as `source()`, which `{:#}` prints again.
-fn error_text(err: &anyhow::Error) -> String {
+pub(crate) fn error_text(err: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in err.chain() {
         let text = cause.to_string();

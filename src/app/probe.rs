@@ -6,20 +6,35 @@ use chapmark::probe::ProbeInfo;
 use chapmark::time::Time;
 use chapmark::validate::format_length;
 use std::io::Write;
+use std::path::Path;
 
 pub fn run(args: ProbeArgs, ui: Ui) -> Outcome {
     let mut stdout = std::io::stdout().lock();
     let mut failed = false;
+    if args.audio.iter().filter(|p| *p == Path::new("-")).count() > 1 {
+        return Err(super::io::usage(
+            "`-` (standard input) can be given only once",
+        ));
+    }
     for path in &args.audio {
+        let input = super::stdin::audio_input(path);
         // The library's probe finishes an interrupted chapmark write first, so it never
         // measures a half-patched file.
-        let probed = chapmark::probe(path);
+        let probed = input
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .and_then(|input| {
+                chapmark::probe(input.path()).map_err(|e| input.rename_error(e.into()))
+            });
+        let name = input
+            .as_ref()
+            .map_or_else(|_| path.display().to_string(), |i| i.name());
         match probed {
             Ok(info) => {
                 let text = if args.json {
-                    json_line(&path.display().to_string(), &info)?
+                    json_line(&name, &info)?
                 } else {
-                    human(&path.display().to_string(), &info)
+                    human(&name, &info)
                 };
                 stdout.write_all(text.as_bytes())?;
             }

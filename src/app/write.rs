@@ -33,6 +33,7 @@ pub fn embed_options(
 }
 
 pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
+    super::stdin::refuse_stdin(&args.audio, "write")?;
     let access = if args.dry_run {
         Access::Read
     } else {
@@ -205,9 +206,14 @@ fn end_opts(duration: SampleTime) -> WriteOptions {
 }
 
 pub fn run_show(args: ShowArgs, ui: Ui) -> Outcome {
-    let _guard = prepare_audio(&args.audio, Access::Read)?;
-    let info = common::probe_audio(&args.audio)?;
-    let list = embed::read_embedded_of(&args.audio, info.container)?;
+    let input = super::stdin::audio_input(&args.audio)?;
+    let read = || -> anyhow::Result<_> {
+        let audio = input.path();
+        let _guard = prepare_audio(audio, Access::Read)?;
+        let info = common::probe_audio(audio)?;
+        Ok((embed::read_embedded_of(audio, info.container)?, info))
+    };
+    let (list, info) = read().map_err(|e| input.rename_error(e))?;
     let bytes = format::write(args.to, &list, &end_opts(info.duration));
     emit(None, &bytes)?;
     // An empty list (or no output at all for line formats) looks like a failure to a person;
@@ -222,6 +228,7 @@ pub fn run_show(args: ShowArgs, ui: Ui) -> Outcome {
 }
 
 pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {
+    super::stdin::refuse_stdin(&args.audio, "strip")?;
     let _guard = prepare_audio(&args.audio, Access::Write)?;
     let info = common::probe_audio(&args.audio)?;
     let plan = embed::plan_strip(&args.audio, &info)?;

@@ -20,7 +20,6 @@ pub(crate) mod detect;
 
 use crate::time::SampleTime;
 use serde::Serialize;
-use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
 
@@ -297,7 +296,7 @@ impl ProbeError {
 /// Measures one file. Errors name the file by its path as given.
 pub fn probe_path(path: &Path) -> Result<ProbeInfo, ProbeError> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|source| ProbeError::Io {
+    let file = crate::write::special::open_regular(path).map_err(|source| ProbeError::Io {
         file: name.clone(),
         action: "opening",
         source,

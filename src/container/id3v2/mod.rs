@@ -21,6 +21,7 @@ mod chapters;
 mod header;
 mod plan;
 pub(crate) mod tags;
+mod toc;
 
 pub use plan::{FFMPEG_V24_SUBFRAME_LIMIT, MAX_CHAPTERS, Oversized, ascii_url, v24_oversized};
 
@@ -283,7 +284,13 @@ fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) ->
 /// Reads the leading ID3v2 tag (bounded by [`MAX_TAG_SIZE`]) and the file length, after
 /// recovering an interrupted write.
 fn read_region(path: &Path) -> Result<(Option<Vec<u8>>, u64), Id3Error> {
-    safe::recover(path)?;
+    match safe::recover(path) {
+        // Not ours to apply; the caller that wants to write has refused already.
+        Err(WriteError::ForeignJournal { .. }) => {}
+        other => {
+            other?;
+        }
+    }
     let mut f = File::open(path).map_err(io_err(path, "opening"))?;
     let len = f
         .metadata()

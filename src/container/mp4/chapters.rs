@@ -317,6 +317,15 @@ fn table<'a>(trak: &'a Node, name: &FourCc) -> Option<&'a Node> {
     trak.find(&[b"mdia", b"minf", b"stbl", name])
 }
 
+/// Where every sample of a track lies: `(offset, size)` in file order of the sample tables.
+pub(crate) fn sample_extents(
+    path: &Path,
+    trak: &Node,
+    tpath: &str,
+) -> Result<Vec<(u64, u32)>, Mp4Error> {
+    Ok(read_tables(path, trak, tpath)?.locations)
+}
+
 /// Where a track's boxes are, for error messages: the file and `moov/trak[N]`.
 #[derive(Clone, Copy)]
 struct TrakAt<'a> {

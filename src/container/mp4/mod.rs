@@ -25,6 +25,7 @@
 mod boxes;
 mod chapters;
 mod duration;
+mod ours;
 mod plan;
 mod stream;
 

@@ -3,6 +3,7 @@
 
 use super::boxes::{self, FourCc, Node, TopBox};
 use super::chapters::{self as read, Loaded, Track};
+use super::ours;
 use super::{DEFAULT_PADDING, MAX_CHAPTERS, Mp4Error, Mp4Options};
 use crate::chapter::ChapterList;
 use crate::time::{SampleTime, Time};
@@ -110,13 +111,10 @@ pub(crate) fn plan(path: &Path, edit: Edit<'_>) -> Result<Plan, Mp4Error> {
         kept_offsets.extend(track_chunk_offsets(path, &ld.moov, t)?);
     }
     kept_offsets.sort_unstable();
-    let mut old_offsets = Vec::new();
-    for t in &old {
-        old_offsets.extend(track_chunk_offsets(path, &ld.moov, t)?);
-    }
-    old_offsets.sort_unstable();
+    ours::check_kept_samples(path, &ld.top, &ld.moov, &kept, &kept_offsets)?;
+    let old_samples = ours::chapter_sample_ranges(path, &ld.moov, &old).unwrap_or_default();
 
-    let region = find_region(path, &ld.top, ld.moov_at, &kept_offsets, &old_offsets)?;
+    let region = find_region(path, &ld.top, ld.moov_at, &kept_offsets, &old_samples)?;
 
     // Edit the tree: remove the old forms, add the new ones.
     let movie_ts = read::movie_timescale(path, &ld.moov)?;
@@ -405,7 +403,7 @@ fn track_chunk_offsets(path: &Path, moov: &Node, t: &Track) -> Result<Vec<u64>, 
 }
 
 /// The stretch of the file we rewrite: `moov` plus adjacent `free`/`skip` boxes and
-/// adjacent `mdat`s that hold only old chapter samples.
+/// adjacent `mdat`s that hold exactly the old chapter samples and nothing else.
 struct Region {
     start: u64,
     end: u64,
@@ -427,7 +425,7 @@ fn find_region(
     top: &[TopBox],
     moov_at: usize,
     kept: &[u64],
-    old: &[u64],
+    old_samples: &[(u64, u64)],
 ) -> Result<Region, Mp4Error> {
     let absorbable = |b: &TopBox| {
         if any_in(kept, b.offset, b.end()) {
@@ -435,7 +433,7 @@ fn find_region(
         }
         match &b.typ {
             b"free" | b"skip" => true,
-            b"mdat" => any_in(old, b.offset, b.end()),
+            b"mdat" => ours::only_chapter_samples(b, old_samples),
             _ => false,
         }
     };

@@ -15,6 +15,9 @@ use std::path::Path;
 pub(super) fn rebuild_into_place(target: &Path, pieces: &[Piece]) -> Result<u64, WriteError> {
     let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
     let dir = parent_dir(target);
+    super::checks::check_replaceable(target, &meta)?;
+    let before = super::checks::Snapshot::of(&meta);
+    super::checks::check_free_space(dir, target, crate::write::pieces_len(pieces))?;
     let mut tmp = create_temp(target)?;
     let written = write_pieces(target, pieces, tmp.as_file_mut())?;
     copy_ownership(&meta, tmp.as_file(), target)?;
@@ -25,6 +28,7 @@ pub(super) fn rebuild_into_place(target: &Path, pieces: &[Piece]) -> Result<u64,
         .sync_all()
         .map_err(io_err(target, "syncing the temporary file"))?;
     fault(FaultPoint::BeforeRename);
+    before.check_unchanged(target)?;
     tmp.persist(target).map_err(|e| WriteError::Io {
         path: target.to_path_buf(),
         action: "renaming the temporary file into place",
