@@ -23,6 +23,7 @@ pub mod batch;
 pub mod chapter;
 pub mod container;
 pub mod format;
+pub mod image;
 pub mod limits;
 pub mod probe;
 pub mod report;

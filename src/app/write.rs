@@ -148,10 +148,45 @@ fn end_opts(duration: SampleTime) -> WriteOptions {
 pub fn run_show(args: ShowArgs, _ui: Ui) -> Outcome {
     let _guard = prepare_audio(&args.audio, Access::Read)?;
     let info = common::probe_audio(&args.audio)?;
-    let list = embed::read_embedded_of(&args.audio, info.container)?;
+    let mut list = embed::read_embedded_of(&args.audio, info.container)?;
+    match &args.images {
+        Some(dir) => save_images(&mut list, dir)?,
+        None => summarise_images(&mut list),
+    }
     let bytes = format::write(args.to, &list, &end_opts(info.duration));
     emit(None, &bytes)?;
     Ok(ExitStatus::Ok)
+}
+
+/// Writes each embedded image to `dir` as `chapter-NN.EXT` and names that file as the
+/// chapter's image, so the printed chapters refer to the files.
+fn save_images(list: &mut chapmark::ChapterList, dir: &Path) -> anyhow::Result<()> {
+    if !list.chapters.iter().any(|c| c.picture.is_some()) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let width = list.len().to_string().len().max(2);
+    for (i, ch) in list.chapters.iter_mut().enumerate() {
+        let Some(pic) = ch.picture.take() else {
+            continue;
+        };
+        let name = format!("chapter-{:0width$}.{}", i + 1, pic.extension());
+        let path = dir.join(name);
+        std::fs::write(&path, &pic.data)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        ch.image = Some(path.display().to_string());
+    }
+    Ok(())
+}
+
+/// Describes each embedded image (`image/jpeg 308 bytes`) where its reference would go.
+fn summarise_images(list: &mut chapmark::ChapterList) {
+    for ch in &mut list.chapters {
+        if let Some(pic) = ch.picture.take() {
+            ch.image = Some(pic.summary());
+        }
+    }
 }
 
 pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {
