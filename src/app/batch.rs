@@ -398,6 +398,7 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     let info = common::probe_audio(&entry.audio)?;
     record.duration = Some(info.duration.as_secs_f64());
     let mut loaded = common::load_chapters(&chapters, None)?;
+    let missing = common::load_images(&mut loaded, &chapters);
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     record.chapters = loaded.parsed.list.len();
     let ctx = common::context(
@@ -405,7 +406,8 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
         args.validate.profile,
         embed::target_for(info.container),
     );
-    let diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
+    let mut diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
+    diags.extend(missing);
     let ok = report::passed(&diags, args.validate.deny_warnings);
     record.diagnostics = diags;
     if !ok {

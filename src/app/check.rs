@@ -58,6 +58,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let report = match &args.chapters {
         Some(chapters) => {
             let mut loaded = common::load_chapters(chapters, None)?;
+            let missing = common::load_images(&mut loaded, chapters);
             add_intro(&mut loaded.parsed.list, args.intro.as_deref());
             // Against audio, the report is about the audio and its lines point into the notes
             // (`source`); with `--duration` the notes are the only file, so `source` stays
@@ -68,6 +69,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 (path_name, Some(loaded.name.clone()))
             };
             let mut report = common::validate_report(path, source, &loaded.parsed, &ctx);
+            report.diagnostics.extend(missing);
             if let Some(emb) = embedded.filter(|e| !e.is_empty()) {
                 report
                     .diagnostics

@@ -9,7 +9,7 @@ use chapmark::format::text::Parsed;
 use chapmark::format::timestamp::parse_timestamp;
 use chapmark::probe::{self, ProbeInfo};
 use chapmark::report::{self, FileReport};
-use chapmark::validate::{Context, Profile, Target};
+use chapmark::validate::{Context, Diagnostic, Profile, Target};
 use chapmark::{SampleTime, Time};
 use std::path::Path;
 
@@ -31,6 +31,20 @@ pub fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Loaded
         fmt.name()
     );
     Ok(Loaded { name, parsed })
+}
+
+/// Loads the local image files the chapters at `path` name (relative to its folder) and
+/// returns `image-missing` errors for those that cannot be read. Standard input's relative
+/// paths resolve against the working directory.
+pub fn load_images(loaded: &mut Loaded, path: &Path) -> Vec<Diagnostic> {
+    let base = match path.parent() {
+        _ if path == Path::new("-") => None,
+        Some(p) if !p.as_os_str().is_empty() => Some(p),
+        _ => None,
+    };
+    let list = &mut loaded.parsed.list;
+    let failures = chapmark::image::load_images(list, base);
+    chapmark::validate::missing_images(list, &failures)
 }
 
 /// Measures the audio's exact length (the caller holds the lock).

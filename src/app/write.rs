@@ -45,6 +45,7 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     }
     warn_unused_options(&args, info.container);
     let mut loaded = common::load_chapters(&args.chapters, None)?;
+    let missing = common::load_images(&mut loaded, &args.chapters);
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     let ctx = common::context(
         Some(info.duration),
@@ -52,8 +53,9 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         embed::target_for(info.container),
     );
     let audio_name = args.audio.display().to_string();
-    let report =
+    let mut report =
         common::validate_report(audio_name.clone(), Some(loaded.name), &loaded.parsed, &ctx);
+    report.diagnostics.extend(missing);
     if !report::passed(&report.diagnostics, args.validate.deny_warnings) {
         common::print_rejection(ui, &report, args.validate.deny_warnings);
         eprintln!("chapmark: {audio_name} was not changed");

@@ -76,11 +76,23 @@ pub enum Rule {
     UrlTooLong,
     /// `drift`: the chapters embedded in a file differ from the listed ones.
     Drift,
+    /// `image-not-jpeg-png`: a chapter image that is neither JPEG nor PNG (by its bytes).
+    ImageNotJpegPng,
+    /// `image-alpha`: a PNG chapter image with transparency, which Apple rejects.
+    ImageAlpha,
+    /// `image-not-square`: a chapter image that is not square.
+    ImageNotSquare,
+    /// `image-size`: a chapter image under 1400 or over 3000 pixels on a side.
+    ImageSize,
+    /// `image-too-large`: a chapter image over 512 KiB, downloaded by every listener.
+    ImageTooLarge,
+    /// `image-missing`: the image file a chapter names cannot be read.
+    ImageMissing,
 }
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 18] = [
+    pub const ALL: [Rule; 24] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -99,6 +111,12 @@ impl Rule {
         Rule::UrlNotAscii,
         Rule::UrlTooLong,
         Rule::Drift,
+        Rule::ImageNotJpegPng,
+        Rule::ImageAlpha,
+        Rule::ImageNotSquare,
+        Rule::ImageSize,
+        Rule::ImageTooLarge,
+        Rule::ImageMissing,
     ];
 
     /// The stable kebab-case code.
@@ -122,6 +140,12 @@ impl Rule {
             Rule::UrlNotAscii => "url-not-ascii",
             Rule::UrlTooLong => "url-too-long",
             Rule::Drift => "drift",
+            Rule::ImageNotJpegPng => "image-not-jpeg-png",
+            Rule::ImageAlpha => "image-alpha",
+            Rule::ImageNotSquare => "image-not-square",
+            Rule::ImageSize => "image-size",
+            Rule::ImageTooLarge => "image-too-large",
+            Rule::ImageMissing => "image-missing",
         }
     }
 }

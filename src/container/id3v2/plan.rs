@@ -7,8 +7,8 @@
 //! well-formed tag).
 
 use super::chapters::{
-    HEADER_LEN, ParsedTag, RawFrame, decode_text, parse_tag, split_terminated, terminator_len,
-    text_frame_value, to_syncsafe,
+    APIC_COVER, HEADER_LEN, ParsedTag, RawFrame, decode_text, parse_tag, split_terminated,
+    terminator_len, text_frame_value, to_syncsafe,
 };
 use super::{Id3Error, Id3Options, MAX_TAG_SIZE};
 use crate::chapter::ChapterList;
@@ -91,6 +91,33 @@ fn wxxx_frame(url: &str, label: &str, major: u8) -> RawFrame {
     data.extend(std::iter::repeat_n(0u8, terminator_len(enc)));
     data.extend_from_slice(url.as_bytes());
     RawFrame::new(b"WXXX", data)
+}
+
+/// `APIC` for a chapter image: Latin-1 MIME type (`-->` for a linked URL), picture type 3
+/// (front cover, the one AntennaPod prefers when a chapter has several), an empty Latin-1
+/// description, then the bytes. Latin-1 fields only, so the frame reads the same in v2.3
+/// and v2.4.
+fn apic_frame(mime: &str, data: &[u8]) -> RawFrame {
+    let mut out = Vec::with_capacity(data.len() + mime.len() + 4);
+    out.push(0);
+    out.extend_from_slice(mime.as_bytes());
+    out.push(0);
+    out.push(APIC_COVER);
+    out.push(0);
+    out.extend_from_slice(data);
+    RawFrame::new(b"APIC", out)
+}
+
+/// Whether any chapter of `list` carries an image the ID3 writer stores.
+pub(crate) fn has_images(list: &ChapterList) -> bool {
+    list.chapters
+        .iter()
+        .any(|c| c.picture.is_some() || c.image.as_deref().is_some_and(is_http))
+}
+
+fn is_http(s: &str) -> bool {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 /// Makes a URL safe for the Latin-1 `WXXX` field: an ASCII URL is kept exactly as written;
@@ -207,7 +234,7 @@ pub(crate) fn chapter_frames(
     Ok(frames)
 }
 
-/// The sub-frames of chapter `i`'s `CHAP`: `TIT2`, optional `TIT3`, `WXXX`.
+/// The sub-frames of chapter `i`'s `CHAP`: `TIT2`, optional `TIT3`, `WXXX`, `APIC`.
 fn chap_subframes(
     list: &ChapterList,
     i: usize,
@@ -226,6 +253,11 @@ fn chap_subframes(
         let label = link.label.as_deref().unwrap_or("");
         check_text(list, i, "link label", label)?;
         subs.push(wxxx_frame(&ascii_url(&link.url), label, major));
+    }
+    if let Some(pic) = &ch.picture {
+        subs.push(apic_frame(&pic.mime, &pic.data));
+    } else if let Some(url) = ch.image.as_deref().filter(|u| is_http(u)) {
+        subs.push(apic_frame("-->", ascii_url(url).as_bytes()));
     }
     for s in &subs {
         if major == 4 && s.data.len() >= 128 {
@@ -478,6 +510,9 @@ pub(crate) fn plan_region(
     let target = match (&action, opts.version) {
         (_, Some(v @ (3 | 4))) => v,
         (_, Some(v)) => return Err(Id3Error::BadVersionOption { version: v }),
+        // ffprobe 5.x drops v2.4 chapters whose sub-frames hold 128 bytes or more, which
+        // every image does: a tag with chapter images is written as v2.3 unless asked.
+        (Action::Write { list, .. }, None) if has_images(list) => 3,
         (_, None) if old_major == Some(4) => 4,
         _ => 3,
     };
