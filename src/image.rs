@@ -42,7 +42,14 @@ impl Picture {
     /// Wraps image bytes, detecting the type from them; `declared` (an `APIC` MIME type) is
     /// kept only when the bytes are neither JPEG nor PNG.
     pub fn new(data: Vec<u8>, declared: Option<&str>) -> Picture {
-        let mime = match sniff(&data) {
+        let other = if data.starts_with(b"GIF8") {
+            Some("image/gif")
+        } else if data.get(8..12) == Some(b"WEBP") {
+            Some("image/webp")
+        } else {
+            None
+        };
+        let mime = match sniff(&data).or(other) {
             Some(m) => m.to_string(),
             None => declared
                 .filter(|d| !d.is_empty())
@@ -265,7 +272,11 @@ mod tests {
         assert!(inspect(&png(10, 20, 3, b"tRNS")).alpha);
         let gif = b"GIF89a\x01\x00\x01\x00".to_vec();
         assert_eq!(inspect(&gif).mime, None);
-        assert_eq!(Picture::new(gif, Some("image/GIF")).mime, "image/gif");
+        assert_eq!(Picture::new(gif, None).mime, "image/gif");
+        assert_eq!(
+            Picture::new(vec![1, 2], Some("image/BMP")).mime,
+            "image/bmp"
+        );
         // The bytes win over a wrong declared type.
         assert_eq!(Picture::new(rgb, Some("image/jpeg")).mime, PNG);
     }

@@ -74,7 +74,10 @@ pub(super) fn picture(b: &mut Builder, (idx, ch): (usize, &Chapter)) {
                 "{w}: image is {} KiB; every listener downloads it with the episode",
                 pic.data.len().div_ceil(1024)
             ),
-            Some(format!("keep chapter images under {} KiB", MAX_BYTES / 1024)),
+            Some(format!(
+                "keep chapter images under {} KiB",
+                MAX_BYTES / 1024
+            )),
         );
     }
 }

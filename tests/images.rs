@@ -1,0 +1,216 @@
+//! Chapter images end to end: `APIC` inside `CHAP` read from a file in Auphonic's shape,
+//! written from a chapter file naming local images (checked with mutagen and ffprobe), shown
+//! back out byte for byte, stripped, and validated.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{copy_fixture, fixture, fixture_bytes};
+use serde_json::Value;
+use std::path::Path;
+
+fn chapmark() -> Command {
+    let mut c = Command::cargo_bin("chapmark").unwrap();
+    c.env_remove("CHAPMARK_FAULT").env_remove("CHAPMARK_LOG");
+    c
+}
+
+fn show_json(audio: &Path, images: Option<&Path>) -> Value {
+    let mut c = chapmark();
+    c.arg("show").arg(audio);
+    if let Some(dir) = images {
+        c.arg("--images").arg(dir);
+    }
+    let o = c.output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn imgs(v: &Value) -> Vec<Option<String>> {
+    v["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["img"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The audio after the ID3v2 tag (header + size + footer).
+fn after_tag(bytes: &[u8]) -> &[u8] {
+    if !bytes.starts_with(b"ID3") {
+        return bytes;
+    }
+    let size = bytes[6..10]
+        .iter()
+        .fold(0usize, |acc, &b| (acc << 7) | usize::from(b & 0x7F));
+    let footer = if bytes[5] & 0x10 != 0 { 10 } else { 0 };
+    &bytes[10 + size + footer..]
+}
+
+/// mutagen's APIC frames inside each CHAP: (element id, mime, picture type, data hex).
+fn mutagen_apics(path: &Path) -> Vec<(String, String, u64, String)> {
+    const SCRIPT: &str = r#"
+import json, sys
+from mutagen.id3 import ID3
+t = ID3(sys.argv[1])
+out = []
+for c in t.getall("CHAP"):
+    for k, f in c.sub_frames.items():
+        if k.startswith("APIC"):
+            out.append([c.element_id, f.mime, int(f.type), f.data.hex()])
+print(json.dumps({"version": t.version[1], "apics": out}))
+"#;
+    let o = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", SCRIPT])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["version"], 3, "chapter images are written as id3v2.3");
+    serde_json::from_value(v["apics"].clone()).unwrap()
+}
+
+fn ffprobe_titles(path: &Path) -> Vec<String> {
+    let o = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_chapters", "-of", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["tags"]["title"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn auphonic_shaped_file_shows_its_four_images() {
+    let jpeg = fixture_bytes("images/red.jpg");
+    let audio = fixture("images/auphonic-shape.mp3");
+    let summary = format!("image/jpeg {} bytes", jpeg.len());
+    assert_eq!(imgs(&show_json(&audio, None)), vec![Some(summary); 4]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("art");
+    let v = show_json(&audio, Some(&out));
+    for (i, img) in imgs(&v).into_iter().enumerate() {
+        let expect = out.join(format!("chapter-{:02}.jpg", i + 1));
+        assert_eq!(img.as_deref(), Some(expect.to_str().unwrap()));
+        assert_eq!(std::fs::read(&expect).unwrap(), jpeg, "chapter {}", i + 1);
+    }
+}
+
+#[test]
+fn mp3_write_show_round_trip_is_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = copy_fixture("audio/lame-cbr128.mp3", dir.path());
+    let before = std::fs::read(&audio).unwrap();
+    let o = chapmark()
+        .arg("write")
+        .arg(&audio)
+        .arg("-c")
+        .arg(fixture("images/chapters.json"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let red = fixture_bytes("images/red.jpg");
+    let blue = fixture_bytes("images/blue.png");
+    let link = b"https://example.com/art.jpg".to_vec();
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let expect = vec![
+        ("chp0".to_string(), "image/jpeg".to_string(), 3, hex(&red)),
+        ("chp1".to_string(), "image/png".to_string(), 3, hex(&blue)),
+        ("chp2".to_string(), "-->".to_string(), 3, hex(&link)),
+    ];
+    assert_eq!(mutagen_apics(&audio), expect);
+    assert_eq!(ffprobe_titles(&audio), ["Red", "Blue", "Linked"]);
+    let after = std::fs::read(&audio).unwrap();
+    assert_eq!(
+        after_tag(&after),
+        after_tag(&before),
+        "audio payload changed"
+    );
+
+    let out = dir.path().join("out");
+    let v = show_json(&audio, Some(&out));
+    assert_eq!(std::fs::read(out.join("chapter-01.jpg")).unwrap(), red);
+    assert_eq!(std::fs::read(out.join("chapter-02.png")).unwrap(), blue);
+    assert_eq!(imgs(&v)[2].as_deref(), Some("https://example.com/art.jpg"));
+
+    // Strip takes the images with the chapters.
+    let o = chapmark().arg("strip").arg(&audio).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(mutagen_apics(&audio).is_empty());
+    assert_eq!(
+        after_tag(&std::fs::read(&audio).unwrap()),
+        after_tag(&before)
+    );
+}
+
+#[test]
+fn image_rules_report_stable_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["alpha.png", "tiny.gif", "red.jpg"] {
+        copy_fixture(&format!("images/{f}"), dir.path());
+    }
+    let json = dir.path().join("c.json");
+    std::fs::write(
+        &json,
+        r#"{"version": "1.2.0", "chapters": [
+  {"startTime": 0, "title": "A", "img": "alpha.png"},
+  {"startTime": 60, "title": "B", "img": "tiny.gif"},
+  {"startTime": 120, "title": "C", "img": "gone.jpg"},
+  {"startTime": 180, "title": "D", "img": "red.jpg"}
+]}"#,
+    )
+    .unwrap();
+    let codes = |profile: &str| -> Vec<(String, String, Option<u64>)> {
+        let o = chapmark()
+            .args([
+                "check",
+                "--duration",
+                "300",
+                "--format",
+                "json",
+                "--profile",
+                profile,
+            ])
+            .arg("-c")
+            .arg(&json)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&o.stdout)));
+        v["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["code"].as_str().unwrap().starts_with("image-"))
+            .map(|d| {
+                (
+                    d["code"].as_str().unwrap().to_string(),
+                    d["severity"].as_str().unwrap().to_string(),
+                    d["line"].as_u64(),
+                )
+            })
+            .collect()
+    };
+    let s = |c: &str, sev: &str, line: u64| (c.to_string(), sev.to_string(), Some(line));
+    let mut got = codes("default");
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            s("image-alpha", "warning", 2),
+            s("image-missing", "error", 4),
+            s("image-not-jpeg-png", "error", 3),
+            s("image-not-square", "warning", 2),
+            s("image-size", "warning", 2),
+        ]
+    );
+    assert!(codes("apple").contains(&s("image-alpha", "error", 2)));
+}
