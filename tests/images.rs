@@ -116,9 +116,11 @@ fn mp3_write_show_round_trip_is_byte_identical() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-
     let red = fixture_bytes("images/red.jpg");
     let blue = fixture_bytes("images/blue.png");
+    let note = format!("with 2 images ({} bytes)", red.len() + blue.len());
+    assert!(String::from_utf8_lossy(&o.stderr).contains(&note));
+
     let link = b"https://example.com/art.jpg".to_vec();
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     let expect = vec![
@@ -213,4 +215,21 @@ fn image_rules_report_stable_codes() {
         ]
     );
     assert!(codes("apple").contains(&s("image-alpha", "error", 2)));
+}
+
+#[test]
+fn images_turn_an_existing_v24_tag_into_v23_so_ffprobe_keeps_the_chapters() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = copy_fixture("audio/tagged-id3v24-v1.mp3", dir.path());
+    let o = chapmark()
+        .arg("write")
+        .arg(&audio)
+        .arg("-c")
+        .arg(fixture("images/chapters.json"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // mutagen_apics asserts version 3.
+    assert_eq!(mutagen_apics(&audio).len(), 3);
+    assert_eq!(ffprobe_titles(&audio), ["Red", "Blue", "Linked"]);
 }

@@ -84,8 +84,9 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
                 None => (audio_name.clone(), describe(&plan), plan.bytes_written()),
             };
             eprintln!(
-                "chapmark: dry run: would write {} chapters to {dest} ({how}, {bytes} bytes); nothing written",
+                "chapmark: dry run: would write {} chapters{} to {dest} ({how}, {bytes} bytes); nothing written",
                 list.len(),
+                images_note(&stored),
             );
         }
         return Ok(ExitStatus::Ok);
@@ -100,14 +101,26 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
             );
         } else {
             eprintln!(
-                "chapmark: wrote {} chapters to {dest} ({}, {} bytes written)",
+                "chapmark: wrote {} chapters{} to {dest} ({}, {} bytes written)",
                 list.len(),
+                images_note(&as_stored(list, info.container, opts.mp4_chapters)),
                 written.kind,
                 written.bytes
             );
         }
     }
     Ok(ExitStatus::Ok)
+}
+
+/// ` with 3 images (24310 bytes)` when the stored chapters carry images, else nothing.
+fn images_note(stored: &chapmark::ChapterList) -> String {
+    let count = stored.chapters.iter().filter(|c| c.picture.is_some()).count();
+    if count == 0 {
+        return String::new();
+    }
+    let bytes = chapmark::image::image_bytes(stored);
+    let s = if count == 1 { "" } else { "s" };
+    format!(" with {count} image{s} ({bytes} bytes)")
 }
 
 /// Says so when an option has no effect on this kind of file, rather than ignoring it
