@@ -321,8 +321,30 @@ fn check_after_show(case: &Case, bytes: &[u8], point: u8) {
     );
 }
 
+/// A JSON chapter file naming one image file per chapter (`kb` KiB of pseudo-random bytes
+/// behind a JPEG signature each), so the tag holds several MiB of images.
+fn image_chapters(dir: &Path, name: &str, titles: &[&str], kb: usize, rng: &mut Rng) -> PathBuf {
+    let mut items = Vec::new();
+    for (i, t) in titles.iter().enumerate() {
+        let img = format!("{name}-{i}.jpg");
+        let mut data = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        data.extend((0..kb * 1024).map(|_| rng.next() as u8));
+        fs::write(dir.join(&img), data).unwrap();
+        items.push(format!(
+            r#"{{"startTime": {}, "title": "{t}", "img": "{img}"}}"#,
+            i * 30
+        ));
+    }
+    let p = dir.join(format!("{name}.json"));
+    let json = format!(
+        r#"{{"version": "1.2.0", "chapters": [{}]}}"#,
+        items.join(",")
+    );
+    fs::write(&p, json).unwrap();
+    p
+}
+
 fn run_container(ext: &str, original: Vec<u8>, seed: u64) {
-    let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let first = chapters(
         dir.path(),
@@ -334,12 +356,17 @@ fn run_container(ext: &str, original: Vec<u8>, seed: u64) {
         "second.txt",
         &["Cold open", "Segment A", "Segment B", "Goodbye"],
     );
-    let grow = case("grow", dir.path(), ext, original, first.clone(), true);
+    run_cases(ext, original, seed, dir.path(), first, second);
+}
+
+fn run_cases(ext: &str, original: Vec<u8>, seed: u64, dir: &Path, first: PathBuf, second: PathBuf) {
+    let started = Instant::now();
+    let grow = case("grow", dir, ext, original, first.clone(), true);
     // The finished write has room for the next edit, so writing other titles patches it.
-    let patch = case("patch", dir.path(), ext, grow.done.clone(), second, false);
+    let patch = case("patch", dir, ext, grow.done.clone(), second, false);
     let mut rng = Rng(seed);
     for case in [&grow, &patch] {
-        let t = hammer(case, dir.path(), ext, &mut rng);
+        let t = hammer(case, dir, ext, &mut rng);
         eprintln!(
             "{ext} {} ({:?}): {} runs, {} original, {} finished, {} recovered by show; clean \
              write {:?}",
@@ -384,6 +411,20 @@ fn interrupted_mp3_writes_over_a_full_tag_leave_the_original_or_the_result() {
     original.extend_from_slice(&frames);
     original.extend_from_slice(&audio);
     run_container("mp3", original, 0x636f_7665_7265_6421);
+}
+
+/// The same run for a write that embeds chapter images: 4 × 768 KiB `APIC`s, a 3 MiB tag
+/// inserted in front of the audio; the second write swaps in other images of the same size.
+#[test]
+fn interrupted_mp3_writes_with_images_leave_the_original_or_the_result() {
+    let original = fs::read(fixture("episode/pep-think-38min.mp3")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(12);
+    let titles = ["Intro", "Part one", "Part two", "Outro"];
+    let first = image_chapters(dir.path(), "first", &titles, 768, &mut rng);
+    let titles = ["Cold open", "Segment A", "Segment B", "Goodbye"];
+    let second = image_chapters(dir.path(), "second", &titles, 768, &mut rng);
+    run_cases("mp3", original, 0x696d_6167_6573, dir.path(), first, second);
 }
 
 #[test]

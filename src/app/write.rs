@@ -114,7 +114,11 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
 
 /// ` with 3 images (24310 bytes)` when the stored chapters carry images, else nothing.
 fn images_note(stored: &chapmark::ChapterList) -> String {
-    let count = stored.chapters.iter().filter(|c| c.picture.is_some()).count();
+    let count = stored
+        .chapters
+        .iter()
+        .filter(|c| c.picture.is_some())
+        .count();
     if count == 0 {
         return String::new();
     }
