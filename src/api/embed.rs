@@ -170,6 +170,18 @@ pub fn as_stored(list: &ChapterList, container: Container, kinds: Mp4Chapters) -
     };
     let opts = PlanOptions::new(id3v2::Id3Options::default(), mp4_opts);
     let images = container.capabilities(&opts).images;
+    // MP4 stores images only as a whole track (every chapter, one type).
+    let images = images
+        && !(mp4
+            && match mp4::images::storable(list) {
+                Ok(()) => false,
+                Err(why) => {
+                    if let Some(why) = why {
+                        log::warn!("{why}; writing the chapters without their images");
+                    }
+                    true
+                }
+            });
     for c in &mut stored.chapters {
         if !images {
             c.picture = None;
