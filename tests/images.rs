@@ -233,3 +233,137 @@ fn images_turn_an_existing_v24_tag_into_v23_so_ffprobe_keeps_the_chapters() {
     assert_eq!(mutagen_apics(&audio).len(), 3);
     assert_eq!(ffprobe_titles(&audio), ["Red", "Blue", "Linked"]);
 }
+
+/// ffprobe's streams: (codec, disposition flags set).
+fn ffprobe_streams(path: &Path) -> Vec<(String, Vec<String>)> {
+    let o = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_streams", "-of", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let flags = s["disposition"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .filter(|(_, v)| v.as_i64() == Some(1))
+                .map(|(k, _)| k.clone())
+                .collect();
+            (s["codec_name"].as_str().unwrap().to_string(), flags)
+        })
+        .collect()
+}
+
+/// ffprobe's packets of stream `index`: (pts ms, size), pts ≥ 0 only (ffmpeg also shows the
+/// first image once more, before 0, as the stream's attached picture).
+fn ffprobe_packets(path: &Path, index: usize) -> Vec<(i64, u64)> {
+    let o = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", &index.to_string()])
+        .args(["-show_packets", "-of", "json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["packets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let pts: f64 = p["pts_time"].as_str().unwrap().parse().unwrap();
+            let size: u64 = p["size"].as_str().unwrap().parse().unwrap();
+            ((pts * 1000.0).round() as i64, size)
+        })
+        .filter(|(pts, _)| *pts >= 0)
+        .collect()
+}
+
+#[test]
+fn m4a_chapter_images_are_a_disabled_video_track_and_the_cover_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let audio = copy_fixture("audio/aac-faststart.m4a", dir.path());
+    copy_fixture("images/red.jpg", dir.path());
+    let cover = fixture("images/blue.png");
+    const COVER: &str = r#"
+import sys
+from mutagen.mp4 import MP4, MP4Cover
+f = MP4(sys.argv[1])
+if len(sys.argv) > 2:
+    f["covr"] = [MP4Cover(open(sys.argv[2], "rb").read(), MP4Cover.FORMAT_PNG)]
+    f.save()
+print(bytes(f["covr"][0]).hex())
+"#;
+    let py = |args: &[&Path]| {
+        let o = std::process::Command::new("/usr/bin/python3")
+            .args(["-c", COVER])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let cover_hex = py(&[&audio, &cover]);
+    let json = dir.path().join("c.json");
+    std::fs::write(
+        &json,
+        r#"{"version": "1.2.0", "chapters": [
+  {"startTime": 0, "title": "One", "img": "red.jpg"},
+  {"startTime": 0.5, "title": "Half", "img": "red.jpg"},
+  {"startTime": 1, "title": "Two", "img": "red.jpg"},
+  {"startTime": 2, "title": "Three", "img": "red.jpg"}
+]}"#,
+    )
+    .unwrap();
+    let o = chapmark()
+        .arg("write")
+        .arg(&audio)
+        .arg("-c")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let jpeg = fixture_bytes("images/red.jpg").len() as u64;
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains(&format!("with 4 images ({} bytes)", 4 * jpeg))
+    );
+
+    assert_eq!(py(&[&audio]), cover_hex, "covr changed");
+    let streams = ffprobe_streams(&audio);
+    let thumbs: Vec<usize> = (0..streams.len())
+        .filter(|&i| streams[i].1.iter().any(|f| f == "timed_thumbnails"))
+        .collect();
+    assert_eq!(thumbs.len(), 1, "{streams:?}");
+    assert_eq!(streams[thumbs[0]].0, "mjpeg");
+    assert_eq!(
+        ffprobe_packets(&audio, thumbs[0]),
+        vec![(0, jpeg), (500, jpeg), (1000, jpeg), (2000, jpeg)]
+    );
+    assert_eq!(ffprobe_titles(&audio), ["One", "Half", "Two", "Three"]);
+    let o = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&audio)
+        .args(["-f", "null", "-"])
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success() && o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    // Strip takes the image track with the chapter track; the cover stays.
+    let o = chapmark().arg("strip").arg(&audio).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        ffprobe_streams(&audio)
+            .iter()
+            .all(|s| !s.1.iter().any(|f| f == "timed_thumbnails"))
+    );
+    assert_eq!(py(&[&audio]), cover_hex);
+}
