@@ -357,6 +357,16 @@ print(bytes(f["covr"][0]).hex())
         String::from_utf8_lossy(&o.stderr)
     );
 
+    // Round trip: show writes the track's images back out byte for byte.
+    let out = dir.path().join("out");
+    let v = show_json(&audio, Some(&out));
+    let red = fixture_bytes("images/red.jpg");
+    for i in 1..=4 {
+        let f = out.join(format!("chapter-{i:02}.jpg"));
+        assert_eq!(std::fs::read(&f).unwrap(), red, "{}", f.display());
+    }
+    assert_eq!(imgs(&v).len(), 4);
+
     // Strip takes the image track with the chapter track; the cover stays.
     let o = chapmark().arg("strip").arg(&audio).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));

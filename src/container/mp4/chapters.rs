@@ -310,7 +310,13 @@ fn attach_images(
             );
             continue;
         }
-        let data = read_range(&mut ld.file, path, off, size as usize, "reading chapter images")?;
+        let data = read_range(
+            &mut ld.file,
+            path,
+            off,
+            size as usize,
+            "reading chapter images",
+        )?;
         ch.picture = Some(crate::image::Picture::new(data, None));
     }
     Ok(())
