@@ -547,6 +547,16 @@ fn edit_moov(
     if !write_track {
         return Ok(None);
     }
+    Ok(Some(insert_placeholders(moov, new_id, write_images)))
+}
+
+/// Inserts `free` placeholders for the new chapter track (holding its ID) and, with images,
+/// the image track after it; keeps `mvhd` `next_track_ID` above both. Returns the chapter
+/// track's index in `moov`.
+fn insert_placeholders(moov: &mut Node, new_id: u32, write_images: bool) -> usize {
+    let Some(children) = moov.children_mut() else {
+        return 0;
+    };
     let last_trak = children.iter().rposition(|c| &c.typ == b"trak");
     let at = match last_trak {
         Some(i) => i + 1,
@@ -560,13 +570,12 @@ fn edit_moov(
     if write_images {
         children.insert(at + 1, Node::leaf(b"free", &[0; 4]));
     }
-
-    // 7. mvhd next_track_ID must stay above every track ID.
+    // mvhd next_track_ID must stay above every track ID.
     let next = new_id.saturating_add(1 + u32::from(write_images));
     if let Some(mvhd) = moov.child_mut(b"mvhd") {
         bump_next_track_id(mvhd, next);
     }
-    Ok(Some(at))
+    at
 }
 
 /// An ID for the new chapter track: above every remaining track and every reference that
