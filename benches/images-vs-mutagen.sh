@@ -3,7 +3,7 @@
 #
 #   MP3 (40 min, 128 kbps CBR, no tag):
 #     chapmark write -c chapters.json      (APIC inside each CHAP, ID3v2.3)
-#     mutagen: the same CHAP/CTOC/APIC frames (benches/images_peer.py), in place
+#     mutagen: the same CHAP/CTOC/APIC frames (benches/peers.py mutagen-chapter-images)
 #   M4A (40 min faststart AAC 128 kbps, with a covr cover):
 #     chapmark write -c chapters.json      (text chapter track + chapter-image track, rebuild)
 #     no peer: ffmpeg cannot write chapter images at all (its muxers take chapter titles only),
@@ -22,7 +22,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 py=/usr/bin/python3
 peers="$root/benches/peers.py"
-peer="$root/benches/images_peer.py"
 runs=${RUNS:-10}
 warmup=${WARMUP:-2}
 
@@ -63,7 +62,7 @@ du -cb img*.jpg | tail -1 | awk '{print "images: " $1 " bytes"}' >&2
 
 cmds=(
   "chapmark-mp3|cp ep40.mp3 run.mp3|$chapmark -q write run.mp3 -c chapters.json"
-  "mutagen-mp3|cp ep40.mp3 run.mp3|$py $peer run.mp3 chapters.json"
+  "mutagen-mp3|cp ep40.mp3 run.mp3|$py $peers mutagen-chapter-images run.mp3 chapters.json"
   "chapmark-m4a|cp ep40.m4a run.m4a|$chapmark -q write run.m4a -c chapters.json"
 )
 : > results.jsonl

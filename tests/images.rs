@@ -71,15 +71,20 @@ print(json.dumps({"version": t.version[1], "apics": out}))
     serde_json::from_value(v["apics"].clone()).unwrap()
 }
 
-fn ffprobe_titles(path: &Path) -> Vec<String> {
+/// ffprobe's JSON for `args` on `path`.
+fn ffprobe(args: &[&str], path: &Path) -> Value {
     let o = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-show_chapters", "-of", "json"])
+        .args(["-v", "error", "-of", "json"])
+        .args(args)
         .arg(path)
         .output()
         .unwrap();
-    assert!(o.status.success());
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    v["chapters"]
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn ffprobe_titles(path: &Path) -> Vec<String> {
+    ffprobe(&["-show_chapters"], path)["chapters"]
         .as_array()
         .unwrap()
         .iter()
@@ -236,13 +241,7 @@ fn images_turn_an_existing_v24_tag_into_v23_so_ffprobe_keeps_the_chapters() {
 
 /// ffprobe's streams: (codec, disposition flags set).
 fn ffprobe_streams(path: &Path) -> Vec<(String, Vec<String>)> {
-    let o = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-show_streams", "-of", "json"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = ffprobe(&["-show_streams"], path);
     v["streams"]
         .as_array()
         .unwrap()
@@ -263,14 +262,8 @@ fn ffprobe_streams(path: &Path) -> Vec<(String, Vec<String>)> {
 /// ffprobe's packets of stream `index`: (pts ms, size), pts ≥ 0 only (ffmpeg also shows the
 /// first image once more, before 0, as the stream's attached picture).
 fn ffprobe_packets(path: &Path, index: usize) -> Vec<(i64, u64)> {
-    let o = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", &index.to_string()])
-        .args(["-show_packets", "-of", "json"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let index = index.to_string();
+    let v = ffprobe(&["-select_streams", &index, "-show_packets"], path);
     v["packets"]
         .as_array()
         .unwrap()

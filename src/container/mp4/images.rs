@@ -8,7 +8,7 @@
 //! the text samples in the chapter `mdat`.
 
 use super::boxes::{self, FourCc, Node};
-use super::plan::{chapter_edts, chapter_mdhd, full};
+use super::plan::{chapter_edts, chapter_mdhd, chapter_tkhd};
 use crate::chapter::ChapterList;
 use crate::image::{PNG, inspect};
 
@@ -137,29 +137,15 @@ pub(super) fn image_trak(
     Node::container(b"trak", vec![tkhd, chapter_edts(track_dur), mdia])
 }
 
-/// `tkhd` with flags 0 (disabled: a player never shows it as the movie's video) and the
-/// first image's size.
+/// The chapter track's `tkhd` (flags 0: disabled, so a player never shows it as the movie's
+/// video) with the first image's size in its last eight bytes (16.16 width and height).
 fn image_tkhd(id: u32, track_dur: u64, w: u16, h: u16) -> Node {
-    let mut p = Vec::with_capacity(96);
-    if track_dur > u64::from(u32::MAX) {
-        p.extend_from_slice(&full(1, 0));
-        p.extend_from_slice(&[0; 16]);
-        p.extend_from_slice(&id.to_be_bytes());
-        p.extend_from_slice(&[0; 4]);
-        p.extend_from_slice(&track_dur.to_be_bytes());
-    } else {
-        p.extend_from_slice(&full(0, 0));
-        p.extend_from_slice(&[0; 8]);
-        p.extend_from_slice(&id.to_be_bytes());
-        p.extend_from_slice(&[0; 4]);
-        p.extend_from_slice(&(track_dur as u32).to_be_bytes());
+    let mut p = chapter_tkhd(id, track_dur).payload().to_vec();
+    let at = p.len().saturating_sub(8);
+    if let Some(dims) = p.get_mut(at..) {
+        dims[..4].copy_from_slice(&(u32::from(w) << 16).to_be_bytes());
+        dims[4..].copy_from_slice(&(u32::from(h) << 16).to_be_bytes());
     }
-    p.extend_from_slice(&[0; 16]); // reserved, layer, alternate group, volume, reserved
-    for m in [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000] {
-        p.extend_from_slice(&m.to_be_bytes());
-    }
-    p.extend_from_slice(&(u32::from(w) << 16).to_be_bytes());
-    p.extend_from_slice(&(u32::from(h) << 16).to_be_bytes());
     Node::leaf(b"tkhd", &p)
 }
 

@@ -736,7 +736,7 @@ fn ms_to(ms: u64, ts: u32) -> u64 {
     Time::from_millis(ms).to_units(u64::from(ts))
 }
 
-pub(super) fn full(version: u8, flags: u32) -> [u8; 4] {
+fn full(version: u8, flags: u32) -> [u8; 4] {
     let f = flags.to_be_bytes();
     [version, f[1], f[2], f[3]]
 }
@@ -776,7 +776,7 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
 }
 
 /// The chapter track's `tkhd`: flags 0 (not enabled, not in movie, not in preview).
-fn chapter_tkhd(id: u32, track_dur: u64) -> Node {
+pub(super) fn chapter_tkhd(id: u32, track_dur: u64) -> Node {
     let mut p = Vec::with_capacity(96);
     if track_dur > u64::from(u32::MAX) {
         p.extend_from_slice(&full(1, 0));
