@@ -35,6 +35,31 @@ fn imgs(v: &Value) -> Vec<Option<String>> {
         .collect()
 }
 
+/// A Podcasting 2.0 chapter file `c.json` in `dir` with (start s, title, img) chapters.
+fn chapters_json(dir: &Path, chapters: &[(f64, &str, &str)]) -> std::path::PathBuf {
+    let items: Vec<Value> = chapters
+        .iter()
+        .map(|(s, t, i)| serde_json::json!({"startTime": s, "title": t, "img": i}))
+        .collect();
+    let doc = serde_json::json!({"version": "1.2.0", "chapters": items});
+    let path = dir.join("c.json");
+    std::fs::write(&path, doc.to_string()).unwrap();
+    path
+}
+
+/// `chapmark write AUDIO -c CHAPTERS`, which must succeed; returns its stderr.
+fn write_ok(audio: &Path, chapters: &Path) -> String {
+    let o = chapmark()
+        .arg("write")
+        .arg(audio)
+        .arg("-c")
+        .arg(chapters)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 /// The audio after the ID3v2 tag (header + size + footer).
 fn after_tag(bytes: &[u8]) -> &[u8] {
     if !bytes.starts_with(b"ID3") {
@@ -113,18 +138,11 @@ fn mp3_write_show_round_trip_is_byte_identical() {
     let dir = tempfile::tempdir().unwrap();
     let audio = copy_fixture("audio/lame-cbr128.mp3", dir.path());
     let before = std::fs::read(&audio).unwrap();
-    let o = chapmark()
-        .arg("write")
-        .arg(&audio)
-        .arg("-c")
-        .arg(fixture("images/chapters.json"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = write_ok(&audio, &fixture("images/chapters.json"));
     let red = fixture_bytes("images/red.jpg");
     let blue = fixture_bytes("images/blue.png");
     let note = format!("with 2 images ({} bytes)", red.len() + blue.len());
-    assert!(String::from_utf8_lossy(&o.stderr).contains(&note));
+    assert!(stderr.contains(&note));
 
     let link = b"https://example.com/art.jpg".to_vec();
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
@@ -164,17 +182,15 @@ fn image_rules_report_stable_codes() {
     for f in ["alpha.png", "tiny.gif", "red.jpg"] {
         copy_fixture(&format!("images/{f}"), dir.path());
     }
+    // One chapter a line, so the diagnostics name lines 2–5.
     let json = dir.path().join("c.json");
-    std::fs::write(
-        &json,
-        r#"{"version": "1.2.0", "chapters": [
+    let body = r#"{"version": "1.2.0", "chapters": [
   {"startTime": 0, "title": "A", "img": "alpha.png"},
   {"startTime": 60, "title": "B", "img": "tiny.gif"},
   {"startTime": 120, "title": "C", "img": "gone.jpg"},
   {"startTime": 180, "title": "D", "img": "red.jpg"}
-]}"#,
-    )
-    .unwrap();
+]}"#;
+    std::fs::write(&json, body).unwrap();
     let codes = |profile: &str| -> Vec<(String, String, Option<u64>)> {
         let o = chapmark()
             .args([
@@ -226,14 +242,7 @@ fn image_rules_report_stable_codes() {
 fn images_turn_an_existing_v24_tag_into_v23_so_ffprobe_keeps_the_chapters() {
     let dir = tempfile::tempdir().unwrap();
     let audio = copy_fixture("audio/tagged-id3v24-v1.mp3", dir.path());
-    let o = chapmark()
-        .arg("write")
-        .arg(&audio)
-        .arg("-c")
-        .arg(fixture("images/chapters.json"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    write_ok(&audio, &fixture("images/chapters.json"));
     // mutagen_apics asserts version 3.
     assert_eq!(mutagen_apics(&audio).len(), 3);
     assert_eq!(ffprobe_titles(&audio), ["Red", "Blue", "Linked"]);
@@ -302,29 +311,18 @@ print(bytes(f["covr"][0]).hex())
         String::from_utf8(o.stdout).unwrap()
     };
     let cover_hex = py(&[&audio, &cover]);
-    let json = dir.path().join("c.json");
-    std::fs::write(
-        &json,
-        r#"{"version": "1.2.0", "chapters": [
-  {"startTime": 0, "title": "One", "img": "red.jpg"},
-  {"startTime": 0.5, "title": "Half", "img": "red.jpg"},
-  {"startTime": 1, "title": "Two", "img": "red.jpg"},
-  {"startTime": 2, "title": "Three", "img": "red.jpg"}
-]}"#,
-    )
-    .unwrap();
-    let o = chapmark()
-        .arg("write")
-        .arg(&audio)
-        .arg("-c")
-        .arg(&json)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let jpeg = fixture_bytes("images/red.jpg").len() as u64;
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains(&format!("with 4 images ({} bytes)", 4 * jpeg))
+    let json = chapters_json(
+        dir.path(),
+        &[
+            (0.0, "One", "red.jpg"),
+            (0.5, "Half", "red.jpg"),
+            (1.0, "Two", "red.jpg"),
+            (2.0, "Three", "red.jpg"),
+        ],
     );
+    let stderr = write_ok(&audio, &json);
+    let jpeg = fixture_bytes("images/red.jpg").len() as u64;
+    assert!(stderr.contains(&format!("with 4 images ({} bytes)", 4 * jpeg)));
 
     assert_eq!(py(&[&audio]), cover_hex, "covr changed");
     let streams = ffprobe_streams(&audio);
