@@ -216,3 +216,60 @@ fn image_stbl(spec: &ImageSpec, offset: u64, co64: bool) -> Node {
     let co = boxes::chunk_offset_box(&offsets, co64);
     Node::container(b"stbl", vec![stsd, stts, stsc, stsz, co])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chapter::Chapter;
+    use crate::image::Picture;
+    use crate::time::Time;
+
+    fn jpeg(n: u8) -> Picture {
+        Picture::new(vec![0xFF, 0xD8, 0xFF, 0xE0, n, n, n], None)
+    }
+
+    fn list(pics: Vec<Option<Picture>>) -> ChapterList {
+        let chapters = pics
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut c = Chapter::new(Time::from_secs(10 * i as u64 + 5), format!("c{i}"));
+                c.picture = p;
+                c
+            })
+            .collect();
+        ChapterList::new(chapters)
+    }
+
+    fn u32s(b: &[u8]) -> Vec<u32> {
+        b.chunks_exact(4)
+            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    }
+
+    #[test]
+    fn a_gap_sample_shares_the_first_image_and_times_match_the_text_track() {
+        let l = list(vec![Some(jpeg(1)), Some(jpeg(2))]);
+        // Text track: untitled gap of 5 s, then 10 s and 7 s.
+        let spec = image_spec(&l, &[5000, 10_000, 7000], true).unwrap();
+        assert_eq!(spec.data_len(), 14, "the first image is stored once");
+        let trak = image_trak(3, 22_000, &spec, 1000, false);
+        let stbl = trak.find(&[b"mdia", b"minf", b"stbl"]).unwrap();
+        let payload = |t: &FourCc| stbl.find(&[t]).unwrap().payload().to_vec();
+        // stts: 3 samples with the text track's durations.
+        assert_eq!(u32s(&payload(b"stts")), [0, 3, 1, 5000, 1, 10_000, 1, 7000]);
+        // stsz: per-sample sizes; stco: the gap and the first chapter share an offset.
+        assert_eq!(u32s(&payload(b"stsz")), [0, 0, 3, 7, 7, 7]);
+        assert_eq!(u32s(&payload(b"stco")), [0, 3, 1000, 1000, 1007]);
+        assert_eq!(&payload(b"stsd")[12..16], b"jpeg");
+    }
+
+    #[test]
+    fn images_are_stored_only_for_every_chapter_and_one_type() {
+        assert_eq!(storable(&list(vec![None, None])), Err(None));
+        assert!(storable(&list(vec![Some(jpeg(1)), None])).is_err());
+        let png = Picture::new(b"\x89PNG\r\n\x1a\n".to_vec(), None);
+        assert!(storable(&list(vec![Some(jpeg(1)), Some(png)])).is_err());
+        assert_eq!(storable(&list(vec![Some(jpeg(1)), Some(jpeg(2))])), Ok(()));
+    }
+}
