@@ -432,7 +432,36 @@ fn interrupted_mp3_writes_with_images_leave_the_original_or_the_result() {
 
 #[test]
 fn interrupted_m4a_writes_leave_the_original_or_the_result() {
-    // A few MB of faststart AAC (noise does not compress), made here rather than committed.
+    let (dir, original) = noise_m4a();
+    run_container("m4a", original, 0x6d34_615f_6b69_6c6c);
+    drop(dir);
+}
+
+/// The m4a run for a write that adds a chapter-image track: 4 × 768 KiB JPEG samples.
+#[test]
+fn interrupted_m4a_writes_with_images_leave_the_original_or_the_result() {
+    let (dir, original) = noise_m4a();
+    let art = tempfile::tempdir().unwrap();
+    let mut rng = Rng(13);
+    let titles = ["Intro", "Part one", "Part two", "Outro"];
+    let first = image_chapters(art.path(), "first", &titles, 768, &mut rng);
+    let titles = ["Cold open", "Segment A", "Segment B", "Goodbye"];
+    let second = image_chapters(art.path(), "second", &titles, 768, &mut rng);
+    let work = tempfile::tempdir().unwrap();
+    run_cases(
+        "m4a",
+        original,
+        0x6d34_6169_6d67,
+        work.path(),
+        first,
+        second,
+    );
+    drop(dir);
+}
+
+/// A few MB of faststart AAC (noise does not compress), made here rather than committed;
+/// the directory holding it comes back too, to live as long as the bytes are needed.
+fn noise_m4a() -> (tempfile::TempDir, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("noise.m4a");
     let st = Command::new("ffmpeg")
@@ -455,7 +484,7 @@ fn interrupted_m4a_writes_leave_the_original_or_the_result() {
     assert!(st.success());
     let original = fs::read(&src).unwrap();
     assert!(original.len() > 3 << 20, "{} bytes", original.len());
-    run_container("m4a", original, 0x6d34_615f_6b69_6c6c);
+    (dir, original)
 }
 
 #[test]
