@@ -5,7 +5,8 @@
 #
 #   chapmark-check-episodes.sh [CHECK-OPTION...] [--] FILE...
 #
-# FILE is a notes file (.txt, .md) or an audio file (.mp3, .m4a, .m4b): whichever half of an
+# FILE is a notes file (.txt, .md) or an audio file (.mp3, .m4a, .m4b, .opus, .ogg, .oga,
+# .flac): whichever half of an
 # episode changed, the episode is checked, once. Other files are ignored. Options before the
 # files go to every `chapmark check` (--profile youtube, --format github, --deny-warnings …);
 # use `--` before file names that start with `-`.
@@ -22,7 +23,7 @@ set -u
 me=${0##*/}
 chapmark=${CHAPMARK:-chapmark}
 if ! command -v "$chapmark" >/dev/null 2>&1; then
-  echo "$me: '$chapmark' not found; install it (cargo install --locked chapmark) or set CHAPMARK" >&2
+  echo "$me: '$chapmark' not found; install it (see the README's Install section: cargo install --locked --git URL chapmark) or set CHAPMARK" >&2
   exit 127
 fi
 
@@ -57,7 +58,8 @@ for f in ${files[@]+"${files[@]}"}; do
   stem=${f%.*}
   case $f in
     *.[tT][xX][tT] | *.[mM][dD]) notes=$f ;;
-    *.[mM][pP]3 | *.[mM]4[aA] | *.[mM]4[bB]) notes=$(first_existing "$stem" txt md) ;;
+    *.[mM][pP]3 | *.[mM]4[aA] | *.[mM]4[bB] | *.[oO][pP][uU][sS] | *.[oO][gG][gG] | *.[oO][gG][aA] | *.[fF][lL][aA][cC])
+      notes=$(first_existing "$stem" txt md) ;;
     *) continue ;;
   esac
   case $done_stems in *$'\n'"$stem"$'\n'*) continue ;; esac
@@ -67,13 +69,13 @@ for f in ${files[@]+"${files[@]}"}; do
     echo "$me: $f: no notes next to it (.txt or .md); skipped" >&2
     continue
   fi
-  audio=$(first_existing "$stem" mp3 m4a m4b)
+  audio=$(first_existing "$stem" mp3 m4a m4b opus ogg oga flac)
   if [ -z "$audio" ]; then
     if [ "${CHAPMARK_REQUIRE_AUDIO:-0}" = 1 ]; then
-      echo "$me: $notes: no audio next to it (.mp3, .m4a or .m4b)" >&2
+      echo "$me: $notes: no audio next to it (.mp3, .m4a, .m4b, .opus, .ogg, .oga or .flac)" >&2
       worst=3
     else
-      echo "$me: $notes: no audio next to it (.mp3, .m4a or .m4b); skipped" >&2
+      echo "$me: $notes: no audio next to it (.mp3, .m4a, .m4b, .opus, .ogg, .oga or .flac); skipped" >&2
     fi
     continue
   fi

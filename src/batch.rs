@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Audio extensions batch mode picks up when walking directories (lowercase).
-pub const AUDIO_EXTENSIONS: &[&str] = &["mp3", "m4a", "m4b", "mp4"];
+pub const AUDIO_EXTENSIONS: &[&str] = &["mp3", "m4a", "m4b", "mp4", "opus", "ogg", "oga", "flac"];
 
 /// True when `path` has an extension batch mode treats as an episode.
 pub fn is_audio_path(path: &Path) -> bool {
@@ -182,8 +182,8 @@ pub fn parse_manifest(
     Ok(entries)
 }
 
-/// Splits one CSV record (RFC 4180 quoting, no embedded newlines).
-fn split_csv(line: &str) -> Result<Vec<String>, String> {
+/// Splits one CSV record (RFC 4180 quoting, no embedded newlines); fields are trimmed.
+pub(crate) fn split_csv(line: &str) -> Result<Vec<String>, String> {
     let mut fields = Vec::new();
     let mut cur = String::new();
     let mut chars = line.chars().peekable();

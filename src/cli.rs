@@ -24,7 +24,7 @@ pub enum ExitStatus {
 /// Podcast chapter markers: parse show notes, measure exact audio duration, validate, and
 /// write ID3/MP4 chapters safely.
 #[derive(Debug, Parser)]
-#[command(name = "chapmark", version, about, long_about = None, propagate_version = true)]
+#[command(name = "chapmark", version = env!("CHAPMARK_VERSION"), about, long_about = None, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -38,6 +38,9 @@ pub struct Cli {
     /// Print only errors.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Seconds to wait for another chapmark process working on the same file (0: fail at once).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 300)]
+    pub lock_timeout: u64,
 }
 
 /// Colour policy; `auto` colours a terminal unless `NO_COLOR` is set.
@@ -68,6 +71,82 @@ pub enum Command {
     Strip(StripArgs),
     /// Check or tag a whole archive of episodes in parallel.
     Batch(BatchArgs),
+    /// Print a shell completion script (`chapmark completions bash > …`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff; `chapmark man | man -l -`), or write one page per command.
+    Man(ManArgs),
+    /// List a feed's items and chapter sources, or add chapters.json links to it.
+    Feed(FeedArgs),
+}
+
+/// `chapmark feed`.
+#[derive(Debug, Args)]
+pub struct FeedArgs {
+    /// The RSS feed.
+    pub feed: PathBuf,
+    /// Write each item's chapters to DIR/<item>.json and print the feed with a
+    /// `<podcast:chapters>` link added to each of those items.
+    #[arg(long, requires = "base_url")]
+    pub emit_json: Option<PathBuf>,
+    /// The URL DIR is published at (the links are BASE_URL/<item>.json).
+    #[arg(long, requires = "emit_json")]
+    pub base_url: Option<String>,
+    /// Write the feed here instead of standard output (atomically).
+    #[arg(short, long, requires = "emit_json")]
+    pub output: Option<PathBuf>,
+}
+
+/// `chapmark man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `chapmark.1` and `chapmark-COMMAND.1` into this folder instead of printing
+    /// `chapmark.1`.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// `chapmark completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Shells `chapmark completions` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash (`source <(chapmark completions bash)`).
+    Bash,
+    /// Zsh (a `_chapmark` file in a folder of `$fpath`).
+    Zsh,
+    /// Fish (`~/.config/fish/completions/chapmark.fish`).
+    Fish,
+    /// PowerShell (`chapmark completions powershell | Out-String | Invoke-Expression`).
+    Powershell,
+    /// Elvish.
+    Elvish,
+}
+
+/// ID3v2 versions `write --id3v2` can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Id3Version {
+    /// ID3v2.3: what every podcast app and ffmpeg read.
+    #[value(name = "3")]
+    V3,
+    /// ID3v2.4.
+    #[value(name = "4")]
+    V4,
+}
+
+impl Id3Version {
+    /// The minor version number (3 or 4).
+    pub fn number(self) -> u8 {
+        match self {
+            Id3Version::V3 => 3,
+            Id3Version::V4 => 4,
+        }
+    }
 }
 
 /// `chapmark convert`.
@@ -87,6 +166,14 @@ pub struct ConvertArgs {
     /// The episode length (`38:00`, `1:02:03.500`), used for the last chapter's end.
     #[arg(long)]
     pub duration: Option<String>,
+    /// INPUT is an RSS feed: read this item's chapters (by guid, or title) — its
+    /// `<psc:chapters>`, else its description.
+    #[arg(long)]
+    pub item: Option<String>,
+    /// Drop chapters whose title matches this regular expression (editor markers that are
+    /// notes, e.g. `(?i)^(edit|fix|todo)`); names starting with `//` are always dropped.
+    #[arg(long, value_name = "REGEX")]
+    pub skip_markers: Option<String>,
 }
 
 /// `chapmark probe`.
@@ -126,21 +213,33 @@ pub struct ValidateOpts {
 
 /// `chapmark check`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("chapter_input").args(["chapters", "chapters_arg"])))]
 pub struct CheckArgs {
     /// The episode audio (omit with `--duration`).
     #[arg(required_unless_present = "duration")]
     pub audio: Option<PathBuf>,
+    /// Chapters to check, as a second argument (same as `--chapters`).
+    #[arg(value_name = "CHAPTERS")]
+    pub chapters_arg: Option<PathBuf>,
     /// Chapters to check (show notes or a chapter file); without it, the chapters embedded in
-    /// the audio are checked.
+    /// the audio are checked. Repeat to compare sources: `drift` is reported between every
+    /// two of them (and the file's embedded chapters), with both values.
     #[arg(long, short = 'c')]
-    pub chapters: Option<PathBuf>,
+    pub chapters: Vec<PathBuf>,
+    /// Also compare the chapter sources of one feed item (`--item`): its PSC and its
+    /// description.
+    #[arg(long, requires = "item")]
+    pub feed: Option<PathBuf>,
+    /// The feed item (guid or title) for `--feed`.
+    #[arg(long, requires = "feed")]
+    pub item: Option<String>,
     /// Check against a stated length instead of audio (`38:00`, `1:02:03.500`, or seconds
     /// such as `2280` or ffprobe's `2280.000000`); needs `--chapters`.
-    #[arg(long, conflicts_with = "audio", requires = "chapters")]
+    #[arg(long, conflicts_with = "audio", requires = "chapter_input")]
     pub duration: Option<String>,
     /// Check the list as `write --intro TITLE` would write it (a chapter at 0:00 added when
     /// the first starts later), so notes without an intro match a file written with one.
-    #[arg(long, requires = "chapters")]
+    #[arg(long, requires = "chapter_input")]
     pub intro: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
@@ -166,15 +265,19 @@ pub enum Mp4ChaptersArg {
 pub struct WriteArgs {
     /// The MP3 or M4A episode to tag.
     pub audio: PathBuf,
+    /// Chapters to write, as a second argument (same as `--chapters`).
+    #[arg(value_name = "CHAPTERS", required_unless_present = "chapters")]
+    pub chapters_arg: Option<PathBuf>,
     /// Chapters to write (show notes or a chapter file; `-` for standard input).
-    #[arg(long, short = 'c')]
-    pub chapters: PathBuf,
+    #[arg(long, short = 'c', conflicts_with = "chapters_arg")]
+    pub chapters: Option<PathBuf>,
     /// Write the result here instead of changing AUDIO.
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// ID3v2 version for MP3 (default: keep an existing v2.4 tag, else 2.3).
-    #[arg(long, value_parser = clap::value_parser!(u8).range(3..=4))]
-    pub id3v2: Option<u8>,
+    /// ID3v2 version for MP3 (default: 2.3, or keep an existing v2.4 tag when ffmpeg can read
+    /// every chapter of it).
+    #[arg(long, value_enum)]
+    pub id3v2: Option<Id3Version>,
     /// Insert a chapter with this title at 0:00 when the first chapter starts later.
     #[arg(long)]
     pub intro: Option<String>,
@@ -243,6 +346,27 @@ pub struct BatchArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub validate: ValidateOpts,
+}
+
+impl CheckArgs {
+    /// The chapters files, given either way (none: check the embedded chapters); the
+    /// positional one first.
+    pub fn chapter_paths(&self) -> impl Iterator<Item = &std::path::Path> {
+        self.chapters_arg
+            .iter()
+            .chain(self.chapters.iter())
+            .map(PathBuf::as_path)
+    }
+}
+
+impl WriteArgs {
+    /// The chapters file, given either way.
+    pub fn chapters_path(&self) -> &std::path::Path {
+        self.chapters
+            .as_deref()
+            .or(self.chapters_arg.as_deref())
+            .unwrap_or(std::path::Path::new("-"))
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 //! * [`format`](mod@format) holds the chapter-file formats as pure functions, model ⇄ bytes,
 //!   and turns any text (show notes, via [`format::text`], or a chapter file) into a
 //!   [`ChapterList`];
+//! * [`feed`] reads an RSS feed's items and their chapter sources and adds
+//!   `<podcast:chapters>` links to it byte-for-byte (pure: text in, text out);
 //! * [`validate`](mod@validate) checks a list against the real duration and platform rules;
 //! * [`write`](mod@write) puts chapters into MP3 (ID3v2 CHAP/CTOC) and MP4 files, crash-safely;
 //! * [`report`] renders diagnostics for people and for CI.
@@ -22,6 +24,7 @@ pub mod api;
 pub mod batch;
 pub mod chapter;
 pub mod container;
+pub mod feed;
 pub mod format;
 pub mod image;
 pub mod limits;

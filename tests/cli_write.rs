@@ -1,12 +1,13 @@
 //! `chapmark write`, `show` and `strip` end to end through the binary, on the 38-minute
 //! episode fixtures (MP3 and faststart M4A; a moov-at-end M4A is made from the latter with
-//! `ffmpeg -c copy`). Interop is checked with the real ffprobe/ffmpeg, mutagen (Debian's
-//! `/usr/bin/python3`) and MediaInfo; the library-level layouts are covered by tests/id3.rs
+//! `ffmpeg -c copy`). Interop is checked with the real ffprobe/ffmpeg, mutagen (the
+//! `python3` on `PATH`) and MediaInfo; the library-level layouts are covered by tests/id3.rs
 //! and tests/mp4.rs, so these tests look at what a user of the command sees.
 
 mod common;
 
 use assert_cmd::Command;
+use common::ffprobe_chapters;
 use common::fixture;
 use serde_json::Value;
 use std::fs;
@@ -158,39 +159,9 @@ fn show(path: &Path) -> Vec<Expect> {
         .collect()
 }
 
-/// ffprobe's chapters: (start ms, end ms, title).
-fn ffprobe_chapters(path: &Path) -> Vec<(u64, u64, String)> {
-    let o = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-show_chapters", "-of", "json"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
-    v["chapters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            let tb: Vec<f64> = c["time_base"]
-                .as_str()
-                .unwrap()
-                .split('/')
-                .map(|x| x.parse().unwrap())
-                .collect();
-            let to_ms = |x: &Value| (x.as_f64().unwrap() * tb[0] / tb[1] * 1000.0).round() as u64;
-            (
-                to_ms(&c["start"]),
-                to_ms(&c["end"]),
-                c["tags"]["title"].as_str().unwrap_or("").to_string(),
-            )
-        })
-        .collect()
-}
-
-/// Runs a Python snippet under Debian's python3 (which has mutagen); `sys.argv[1]` is `path`.
+/// Runs a Python snippet under the `python3` on `PATH` (with mutagen); `sys.argv[1]` is `path`.
 fn python(script: &str, path: &Path) -> Value {
-    let o = std::process::Command::new("/usr/bin/python3")
+    let o = std::process::Command::new(common::python())
         .args(["-c", script])
         .arg(path)
         .output()
@@ -349,6 +320,7 @@ fn without_urls(e: &[Expect]) -> Vec<(u64, u64, String)> {
 
 #[test]
 fn mp3_round_trip_v23_and_v24_with_ffprobe_and_mutagen() {
+    require_tools!("ffmpeg", "ffprobe", "mutagen");
     for version in [3u8, 4] {
         let (dir, audio) = copy_of(MP3, "episode.mp3");
         let (chapters, expect) = tricky_chapters(dir.path(), TITLES);
@@ -406,6 +378,7 @@ fn mp3_round_trip_v23_and_v24_with_ffprobe_and_mutagen() {
 
 #[test]
 fn m4a_round_trip_faststart_and_moov_at_end_with_ffprobe_mutagen_mediainfo() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let (dir, faststart) = copy_of(M4A, "faststart.m4a");
     let at_end = moov_at_end(dir.path());
     let (chapters, expect) = tricky_chapters(dir.path(), TITLES);
@@ -482,6 +455,7 @@ fn many_chapters(dir: &Path, n: usize) -> PathBuf {
 
 #[test]
 fn chapter_limit_255_is_written_256_is_refused_untouched() {
+    require_tools!("ffprobe", "mutagen");
     for (rel, name) in [(MP3, "e.mp3"), (M4A, "e.m4a")] {
         let (dir, audio) = copy_of(rel, name);
         let before = fs::read(&audio).unwrap();
@@ -545,6 +519,7 @@ fn invalid_chapters_exit_1_and_leave_the_file_byte_identical() {
 
 #[test]
 fn unreadable_inputs_and_unsupported_containers_exit_3_untouched() {
+    require_tools!("ffmpeg");
     let dir = tempfile::tempdir().unwrap();
     let (chapters, _) = tricky_chapters(dir.path(), TITLES);
     // Not audio at all.
@@ -664,6 +639,7 @@ fn mode(p: &Path) -> u32 {
 #[cfg(unix)]
 #[test]
 fn output_flag_leaves_the_input_untouched() {
+    require_tools!("ffmpeg");
     for (rel, name) in [(MP3, "e.mp3"), (M4A, "e.m4a")] {
         let (dir, audio) = copy_of(rel, name);
         let before = fs::read(&audio).unwrap();
@@ -736,6 +712,7 @@ fn permissions_are_kept_and_a_symlink_stays_a_link() {
 
 #[test]
 fn strip_removes_chapters_and_keeps_the_audio() {
+    require_tools!("ffmpeg", "ffprobe", "mutagen");
     for (rel, name) in [(MP3, "e.mp3"), (M4A, "e.m4a")] {
         let (dir, audio) = copy_of(rel, name);
         let md5 = ffmpeg_audio_md5(&audio);
@@ -758,7 +735,11 @@ fn strip_removes_chapters_and_keeps_the_audio() {
         assert_eq!(ffmpeg_audio_md5(&audio), md5);
         if name.ends_with("mp3") {
             assert!(mp3_payload(&audio) == payload);
-            assert!(mutagen_mp3(&audio).1.is_empty());
+            // The episode had no ID3 tag: the one write added goes whole (an undo).
+            assert!(
+                fs::read(&audio).unwrap() == before,
+                "write + strip is not an undo"
+            );
         } else {
             assert!(mutagen_mp4(&audio).is_empty());
         }
@@ -793,6 +774,7 @@ fn show_prints_other_formats() {
 
 #[test]
 fn descriptions_are_written_only_when_asked() {
+    require_tools!("mutagen");
     let (dir, audio) = copy_of(MP3, "e.mp3");
     let notes = dir.path().join("notes.txt");
     fs::write(
@@ -816,6 +798,7 @@ fn descriptions_are_written_only_when_asked() {
 
 #[test]
 fn mp4_chapter_forms_can_be_chosen() {
+    require_tools!("ffmpeg", "ffprobe", "mutagen");
     let (dir, audio) = copy_of(M4A, "e.m4a");
     let (chapters, expect) = tricky_chapters(dir.path(), TITLES);
     let nero_expect: Vec<(u64, String)> = expect.iter().map(|c| (c.0, c.2.clone())).collect();
@@ -930,6 +913,67 @@ fn a_url_too_long_for_mp4_is_left_out_with_a_warning() {
         assert_eq!(
             printed["chapters"][0]["url"].as_str(),
             shown[0].3.as_deref()
+        );
+    }
+}
+
+/// Chapters at the segment boundaries of stitched MP3s (fixtures/audio/stitched, parts at
+/// 48/44.1/22.05 kHz, inner ID3v2/ID3v1 tags and Info frames): the write keeps every byte
+/// after the first tag, ffprobe lists the chapters, and the file measures the same after.
+#[test]
+fn chapters_at_stitched_segment_boundaries() {
+    for name in ["mixed-rate.mp3", "same-rate.mp3", "no-gapless.mp3"] {
+        let (dir, audio) = copy_of(&format!("audio/stitched/{name}"), name);
+        let before = mp3_payload(&audio);
+        let info = chapmark::probe::probe_path(&audio).unwrap();
+        let segs = &info.mp3.as_ref().unwrap().segments;
+        let starts: Vec<u64> = segs.iter().map(|s| s.start_ms).collect();
+        let text: String = starts
+            .iter()
+            .enumerate()
+            .map(|(i, ms)| {
+                format!(
+                    "{}:{:02}.{:03} Part {}\n",
+                    ms / 60_000,
+                    ms / 1000 % 60,
+                    ms % 1000,
+                    i + 1
+                )
+            })
+            .collect();
+        let chapters = dir.path().join("chapters.txt");
+        fs::write(&chapters, text).unwrap();
+        ok(run(&[&"write", &audio, &"--chapters", &chapters]));
+        assert!(
+            mp3_payload(&audio) == before,
+            "{name}: bytes after the first tag changed"
+        );
+
+        let end = info.duration.to_time_round().as_millis();
+        let want: Vec<(u64, u64, String)> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &ms)| {
+                (
+                    ms,
+                    starts.get(i + 1).copied().unwrap_or(end),
+                    format!("Part {}", i + 1),
+                )
+            })
+            .collect();
+        assert_eq!(ffprobe_chapters(&audio), want, "{name}");
+
+        let again = chapmark::probe::probe_path(&audio).unwrap();
+        assert_eq!(again.duration, info.duration, "{name}");
+        let new = &again.mp3.as_ref().unwrap().segments;
+        assert_eq!(
+            new.iter()
+                .map(|s| (s.samples, s.start_ms))
+                .collect::<Vec<_>>(),
+            segs.iter()
+                .map(|s| (s.samples, s.start_ms))
+                .collect::<Vec<_>>(),
+            "{name}"
         );
     }
 }

@@ -610,6 +610,7 @@ fn too_many_chapters_is_refused() {
 
 #[test]
 fn ffmpeg_reads_our_ffmetadata() {
+    require_tools!("ffmpeg", "ffprobe");
     let dir = tempfile::tempdir().unwrap();
     let mut list = tricky_list(true);
     list.meta.title = Some("Ep = 1; #1".into());
@@ -678,6 +679,7 @@ fn ffmpeg_reads_our_ffmetadata() {
 
 #[test]
 fn ffmpeg_shows_vtt_titles_but_not_the_url_identifiers() {
+    require_tools!("ffmpeg");
     // ffmpeg's WebVTT demuxer, like browsers, keeps the cue identifier out of the text.
     let dir = tempfile::tempdir().unwrap();
     let list = ChapterList::new(vec![

@@ -423,6 +423,7 @@ fn with_big_cover(dir: &Path, cover_len: usize) -> (PathBuf, Vec<u8>) {
 
 #[test]
 fn big_cover_survives_and_later_edits_do_not_rewrite_it() {
+    require_tools!("mutagen");
     let dir = tempfile::tempdir().unwrap();
     let (p, apic) = with_big_cover(dir.path(), 300_000);
     let before = fs::read(&p).unwrap();
@@ -446,6 +447,7 @@ fn big_cover_survives_and_later_edits_do_not_rewrite_it() {
 
 #[test]
 fn one_and_255_chapters_and_256_is_an_error() {
+    require_tools!("ffprobe");
     let (_d, p) = copy_fixture("notag");
     let long = SampleTime::new(44_100 * 3600, 44_100);
     let one = ChapterList::new(vec![Chapter::new(Time::ZERO, "Only")]);
@@ -529,6 +531,7 @@ fn invalid_lists_are_refused_before_anything_is_written() {
 
 #[test]
 fn hidden_chapters_are_left_out_of_the_toc() {
+    require_tools!("mutagen");
     let (_d, p) = copy_fixture("notag");
     let mut list = chapters();
     list.chapters[1].toc = false;
@@ -609,6 +612,7 @@ fn existing_ffmpeg_chapters_are_read() {
 
 #[test]
 fn explicit_version_conversion() {
+    require_tools!("mutagen");
     // v2.4 → v2.3: UTF-8 text re-encoded, TDRC becomes TYER/TDAT, other frames readable.
     let (_d, p) = copy_fixture("v24");
     let opts = Id3Options {
@@ -667,6 +671,7 @@ fn raw_tag(major: u8, flags: u8, body: &[u8]) -> Vec<u8> {
 
 #[test]
 fn unsynchronised_and_v22_tags_are_normalised() {
+    require_tools!("mutagen");
     let dir = tempfile::tempdir().unwrap();
     let audio = fs::read(fixture("notag")).unwrap();
     // v2.3 with whole-tag unsynchronisation: PRIV data FF E0 stored as FF 00 E0.
@@ -852,7 +857,7 @@ print(json.dumps(out))
 "#;
 
 fn mutagen(p: &Path) -> serde_json::Value {
-    let out = Command::new("python3")
+    let out = Command::new(common::python())
         .args(["-c", MUTAGEN_DUMP])
         .arg(p)
         .output()
@@ -867,6 +872,7 @@ fn mutagen(p: &Path) -> serde_json::Value {
 
 #[test]
 fn ffprobe_and_mutagen_read_what_we_wrote() {
+    require_tools!("ffprobe", "mutagen");
     for (name, version) in [
         ("notag", None),
         ("v23", None),
@@ -913,6 +919,7 @@ fn ffprobe_and_mutagen_read_what_we_wrote() {
 
 #[test]
 fn long_titles_in_v23_are_read_by_ffprobe() {
+    require_tools!("ffprobe");
     // ffprobe 5.x drops every chapter of a v2.4 tag whose sub-frame is 128 bytes or more;
     // v2.3 (our default) has no such limit.
     let (_d, p) = copy_fixture("notag");
@@ -1342,6 +1349,7 @@ fn crc32(data: &[u8]) -> u32 {
 
 #[test]
 fn footer_and_extended_headers_are_replaced_cleanly() {
+    require_tools!("mutagen");
     let dir = tempfile::tempdir().unwrap();
     let audio = fs::read(fixture("notag")).unwrap();
     // v2.4 with an extended header (6 bytes, syncsafe size including itself) and a footer.

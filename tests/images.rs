@@ -169,11 +169,10 @@ fn mp3_write_show_round_trip_is_byte_identical() {
     // Strip takes the images with the chapters.
     let o = chapmark().arg("strip").arg(&audio).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(mutagen_apics(&audio).is_empty());
-    assert_eq!(
-        after_tag(&std::fs::read(&audio).unwrap()),
-        after_tag(&before)
-    );
+    // The original had no tag; the one `write` made held only chapters (and its `TLEN`), so
+    // strip removes it whole and gives back the original bytes.
+    assert!(!before.starts_with(b"ID3"));
+    assert_eq!(std::fs::read(&audio).unwrap(), before);
 }
 
 #[test]

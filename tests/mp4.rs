@@ -109,18 +109,9 @@ fn ffprobe_chapters(path: &Path) -> Vec<(u64, u64, String)> {
         .collect()
 }
 
-/// A Python with mutagen: Debian's (CI installs python3-mutagen), else whatever `python3` is.
+/// The Python that runs mutagen: the first `python3` on `PATH`.
 fn mutagen_python() -> &'static str {
-    for p in ["/usr/bin/python3", "python3"] {
-        let ok = Command::new(p)
-            .args(["-c", "import mutagen.mp4"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return p;
-        }
-    }
-    panic!("no python3 with mutagen found (apt-get install python3-mutagen)");
+    common::python()
 }
 
 /// Chapters as mutagen reads them from `chpl`: (start ms, title).
@@ -337,6 +328,7 @@ fn assert_tools_agree(p: &Path, list: &ChapterList, total_ms: u64, label: &str) 
 
 #[test]
 fn every_fixture_round_trips_and_every_tool_agrees() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in FIXTURES {
         let p = fixture(dir.path(), name);
@@ -392,13 +384,10 @@ fn layout_faststart_stays_faststart_and_moov_at_end_stays_at_end() {
         let p = fixture(dir.path(), name);
         write(&p, &three(), &Mp4Options::default());
         let d = read(&p);
-        // ftyp, moov, our chapter mdat, free padding, then the audio mdat.
-        assert_eq!(
-            types(&top(&d)),
-            ["ftyp", "moov", "mdat", "free", "mdat"],
-            "{name}"
-        );
-        let free = top(&d)[3];
+        // ftyp, moov, free padding, then one mdat: the chapter samples, then the audio (a
+        // single mdat, as ffmpeg writes it; music-metadata reads chapters from no other).
+        assert_eq!(types(&top(&d)), ["ftyp", "moov", "free", "mdat"], "{name}");
+        let free = top(&d)[2];
         assert_eq!(free.size, 4096, "{name}: padding left for later edits");
     }
     for name in ["plain.m4a", "cover.m4a", "chapters.m4a"] {
@@ -419,6 +408,7 @@ fn layout_faststart_stays_faststart_and_moov_at_end_stays_at_end() {
 
 #[test]
 fn itunes_metadata_and_cover_art_are_preserved_byte_for_byte() {
+    require_tools!("mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in ["cover.m4a", "cover-faststart.m4a", "chapters.m4a"] {
         let p = fixture(dir.path(), name);
@@ -455,6 +445,7 @@ fn itunes_metadata_and_cover_art_are_preserved_byte_for_byte() {
 
 #[test]
 fn existing_chapters_are_replaced_not_duplicated() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in ["chapters.m4a", "chapters-faststart.m4a"] {
         let p = fixture(dir.path(), name);
@@ -481,10 +472,18 @@ fn existing_chapters_are_replaced_not_duplicated() {
 
 #[test]
 fn an_edit_that_fits_is_an_in_place_patch() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in ["faststart.m4a", "plain.m4a", "twotracks-faststart.m4a"] {
         let p = fixture(dir.path(), name);
         let before = audio_md5(&p);
+        // Payload of the fixture's (only) mdat: the audio.
+        let audio_len = top(&read(&p))
+            .into_iter()
+            .filter(|b| &b.typ == b"mdat")
+            .map(|b| b.size - 8)
+            .max()
+            .unwrap();
         write(&p, &three(), &Mp4Options::default());
         let len = read(&p).len();
         let mut list = three();
@@ -494,20 +493,24 @@ fn an_edit_that_fits_is_an_in_place_patch() {
         let Plan::Patch(patches) = &plan else {
             panic!("{name}: expected a patch, got {plan:?}");
         };
-        // Only the moov region is written, never the audio mdat.
+        // Only the moov region is written (with the chapter samples and the header of the
+        // mdat they share with the audio in a faststart file), never the audio itself.
         let d = read(&p);
         let audio = top(&d)
             .into_iter()
             .filter(|b| &b.typ == b"mdat")
             .max_by_key(|b| b.size)
             .unwrap();
+        // The audio is the last `audio_len` bytes of that mdat.
+        let audio_end = audio.at + audio.size;
+        let audio_start = audio_end - audio_len;
         for patch in patches {
             let (s, e) = (
                 patch.offset as usize,
                 patch.offset as usize + patch.data.len(),
             );
             assert!(
-                e <= audio.at || s >= audio.at + audio.size,
+                e <= audio_start || s >= audio_end,
                 "{name}: patch {s}..{e} overlaps the audio"
             );
         }
@@ -532,6 +535,7 @@ fn many(n: usize, title: impl Fn(usize) -> String) -> ChapterList {
 
 #[test]
 fn growing_past_the_padding_rebuilds_and_shifts_every_chunk_offset() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in [
         "twotracks-faststart.m4a",
@@ -555,13 +559,13 @@ fn growing_past_the_padding_rebuilds_and_shifts_every_chunk_offset() {
             .iter()
             .map(|p| match p {
                 Piece::Bytes(b) => b.len(),
-                Piece::Copy { .. } => 0,
+                Piece::Copy { .. } | Piece::OggPages { .. } => 0,
             })
             .sum();
         let copied: u64 = pieces
             .iter()
             .map(|p| match p {
-                Piece::Copy { len, .. } => *len,
+                Piece::Copy { len, .. } | Piece::OggPages { len, .. } => *len,
                 Piece::Bytes(_) => 0,
             })
             .sum();
@@ -575,15 +579,18 @@ fn growing_past_the_padding_rebuilds_and_shifts_every_chunk_offset() {
             "{name}"
         );
         assert_tools_agree(&p, &list, 20_000, name);
-        // The old chapter mdat was reclaimed: exactly one chapter-sized mdat remains.
+        // The old chapter samples were reclaimed: a faststart file keeps one mdat (samples
+        // then audio), a moov-at-end one the audio mdat and one chapter mdat.
         let d = read(&p);
         let mdats = top(&d).iter().filter(|b| &b.typ == b"mdat").count();
-        assert_eq!(mdats, 2, "{name}: audio mdat + one chapter mdat");
+        let want = if name.contains("faststart") { 1 } else { 2 };
+        assert_eq!(mdats, want, "{name}: mdats");
     }
 }
 
 #[test]
 fn strip_removes_both_forms_and_is_idempotent() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in FIXTURES {
         let p = fixture(dir.path(), name);
@@ -621,6 +628,7 @@ fn strip_removes_both_forms_and_is_idempotent() {
 
 #[test]
 fn chapter_count_limit_is_255() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in ["faststart.m4a", "plain.m4a"] {
         let p = fixture(dir.path(), name);
@@ -651,6 +659,7 @@ fn chapter_count_limit_is_255() {
 
 #[test]
 fn long_multibyte_titles_are_cut_only_in_chpl() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     // 100 three-byte characters = 300 bytes; 'a' first so byte 255 splits a character.
     let long = format!("a{}", "日本語のポッドキャスト".repeat(10));
@@ -677,6 +686,7 @@ fn long_multibyte_titles_are_cut_only_in_chpl() {
 
 #[test]
 fn chapter_urls_are_stored_in_href_boxes() {
+    require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     let p = fixture(dir.path(), "cover-faststart.m4a");
     let mut list = three();
@@ -719,6 +729,7 @@ fn chapter_urls_are_stored_in_href_boxes() {
 
 #[test]
 fn kinds_select_the_forms_and_always_replace_both() {
+    require_tools!("ffmpeg", "ffprobe", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     let nero = Mp4Options {
         kinds: Mp4Chapters::Nero,
@@ -752,6 +763,7 @@ fn kinds_select_the_forms_and_always_replace_both() {
 
 #[test]
 fn a_first_chapter_after_zero_keeps_its_time_everywhere() {
+    require_tools!("ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     let p = fixture(dir.path(), "faststart.m4a");
     let list = ChapterList::new(vec![
@@ -759,13 +771,12 @@ fn a_first_chapter_after_zero_keeps_its_time_everywhere() {
         Chapter::new(ms(9_000), "Main"),
     ]);
     write(&p, &list, &Mp4Options::default());
-    // Our reader drops the untitled filler before the first chapter.
     assert_eq!(read_chapters(&p).unwrap().comparable(), list.comparable());
-    // ffprobe shows the filler as an untitled chapter, with every time right.
+    // The chapter track starts with an empty edit, not an untitled filler sample: ffprobe
+    // lists no blank chapter, with every time right.
     assert_eq!(
         ffprobe_chapters(&p),
         vec![
-            (0, 2_000, String::new()),
             (2_000, 9_000, "Cold open".into()),
             (9_000, 20_000, "Main".into()),
         ]
@@ -903,6 +914,7 @@ fn broken_files_are_typed_errors_not_panics() {
 
 #[test]
 fn large_and_open_ended_box_sizes() {
+    require_tools!("ffmpeg", "ffprobe", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     // ffmpeg's 8-byte free before mdat becomes a 64-bit mdat header (size == 1); the audio
     // stays where it was.
@@ -945,6 +957,7 @@ fn large_and_open_ended_box_sizes() {
 
 #[test]
 fn reads_a_version_0_chpl_written_by_mp4ameta() {
+    require_tools!("mutagen");
     let dir = tempfile::tempdir().unwrap();
     let p = fixture(dir.path(), "faststart.m4a");
     let mut tag = mp4ameta::Tag::read_from_path(&p).unwrap();
@@ -1042,6 +1055,7 @@ fn peak_rss_kib() -> u64 {
 #[test]
 #[ignore]
 fn large_file_memory_stays_bounded() {
+    require_tools!("ffmpeg");
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("src.m4a");
     run(Command::new("ffmpeg")

@@ -34,6 +34,7 @@ fn ctx(duration: Option<SampleTime>, profile: Profile) -> Context {
         profile,
         target: None,
         min_chapter: None,
+        stream_changes: Vec::new(),
     }
 }
 
@@ -173,6 +174,7 @@ fn every_fixture_row_triggers_exactly_what_the_readme_says() {
                 Some(target.parse().expect("target"))
             },
             min_chapter: None,
+            stream_changes: Vec::new(),
         };
         let (chapters, issues) = read_notes(&fixture(file));
         let diags = validate(&chapters, &issues, &context);
@@ -657,7 +659,7 @@ fn urls_must_be_representable_in_the_target() {
     for (target, expect) in [
         (None, vec!["warning[url-not-ascii]"]),
         (Some(Target::Id3), vec!["warning[url-not-ascii]"]),
-        (Some(Target::Mp4), vec![]),
+        (Some(Target::Mp4), vec!["warning[url-not-ascii]"]),
         (Some(Target::Sidecar), vec![]),
     ] {
         c.target = target;
@@ -886,7 +888,7 @@ proptest::proptest! {
         }).collect();
         let l = ChapterList::new(chapters);
         let p = Profile::ALL[profile];
-        let c = Context { duration: Some(SampleTime::new(samples, rate)), profile: p, target: None, min_chapter: None };
+        let c = Context { duration: Some(SampleTime::new(samples, rate)), profile: p, target: None, min_chapter: None, stream_changes: Vec::new() };
         let diags = validate(&l, &[], &c);
         let keys: Vec<_> = diags.iter().map(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter)).collect();
         let mut sorted = keys.clone();

@@ -29,7 +29,8 @@ pub struct EmbedOptions {
     pub min_chapter: Option<Time>,
     /// Insert a chapter with this title at 0:00 when the first chapter starts later.
     pub intro: Option<String>,
-    /// ID3v2 version for MP3 files (3 or 4); `None` keeps an existing v2.4 tag, else v2.3.
+    /// ID3v2 version for MP3 files (3 or 4); `None` keeps an existing v2.4 tag when ffmpeg
+    /// can read every chapter in it, else v2.3.
     pub id3v2: Option<u8>,
     /// Write chapter descriptions (ID3 `TIT3`) for MP3 files.
     pub descriptions: bool,
@@ -65,8 +66,46 @@ pub fn target_for(container: Container) -> Option<Target> {
     match container {
         Container::Mp3 => Some(Target::Id3),
         Container::Mp4 => Some(Target::Mp4),
+        Container::Flac | Container::Ogg => Some(Target::Vorbis),
         _ => None,
     }
+}
+
+/// The limits of the forms a write with `opts` produces (a QuickTime-only MP4 has no 255
+/// limit).
+pub fn write_limits(container: Container, opts: &EmbedOptions) -> crate::validate::Limits {
+    crate::validate::Limits::from_capabilities(&container.capabilities(&plan_options(opts)))
+}
+
+/// The rules about the file a write of `list` produces: `extension-mismatch`, and for an
+/// MP3 whose tag will be ID3v2.4, `ffmpeg-drops-chapter`.
+pub fn file_diagnostics(
+    audio: &Path,
+    info: &ProbeInfo,
+    list: &ChapterList,
+    opts: &EmbedOptions,
+) -> Result<Vec<Diagnostic>, Error> {
+    let mut out: Vec<Diagnostic> =
+        crate::validate::extension_mismatch(audio, info.container, opts.profile)
+            .into_iter()
+            .collect();
+    if info.container == Container::Mp3 {
+        let id3_opts = id3v2::Id3Options {
+            version: opts.id3v2,
+            descriptions: opts.descriptions,
+            ..id3v2::Id3Options::default()
+        };
+        let version = id3v2::write_version(audio, list, &id3_opts)
+            .map_err(|e| Error::wrap(ErrorKind::Write, audio, e))?;
+        if version == 4 {
+            out.extend(crate::validate::ffmpeg_drops_chapter(
+                list,
+                opts.descriptions,
+                opts.profile,
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// The error for a container that cannot take chapters.
@@ -75,7 +114,7 @@ pub fn unsupported(audio: &Path, container: Container) -> Error {
         ErrorKind::Unsupported,
         audio,
         format!(
-            "{}: writing chapters into {} files is not supported (mp3 and m4a/m4b/mp4 are)",
+            "{}: writing chapters into {} files is not supported (mp3, m4a/m4b/mp4, opus, ogg and flac are)",
             audio.display(),
             container.name()
         ),
@@ -145,7 +184,7 @@ pub fn read_embedded_of(path: &Path, container: Container) -> Result<ChapterList
             ErrorKind::Unsupported,
             path,
             format!(
-                "{}: reading chapters from {} files is not supported (mp3 and m4a/mp4 are)",
+                "{}: reading chapters from {} files is not supported (mp3, m4a/mp4, opus, ogg and flac are)",
                 path.display(),
                 container.name()
             ),

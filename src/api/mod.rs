@@ -202,6 +202,7 @@ fn context(info: &ProbeInfo, profile: Profile, min_chapter: Option<crate::Time>)
         profile,
         target: embed::target_for(info.container),
         min_chapter,
+        stream_changes: rules::stream_changes(info),
     }
 }
 
@@ -224,9 +225,10 @@ pub fn write(
     embed::add_intro(&mut list, options.intro.as_deref());
     let ctx = context(&info, options.profile, options.min_chapter);
     // The limits of the forms actually written (a QuickTime-only MP4 has no 255 limit).
-    let caps = info.container.capabilities(&embed::plan_options(options));
-    let diagnostics =
-        rules::validate_with(&list, &[], &ctx, &rules::Limits::from_capabilities(&caps));
+    let limits = embed::write_limits(info.container, options);
+    let mut diagnostics = rules::validate_with(&list, &[], &ctx, &limits);
+    diagnostics.extend(embed::file_diagnostics(path, &info, &list, options)?);
+    diagnostics.sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
     if !report::passed(&diagnostics, options.deny_warnings) {
         return Err(Error::invalid(path, diagnostics));
     }

@@ -267,6 +267,10 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, Option<String>)>, top: bool) -> anyh
             return Ok(());
         }
     };
+    // Temporary files of rebuilds killed earlier; a live writer's is locked and kept.
+    for stale in chapmark::write::remove_stale_temps(dir) {
+        log::warn!("{}: removed, left by an interrupted write", stale.display());
+    }
     for item in rd {
         let item = match item {
             Ok(item) => item,
@@ -401,13 +405,32 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     let missing = common::load_images(&mut loaded, &chapters);
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     record.chapters = loaded.parsed.list.len();
-    let ctx = common::context(
+    let mut ctx = common::context(
         Some(info.duration),
         args.validate.profile,
         embed::target_for(info.container),
     );
+    ctx.stream_changes = chapmark::validate::stream_changes(&info);
     let mut diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
     diags.extend(missing);
+    let id3_version = match info.container {
+        chapmark::probe::Container::Mp3 => Some(common::planned_id3_version(
+            &entry.audio,
+            &loaded.parsed.list,
+            None,
+            false,
+        )?),
+        _ => None,
+    };
+    common::add_file_diagnostics(
+        &mut diags,
+        &entry.audio,
+        info.container,
+        &loaded.parsed.list,
+        id3_version,
+        false,
+        args.validate.profile,
+    );
     let ok = report::passed(&diags, args.validate.deny_warnings);
     record.diagnostics = diags;
     if !ok {

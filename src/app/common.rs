@@ -4,13 +4,14 @@
 use super::Ui;
 use super::io::{display_name, read_text_input, usage};
 use anyhow::Context as _;
+use chapmark::container::id3v2 as id3;
 use chapmark::format::Format;
 use chapmark::format::text::Parsed;
 use chapmark::format::timestamp::parse_timestamp;
-use chapmark::probe::{self, ProbeInfo};
+use chapmark::probe::{self, Container, ProbeInfo};
 use chapmark::report::{self, FileReport};
-use chapmark::validate::{Context, Diagnostic, Profile, Target};
-use chapmark::{SampleTime, Time};
+use chapmark::validate::{self, Context, Diagnostic, Profile, Target};
+use chapmark::{ChapterList, SampleTime, Time};
 use std::path::Path;
 
 /// Chapters loaded from a file, with the name to show in messages.
@@ -47,8 +48,15 @@ pub fn load_images(loaded: &mut Loaded, path: &Path) -> Vec<Diagnostic> {
     chapmark::validate::missing_images(list, &failures)
 }
 
-/// Measures the audio's exact length (the caller holds the lock).
+/// Measures the audio's exact length (the caller holds the lock). A path that does not
+/// exist is named as the audio input, so a typo is not mistaken for a problem with the
+/// chapters file.
 pub fn probe_audio(path: &Path) -> anyhow::Result<ProbeInfo> {
+    if let Err(e) = std::fs::symlink_metadata(path)
+        && e.kind() == std::io::ErrorKind::NotFound
+    {
+        anyhow::bail!("audio file {}: not found", path.display());
+    }
     Ok(probe::probe_path(path)?)
 }
 
@@ -84,6 +92,58 @@ fn parse_seconds(s: &str) -> Option<Time> {
         .take(3)
         .fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0'));
     Time::from_hmsm(0, 0, secs, ms)
+}
+
+/// The ID3v2 version a default-or-`--id3v2` write of `list` gives an MP3's tag.
+pub fn planned_id3_version(
+    audio: &Path,
+    list: &ChapterList,
+    version: Option<u8>,
+    descriptions: bool,
+) -> anyhow::Result<u8> {
+    let opts = id3::Id3Options {
+        version,
+        descriptions,
+        ..id3::Id3Options::default()
+    };
+    Ok(id3::write_version(audio, list, &opts)?)
+}
+
+/// Diagnostics about the file rather than the list: an extension naming another container
+/// (`extension-mismatch`), and for an MP3 whose tag is or will be ID3v2.4 (`id3_version`),
+/// chapters ffmpeg will not list (`ffmpeg-drops-chapter`). Added to `diags` in the
+/// validator's order (whole-file first, then by line and chapter).
+pub fn add_file_diagnostics(
+    diags: &mut Vec<Diagnostic>,
+    audio: &Path,
+    container: Container,
+    list: &ChapterList,
+    id3_version: Option<u8>,
+    descriptions: bool,
+    profile: Profile,
+) {
+    diags.extend(validate::extension_mismatch(audio, container, profile));
+    if container == Container::Mp3 && id3_version == Some(4) {
+        diags.extend(validate::ffmpeg_drops_chapter(list, descriptions, profile));
+    }
+    diags.sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
+}
+
+/// Under the default profile a first chapter after 0:00 is valid (players seek to any
+/// chapter), but Apple Podcasts, Spotify and YouTube list chapters only when one starts at
+/// 0:00: say so once, as a note on stderr that changes no exit code or report.
+pub fn note_first_after_zero(ui: Ui, profile: Profile, intro: Option<&str>, list: &ChapterList) {
+    if ui.quiet || profile != Profile::Default || intro.is_some() {
+        return;
+    }
+    let Some(first) = list.chapters.first().filter(|c| c.start > Time::ZERO) else {
+        return;
+    };
+    eprintln!(
+        "chapmark: note: the first chapter starts at {}; Apple Podcasts, Spotify and YouTube \
+         show chapters only when one starts at 0:00 (add one, or write with --intro \"Intro\")",
+        first.written_timestamp()
+    );
 }
 
 /// Builds the validation context.
@@ -123,7 +183,7 @@ pub fn validate_report(
         path,
         source,
         duration: ctx.duration,
-        diagnostics: chapmark::validate::validate(&parsed.list, &parsed.issues, ctx),
+        diagnostics: parsed.validate(ctx),
         chapters: parsed.list.len(),
     }
 }

@@ -41,6 +41,14 @@ pub fn display_name(path: &Path) -> String {
     }
 }
 
+/// The error for a chapters file that cannot be opened.
+fn not_readable(name: &str, e: &std::io::Error) -> anyhow::Error {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow::anyhow!("chapters file {name}: not found"),
+        _ => anyhow::anyhow!("chapters file {name}: {e}"),
+    }
+}
+
 /// Reads a text input (notes or chapter file) with a size cap; `-` is standard input.
 pub fn read_text_input(path: &Path) -> anyhow::Result<Vec<u8>> {
     let name = display_name(path);
@@ -52,11 +60,13 @@ pub fn read_text_input(path: &Path) -> anyhow::Result<Vec<u8>> {
             .read_to_end(&mut buf)
             .map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;
     } else {
-        let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        // Named as the chapters input: next to an audio path, a bare `ja.tx: No such file`
+        // does not say which of the two was mistyped.
+        let meta = std::fs::metadata(path).map_err(|e| not_readable(&name, &e))?;
         if meta.is_dir() {
-            anyhow::bail!("{name}: is a directory, not a chapters file");
+            anyhow::bail!("chapters file {name}: is a directory, not a chapters file");
         }
-        let file = std::fs::File::open(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        let file = std::fs::File::open(path).map_err(|e| not_readable(&name, &e))?;
         file.take(MAX_TEXT_INPUT + 1)
             .read_to_end(&mut buf)
             .map_err(|e| anyhow::anyhow!("{name}: cannot read: {e}"))?;

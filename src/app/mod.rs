@@ -5,8 +5,11 @@ mod batch;
 mod check;
 mod common;
 mod convert;
+mod docs;
+mod feed;
 mod io;
 mod probe;
+mod stdin;
 mod write;
 
 use crate::cli::{Cli, ColorChoice, Command, ExitStatus};
@@ -33,6 +36,7 @@ pub struct Ui {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.verbose, cli.quiet);
+    chapmark::write::apply::lock::set_timeout(cli.lock_timeout);
     let ui = Ui {
         color: wants_color(cli.color, std::io::stdout().is_terminal()),
         color_err: wants_color(cli.color, std::io::stderr().is_terminal()),
@@ -58,7 +62,7 @@ pub fn main() -> ExitCode {
 /// The error and its causes joined with `: ` like `{:#}`, but without a cause whose text is
 /// already in the message: library errors name their source in their own message (`x.mp3:
 /// opening: No such file…`) and also expose it as `source()`, which `{:#}` prints again.
-fn error_text(err: &anyhow::Error) -> String {
+pub(crate) fn error_text(err: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in err.chain() {
         let text = cause.to_string();
@@ -82,6 +86,9 @@ fn run(command: Command, ui: Ui) -> Outcome {
         Command::Show(a) => write::run_show(a, ui),
         Command::Strip(a) => write::run_strip(a, ui),
         Command::Batch(a) => batch::run(a, ui),
+        Command::Completions(a) => docs::completions(a.shell),
+        Command::Man(a) => docs::man(a.out_dir.as_deref()),
+        Command::Feed(a) => feed::run(a, ui),
     }
 }
 

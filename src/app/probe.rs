@@ -3,22 +3,38 @@
 use super::{Outcome, Ui};
 use crate::cli::{ExitStatus, ProbeArgs};
 use chapmark::probe::ProbeInfo;
+use chapmark::time::Time;
 use chapmark::validate::format_length;
 use std::io::Write;
+use std::path::Path;
 
 pub fn run(args: ProbeArgs, ui: Ui) -> Outcome {
     let mut stdout = std::io::stdout().lock();
     let mut failed = false;
+    if args.audio.iter().filter(|p| *p == Path::new("-")).count() > 1 {
+        return Err(super::io::usage(
+            "`-` (standard input) can be given only once",
+        ));
+    }
     for path in &args.audio {
+        let input = super::stdin::audio_input(path);
         // The library's probe finishes an interrupted chapmark write first, so it never
         // measures a half-patched file.
-        let probed = chapmark::probe(path);
+        let probed = input
+            .as_ref()
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .and_then(|input| {
+                chapmark::probe(input.path()).map_err(|e| input.rename_error(e.into()))
+            });
+        let name = input
+            .as_ref()
+            .map_or_else(|_| path.display().to_string(), |i| i.name());
         match probed {
             Ok(info) => {
                 let text = if args.json {
-                    json_line(&path.display().to_string(), &info)?
+                    json_line(&name, &info)?
                 } else {
-                    human(&path.display().to_string(), &info)
+                    human(&name, &info)
                 };
                 stdout.write_all(text.as_bytes())?;
             }
@@ -51,6 +67,10 @@ fn json_line(path: &str, info: &ProbeInfo) -> anyhow::Result<String> {
         out.insert("format".into(), info.container.name().into());
         out.insert("sample_rate".into(), info.sample_rate.into());
         out.insert("samples".into(), info.duration.samples.into());
+        if info.duration.sample_rate != info.sample_rate {
+            // A stream whose rate changes (stitched MP3): `samples` counts in this time base.
+            out.insert("time_base".into(), info.duration.sample_rate.into());
+        }
         out.insert("duration".into(), info.duration.as_secs_f64().into());
         for (k, val) in std::mem::take(obj) {
             if k != "duration" {
@@ -68,8 +88,13 @@ fn human(path: &str, info: &ProbeInfo) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
+    let at = if d.sample_rate == info.sample_rate {
+        String::new()
+    } else {
+        format!(" at {} Hz", d.sample_rate)
+    };
     let mut s = format!(
-        "{path}\n  format      {} ({}), {} Hz, {} ch\n  duration    {} ({} samples, from {method})\n",
+        "{path}\n  format      {} ({}), {} Hz, {} ch\n  duration    {} ({} samples{at}, from {method})\n",
         info.container.name(),
         info.codec,
         info.sample_rate,
@@ -97,6 +122,27 @@ fn human(path: &str, info: &ProbeInfo) -> String {
         s.push_str(&format!(
             "  chapters    {} nero (chpl), {} quicktime\n",
             m.nero, m.quicktime
+        ));
+    }
+    let segments = info.mp3.as_ref().map_or(&[][..], |m| &m.segments[..]);
+    if segments.len() > 1 {
+        for (i, seg) in segments.iter().enumerate() {
+            s.push_str(&format!(
+                "  segment {:<3} {} at byte {}: {} Hz, {} ch, {} frames, {}\n",
+                i + 1,
+                format_length(Time::from_millis(seg.start_ms)),
+                seg.offset,
+                seg.sample_rate,
+                seg.channels,
+                seg.frames,
+                format_length(Time::from_millis(seg.duration_ms)),
+            ));
+        }
+    }
+    if let Some(v) = &info.tags.vorbis {
+        s.push_str(&format!(
+            "  comments    {} ({} chapters), {} bytes padding\n",
+            v.comments, v.chapters, v.padding
         ));
     }
     for w in &info.warnings {

@@ -2,7 +2,7 @@
 
 use super::common::{self, emit};
 use super::{Outcome, Ui};
-use crate::cli::{ExitStatus, Mp4ChaptersArg, ShowArgs, StripArgs, WriteArgs};
+use crate::cli::{ExitStatus, Id3Version, Mp4ChaptersArg, ShowArgs, StripArgs, WriteArgs};
 use chapmark::EmbedOptions;
 use chapmark::PlanKind;
 use chapmark::SampleTime;
@@ -10,7 +10,7 @@ use chapmark::api::embed::{self, add_intro, apply, as_stored, same_target};
 use chapmark::api::lock::{Access, prepare_audio};
 use chapmark::container::mp4::Mp4Chapters;
 use chapmark::format::{self, Format, WriteOptions};
-use chapmark::probe::Container;
+use chapmark::probe::{Container, ProbeInfo};
 use chapmark::report;
 use chapmark::write::Plan;
 use std::path::Path;
@@ -33,6 +33,7 @@ pub fn embed_options(
 }
 
 pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
+    super::stdin::refuse_stdin(&args.audio, "write")?;
     let access = if args.dry_run {
         Access::Read
     } else {
@@ -44,17 +45,11 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         return Err(embed::unsupported(&args.audio, info.container).into());
     }
     warn_unused_options(&args, info.container);
-    let mut loaded = common::load_chapters(&args.chapters, None)?;
-    let missing = common::load_images(&mut loaded, &args.chapters);
+    let mut loaded = common::load_chapters(args.chapters_path(), None)?;
+    let missing = common::load_images(&mut loaded, args.chapters_path());
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
-    let ctx = common::context(
-        Some(info.duration),
-        args.validate.profile,
-        embed::target_for(info.container),
-    );
     let audio_name = args.audio.display().to_string();
-    let mut report =
-        common::validate_report(audio_name.clone(), Some(loaded.name), &loaded.parsed, &ctx);
+    let mut report = validate_for_write(&args, &info, &loaded)?;
     report.diagnostics.extend(missing);
     if !report::passed(&report.diagnostics, args.validate.deny_warnings) {
         common::print_rejection(ui, &report, args.validate.deny_warnings);
@@ -62,9 +57,19 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         return Ok(ExitStatus::Invalid);
     }
     common::print_warnings(ui, &report);
+    common::note_first_after_zero(
+        ui,
+        args.validate.profile,
+        args.intro.as_deref(),
+        &loaded.parsed.list,
+    );
 
     let list = &loaded.parsed.list;
-    let opts = embed_options(args.id3v2, args.descriptions, args.mp4_chapters);
+    let opts = embed_options(
+        args.id3v2.map(Id3Version::number),
+        args.descriptions,
+        args.mp4_chapters,
+    );
     let plan = embed::plan_write(&args.audio, &info, list, &opts)?;
     if args.dry_run {
         let stored = as_stored(list, info.container, opts.mp4_chapters);
@@ -101,12 +106,12 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
             );
         } else {
             eprintln!(
-                "chapmark: wrote {} chapters{} to {dest} ({}, {} bytes written)",
+                "chapmark: wrote {} chapters{} to {dest} ({})",
                 list.len(),
                 images_note(&as_stored(list, info.container, opts.mp4_chapters)),
-                written.kind,
-                written.bytes
+                in_words(written.kind, args.output.is_some())
             );
+            log::info!("{dest}: {}, {} bytes written", written.kind, written.bytes);
         }
     }
     Ok(ExitStatus::Ok)
@@ -127,6 +132,51 @@ fn images_note(stored: &chapmark::ChapterList) -> String {
     format!(" with {count} image{s} ({bytes} bytes)")
 }
 
+/// What a write did, in a producer's words: a byte count and "rewritten" read like
+/// re-encoding, while chapmark only ever copies the audio bit for bit.
+fn in_words(kind: PlanKind, to_new_file: bool) -> &'static str {
+    match kind {
+        PlanKind::InPlace if !to_new_file => "audio untouched; tag updated in place",
+        PlanKind::GrownInPlace if !to_new_file => "audio untouched; tag enlarged in place",
+        _ if to_new_file => "audio copied unchanged into the new file",
+        _ => "audio copied unchanged; file rebuilt around it",
+    }
+}
+
+/// Validates the chapters as this write would store them: the list rules for the target
+/// (only a chapter track written: the `chpl`'s limits do not apply), and the file rules for
+/// the tag version the write will produce.
+fn validate_for_write(
+    args: &WriteArgs,
+    info: &ProbeInfo,
+    loaded: &common::Loaded,
+) -> anyhow::Result<report::FileReport> {
+    let mut opts = embed_options(
+        args.id3v2.map(Id3Version::number),
+        args.descriptions,
+        args.mp4_chapters,
+    );
+    opts.profile = args.validate.profile;
+    let target = embed::target_for(info.container);
+    let mut ctx = common::context(Some(info.duration), args.validate.profile, target);
+    ctx.stream_changes = chapmark::validate::stream_changes(info);
+    let parsed = &loaded.parsed;
+    let limits = embed::write_limits(info.container, &opts);
+    let mut report = report::FileReport {
+        path: args.audio.display().to_string(),
+        source: Some(loaded.name.clone()),
+        duration: ctx.duration,
+        diagnostics: parsed.validate_with(&ctx, &limits),
+        chapters: parsed.list.len(),
+    };
+    let extra = embed::file_diagnostics(&args.audio, info, &loaded.parsed.list, &opts)?;
+    report.diagnostics.extend(extra);
+    report
+        .diagnostics
+        .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
+    Ok(report)
+}
+
 /// Says so when an option has no effect on this kind of file, rather than ignoring it
 /// silently (a script meant for MP3s run on M4As).
 fn warn_unused_options(args: &WriteArgs, container: Container) {
@@ -140,6 +190,16 @@ fn warn_unused_options(args: &WriteArgs, container: Container) {
         }
     } else if args.mp4_chapters != Mp4ChaptersArg::Both {
         log::warn!("{name}: --mp4-chapters applies to mp4/m4a files only; ignored");
+    }
+    if matches!(container, Container::Flac | Container::Ogg) {
+        if args.id3v2.is_some() {
+            log::warn!("{name}: --id3v2 applies to mp3 files only; ignored");
+        }
+        if args.descriptions {
+            log::warn!(
+                "{name}: vorbis comments have no chapter description; --descriptions ignored"
+            );
+        }
     }
 }
 
@@ -164,16 +224,29 @@ fn end_opts(duration: SampleTime) -> WriteOptions {
     WriteOptions::with_duration(Some(duration.to_time_round()))
 }
 
-pub fn run_show(args: ShowArgs, _ui: Ui) -> Outcome {
-    let _guard = prepare_audio(&args.audio, Access::Read)?;
-    let info = common::probe_audio(&args.audio)?;
-    let mut list = embed::read_embedded_of(&args.audio, info.container)?;
+pub fn run_show(args: ShowArgs, ui: Ui) -> Outcome {
+    let input = super::stdin::audio_input(&args.audio)?;
+    let read = || -> anyhow::Result<_> {
+        let audio = input.path();
+        let _guard = prepare_audio(audio, Access::Read)?;
+        let info = common::probe_audio(audio)?;
+        Ok((embed::read_embedded_of(audio, info.container)?, info))
+    };
+    let (mut list, info) = read().map_err(|e| input.rename_error(e))?;
     match &args.images {
         Some(dir) => save_images(&mut list, dir)?,
         None => summarise_images(&mut list),
     }
     let bytes = format::write(args.to, &list, &end_opts(info.duration));
     emit(None, &bytes)?;
+    // An empty list (or no output at all for line formats) looks like a failure to a person;
+    // say it on stderr so stdout stays exactly what the format gives.
+    if list.is_empty() && !ui.quiet {
+        eprintln!(
+            "chapmark: {} has no embedded chapters",
+            args.audio.display()
+        );
+    }
     Ok(ExitStatus::Ok)
 }
 
@@ -209,6 +282,7 @@ fn summarise_images(list: &mut chapmark::ChapterList) {
 }
 
 pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {
+    super::stdin::refuse_stdin(&args.audio, "strip")?;
     let _guard = prepare_audio(&args.audio, Access::Write)?;
     let info = common::probe_audio(&args.audio)?;
     let plan = embed::plan_strip(&args.audio, &info)?;
@@ -221,9 +295,10 @@ pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {
             eprintln!("chapmark: {dest}: copied (the input has no chapters)");
         } else {
             eprintln!(
-                "chapmark: removed chapters from {dest} ({}, {} bytes written)",
-                written.kind, written.bytes
+                "chapmark: removed chapters from {dest} ({})",
+                in_words(written.kind, args.output.is_some())
             );
+            log::info!("{dest}: {}, {} bytes written", written.kind, written.bytes);
         }
     }
     Ok(ExitStatus::Ok)

@@ -12,7 +12,9 @@
 //! * [`id3v2`]: the ID3v2 tag — header parsing (one syncsafe reader), tag skipping for the
 //!   probe, `CHAP`/`CTOC` reading and the tag write plan (MP3's chapter form);
 //! * [`mp4`]: ISO boxes — duration, Nero `chpl` and QuickTime chapter track, write plan;
-//! * [`wav`], [`ogg`], [`flac`]: duration only (no chapters written yet).
+//! * [`ogg`], [`flac`]: duration, and `CHAPTERxxx` Vorbis comments read and planned
+//!   (shared model in [`vorbis_comment`]; Ogg pages renumbered when a header grows);
+//! * [`wav`]: duration only.
 
 pub mod flac;
 pub mod id3v2;
@@ -21,6 +23,7 @@ pub mod mp3;
 pub mod mp4;
 pub mod ogg;
 mod symph;
+pub mod vorbis_comment;
 pub mod wav;
 
 use crate::chapter::ChapterList;
@@ -73,6 +76,8 @@ pub enum ChapterForm {
     Nero,
     /// The QuickTime chapter text track referenced by `tref/chap` (MP4).
     QuickTime,
+    /// `CHAPTERxxx` / `…NAME` / `…URL` Vorbis comments (Opus, Ogg Vorbis, FLAC).
+    VorbisComment,
 }
 
 /// What a container's chapter forms can hold, for validation and for the writer.
@@ -137,9 +142,12 @@ pub enum ContainerError {
     /// From the MP4 reader or planner (names the file itself).
     #[error(transparent)]
     Mp4(#[from] mp4::Mp4Error),
+    /// From the Ogg or FLAC reader or planner (names the file itself).
+    #[error(transparent)]
+    Vorbis(#[from] vorbis_comment::VorbisError),
     /// The container holds no chapter form chapmark reads or writes.
     #[error(
-        "{}: {verb} chapters in {} files is not supported (mp3 and m4a/m4b/mp4 are)",
+        "{}: {verb} chapters in {} files is not supported (mp3, m4a/m4b/mp4, opus, ogg and flac are)",
         path.display(),
         container.name()
     )]
@@ -209,6 +217,8 @@ pub fn read_chapters(container: Container, path: &Path) -> Result<ChapterList, C
     match container {
         Container::Mp3 => id3v2::read_chapters(path).map_err(id3_err(path)),
         Container::Mp4 => Ok(mp4::read_chapters(path)?),
+        Container::Flac => Ok(flac::read_chapters(path)?),
+        Container::Ogg => Ok(ogg::read_chapters(path)?),
         other => Err(unsupported(path, other, "reading")),
     }
 }
@@ -225,6 +235,8 @@ pub fn plan_write(
     match container {
         Container::Mp3 => id3v2::plan_write(path, list, duration, &opts.id3).map_err(id3_err(path)),
         Container::Mp4 => Ok(mp4::plan_write(path, list, duration, &opts.mp4)?),
+        Container::Flac => Ok(flac::plan_write(path, list)?),
+        Container::Ogg => Ok(ogg::plan_write(path, list)?),
         other => Err(unsupported(path, other, "writing")),
     }
 }
@@ -234,6 +246,8 @@ pub fn plan_strip(container: Container, path: &Path) -> Result<Plan, ContainerEr
     match container {
         Container::Mp3 => id3v2::plan_strip(path).map_err(id3_err(path)),
         Container::Mp4 => Ok(mp4::plan_strip(path)?),
+        Container::Flac => Ok(flac::plan_strip(path)?),
+        Container::Ogg => Ok(ogg::plan_strip(path)?),
         other => Err(unsupported(path, other, "writing")),
     }
 }
@@ -269,13 +283,17 @@ mod tests {
     }
 
     #[test]
-    fn only_mp3_and_mp4_are_written() {
+    fn wav_is_not_written() {
         let opts = PlanOptions::default();
         assert_eq!(Container::Mp3.capabilities(&opts).max_chapters, Some(255));
-        for c in [Container::Wav, Container::Flac, Container::Ogg] {
-            assert!(!c.capabilities(&opts).writable);
-            let err = plan_strip(c, Path::new("x")).unwrap_err();
-            assert!(matches!(err, ContainerError::Unsupported { .. }), "{err}");
+        for c in [Container::Flac, Container::Ogg] {
+            let caps = c.capabilities(&opts);
+            assert!(caps.writable && caps.urls);
+            assert_eq!(caps.max_chapters, Some(999));
+            assert_eq!((caps.max_title_bytes, caps.max_url_bytes), (None, None));
         }
+        assert!(!Container::Wav.capabilities(&opts).writable);
+        let err = plan_strip(Container::Wav, Path::new("x")).unwrap_err();
+        assert!(matches!(err, ContainerError::Unsupported { .. }), "{err}");
     }
 }

@@ -70,6 +70,21 @@ pub(crate) fn decimal_seconds(t: Time) -> String {
     format!("{s}.{}", digits.trim_end_matches('0'))
 }
 
+/// Escapes text for markup (WebVTT cue text, HTML): `&`, `<` and `>` (which also rules out
+/// WebVTT's `-->`).
+pub(crate) fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Joins a multi-line title into one line for formats with one chapter per line. Line breaks
 /// cannot be represented there; a space is the least surprising stand-in.
 pub(crate) fn one_line(title: &str) -> std::borrow::Cow<'_, str> {

@@ -23,12 +23,17 @@ use std::fmt;
 use std::str::FromStr;
 use text::Parsed;
 
-mod common;
+pub mod audacity;
+pub mod audition;
+pub(crate) mod common;
 pub mod cue;
 pub mod ffmetadata;
+pub mod html;
 pub mod json;
+pub mod markers;
 pub mod mp4chaps;
 pub mod psc;
+pub mod reaper;
 pub mod text;
 pub mod timestamp;
 pub mod vtt;
@@ -55,20 +60,32 @@ pub enum Format {
     Mp4chaps,
     /// CUE sheet.
     Cue,
+    /// Audacity label track export (`start<TAB>end<TAB>label`).
+    Audacity,
+    /// Adobe Audition marker list (tab-separated, `Name Start Duration …`).
+    Audition,
+    /// REAPER Region/Marker Manager CSV (`#,Name,Start,End,Length`).
+    Reaper,
     /// Plain description text / show notes.
     Text,
+    /// An HTML fragment of linked timestamps (written for descriptions; read as text).
+    Html,
 }
 
 impl Format {
     /// Every format, in the order help texts and conversion matrices list them.
-    pub const ALL: [Format; 7] = [
+    pub const ALL: [Format; 11] = [
         Format::Json,
         Format::Psc,
         Format::Vtt,
         Format::Ffmetadata,
         Format::Mp4chaps,
         Format::Cue,
+        Format::Audacity,
+        Format::Audition,
+        Format::Reaper,
         Format::Text,
+        Format::Html,
     ];
 
     /// This format's row of [`FORMATS`].
@@ -136,7 +153,7 @@ pub struct FormatSpec {
 /// Every format, in [`Format::ALL`] order, which is also the sidecar priority: dedicated
 /// chapter files first (most specific, least ambiguous), then show notes. Detection tries the
 /// sniffers in this order too (they are mutually exclusive; text is the fallback).
-pub static FORMATS: [FormatSpec; 7] = [
+pub static FORMATS: [FormatSpec; 11] = [
     FormatSpec {
         format: Format::Json,
         name: "json",
@@ -198,6 +215,36 @@ pub static FORMATS: [FormatSpec; 7] = [
         write: cue::write,
     },
     FormatSpec {
+        format: Format::Audacity,
+        name: "audacity",
+        aliases: &["labels"],
+        file_suffixes: &["audacity.txt", "labels.txt"],
+        sidecar_suffixes: &[".labels.txt", ".audacity.txt"],
+        sniff: Some(audacity::sniff),
+        read: audacity::read,
+        write: audacity::write,
+    },
+    FormatSpec {
+        format: Format::Audition,
+        name: "audition",
+        aliases: &[],
+        file_suffixes: &["audition.csv", "markers.csv"],
+        sidecar_suffixes: &[".markers.csv", ".audition.csv"],
+        sniff: Some(audition::sniff),
+        read: audition::read,
+        write: audition::write,
+    },
+    FormatSpec {
+        format: Format::Reaper,
+        name: "reaper",
+        aliases: &[],
+        file_suffixes: &["reaper.csv", "regions.csv"],
+        sidecar_suffixes: &[".regions.csv", ".reaper.csv"],
+        sniff: Some(reaper::sniff),
+        read: reaper::read,
+        write: reaper::write,
+    },
+    FormatSpec {
         format: Format::Text,
         name: "text",
         aliases: &["txt"],
@@ -206,6 +253,16 @@ pub static FORMATS: [FormatSpec; 7] = [
         sniff: None,
         read: text::read,
         write: text::write,
+    },
+    FormatSpec {
+        format: Format::Html,
+        name: "html",
+        aliases: &["htm"],
+        file_suffixes: &["html", "htm"],
+        sidecar_suffixes: &[],
+        sniff: None,
+        read: html::read,
+        write: html::write,
     },
 ];
 
@@ -226,7 +283,7 @@ impl fmt::Display for Format {
 /// A format name that is not one of ours; lists the accepted names so the user can fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown chapter format `{0}` (expected json, psc, vtt, ffmetadata, mp4chaps, cue or text)"
+    "unknown chapter format `{0}` (expected json, psc, vtt, ffmetadata, mp4chaps, cue, audacity, audition, reaper, text or html)"
 )]
 pub struct UnknownFormat(pub String);
 
@@ -387,10 +444,10 @@ pub fn read_any(bytes: &[u8], from: Option<Format>) -> Result<(Format, Parsed), 
     let text = text::decode(bytes)?;
     let fmt = from.unwrap_or_else(|| detect(&text));
     let parsed = match fmt {
-        Format::Text => text::parse_shownotes(&text),
+        Format::Text | Format::Html => text::parse_shownotes(&text),
         other => Parsed {
             list: read(other, &text)?,
-            issues: Vec::new(),
+            ..Parsed::default()
         },
     };
     log::debug!(

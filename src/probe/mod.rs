@@ -20,13 +20,12 @@ pub(crate) mod detect;
 
 use crate::time::SampleTime;
 use serde::Serialize;
-use std::fs::File;
 use std::io::{Read, Seek};
 use std::path::Path;
 
 pub use crate::container::Container;
 pub use crate::container::mp3::{
-    Id3v2Region, Mp3Details, MpegVersion, VbrHeaderKind, id3v2_region,
+    Id3v2Region, Mp3Details, MpegVersion, Segment, TIME_BASE, VbrHeaderKind, id3v2_region,
 };
 use crate::container::{self, io};
 
@@ -101,6 +100,20 @@ pub struct TagSummary {
     pub id3v1: bool,
     /// MP4 chapters (only for MP4 files).
     pub mp4_chapters: Option<Mp4Chapters>,
+    /// Vorbis comments (Opus, Ogg Vorbis, FLAC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vorbis: Option<VorbisSummary>,
+}
+
+/// The Vorbis comment block of an Opus, Ogg Vorbis or FLAC file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VorbisSummary {
+    /// Comments in all, chapter comments included.
+    pub comments: usize,
+    /// Chapters (`CHAPTERxxx` with a readable time).
+    pub chapters: usize,
+    /// Room a writer can fill in place: FLAC `PADDING` bytes, Opus padding after the comments.
+    pub padding: u64,
 }
 
 /// What the probe measured about one file.
@@ -283,7 +296,7 @@ impl ProbeError {
 /// Measures one file. Errors name the file by its path as given.
 pub fn probe_path(path: &Path) -> Result<ProbeInfo, ProbeError> {
     let name = path.display().to_string();
-    let file = File::open(path).map_err(|source| ProbeError::Io {
+    let file = crate::write::special::open_regular(path).map_err(|source| ProbeError::Io {
         file: name.clone(),
         action: "opening",
         source,

@@ -70,7 +70,7 @@ pub enum Rule {
     /// `bad-url`: a URL that is not an absolute `http(s)` URL.
     BadUrl,
     /// `url-not-ascii`: a URL that must be converted (IDN → punycode, percent-encoding) to
-    /// be stored in ID3, whose `WXXX` URL is Latin-1.
+    /// be stored in ID3, whose `WXXX` URL is Latin-1, or in an MP4 `href`, which is ASCII.
     UrlNotAscii,
     /// `url-too-long`: a URL longer than the 255 bytes an MP4 chapter-track `href` can hold.
     UrlTooLong,
@@ -88,11 +88,20 @@ pub enum Rule {
     ImageTooLarge,
     /// `image-missing`: the image file a chapter names cannot be read.
     ImageMissing,
+    /// `ffmpeg-drops-chapter`: a chapter in an ID3v2.4 tag that ffmpeg 5.x does not list,
+    /// because a sub-frame of it (title, description, URL, image) holds 128 bytes or more.
+    FfmpegDropsChapter,
+    /// `extension-mismatch`: the file's extension names another container than its content
+    /// (an M4A named `.mp3`), so hosts serve it with the wrong content type.
+    ExtensionMismatch,
+    /// `mixed-stream`: the audio changes sample rate or channel count part-way through (a
+    /// stitched MP3), which some players mis-time.
+    MixedStream,
 }
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 24] = [
+    pub const ALL: [Rule; 27] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -117,6 +126,9 @@ impl Rule {
         Rule::ImageSize,
         Rule::ImageTooLarge,
         Rule::ImageMissing,
+        Rule::FfmpegDropsChapter,
+        Rule::ExtensionMismatch,
+        Rule::MixedStream,
     ];
 
     /// The stable kebab-case code.
@@ -146,6 +158,9 @@ impl Rule {
             Rule::ImageSize => "image-size",
             Rule::ImageTooLarge => "image-too-large",
             Rule::ImageMissing => "image-missing",
+            Rule::FfmpegDropsChapter => "ffmpeg-drops-chapter",
+            Rule::ExtensionMismatch => "extension-mismatch",
+            Rule::MixedStream => "mixed-stream",
         }
     }
 }

@@ -54,7 +54,10 @@ pub fn drift(embedded: &ChapterList, listed: &ChapterList) -> Vec<Diagnostic> {
 /// Pairs listed chapters with embedded ones: by title first (the nearest start among equal
 /// titles), then the rest by equal start. Returns the embedded index for each listed chapter
 /// and which embedded chapters were used.
-fn pair_chapters(emb: &[Chapter], listed: &[Chapter]) -> (Vec<Option<usize>>, Vec<bool>) {
+pub(super) fn pair_chapters(
+    emb: &[Chapter],
+    listed: &[Chapter],
+) -> (Vec<Option<usize>>, Vec<bool>) {
     let mut used = vec![false; emb.len()];
     let mut pair: Vec<Option<usize>> = vec![None; listed.len()];
     let free = |used: &[bool], ei: usize| !used.get(ei).copied().unwrap_or(true);
@@ -148,7 +151,7 @@ fn warning(l: Option<(usize, &Chapter)>, ts: Option<String>, message: String) ->
 
 /// Titles are the same if equal, or if `embedded` is what an MP4 `chpl` keeps of a longer
 /// listed title (cut at 255 bytes on a character boundary).
-fn same_title(embedded: &str, listed: &str) -> bool {
+pub(super) fn same_title(embedded: &str, listed: &str) -> bool {
     embedded == listed
         || (listed.len() > MP4_CHPL_TITLE_BYTES
             && embedded.len() + 4 > MP4_CHPL_TITLE_BYTES
@@ -167,12 +170,12 @@ fn same_url(a: Option<&str>, b: Option<&str>) -> bool {
     }
 }
 
-fn quoted(title: &str) -> String {
+pub(super) fn quoted(title: &str) -> String {
     format!("\"{title}\"")
 }
 
 /// Signed difference `embedded - listed` in words: `+1.5 s later`, `0.25 s earlier`.
-fn delta_words(embedded: Time, listed: Time) -> String {
+pub(super) fn delta_words(embedded: Time, listed: Time) -> String {
     if embedded >= listed {
         format!("{} later", format_span(embedded.saturating_sub(listed)))
     } else {

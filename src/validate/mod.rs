@@ -23,19 +23,25 @@ use crate::chapter::{Chapter, ChapterList};
 use crate::format::text::ParseIssue;
 use crate::time::{SampleTime, Time};
 
+mod container;
 mod diagnostic;
 mod drift;
 mod limits;
 mod profile;
 mod rules;
+mod sources;
+mod stream;
 
 pub use crate::chapter::{UrlError, ascii_url};
+pub use container::{extension_mismatch, ffmpeg_drops_chapter};
 pub use diagnostic::{Diagnostic, Rule, Severity, UnknownRule};
 pub use drift::drift;
 pub use limits::{CountLimit, Limits};
 use profile::Policy;
 pub use profile::{Profile, Target, UnknownProfile, UnknownTarget};
 pub use rules::missing_images;
+pub use sources::{Source, drift_between};
+pub use stream::{StreamChange, stream_changes};
 
 /// Everything validation needs besides the chapters themselves.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,6 +56,9 @@ pub struct Context {
     pub target: Option<Target>,
     /// Overrides the profile's minimum chapter length (keeping the profile's severity).
     pub min_chapter: Option<Time>,
+    /// Where the audio changes sample rate or channel count ([`stream_changes`]); each
+    /// gives a `mixed-stream` warning.
+    pub stream_changes: Vec<StreamChange>,
 }
 
 /// A last chapter starting less than this before the end is reported as `last-too-late`.
@@ -168,6 +177,7 @@ pub fn validate_with(
     };
     rules::parse_issues(&mut b, issues);
     rules::check_all(&mut b, list, ctx.duration, limits);
+    stream::check_stream(&mut b, &ctx.stream_changes);
     sort_diagnostics(&mut b.out);
     b.out
 }
@@ -224,9 +234,10 @@ mod tests {
             Ok(Profile::Podcastindex)
         );
         assert!("tiktok".parse::<Profile>().is_err());
-        for t in [Target::Id3, Target::Mp4, Target::Sidecar] {
+        for t in [Target::Id3, Target::Mp4, Target::Sidecar, Target::Vorbis] {
             assert_eq!(t.name().parse::<Target>(), Ok(t));
         }
-        assert!("ogg".parse::<Target>().is_err());
+        assert_eq!("opus".parse::<Target>(), Ok(Target::Vorbis));
+        assert!("aiff".parse::<Target>().is_err());
     }
 }

@@ -149,6 +149,9 @@ pub enum Target {
     Mp4,
     /// A chapter file next to the audio (Podcasting 2.0 JSON, WebVTT, …): no count limit.
     Sidecar,
+    /// `CHAPTERxxx` Vorbis comments in Opus, Ogg Vorbis and FLAC: 999 chapters (three
+    /// digits), UTF-8 titles and URLs of any length.
+    Vorbis,
 }
 
 impl Target {
@@ -158,6 +161,7 @@ impl Target {
             Target::Id3 => "id3",
             Target::Mp4 => "mp4",
             Target::Sidecar => "sidecar",
+            Target::Vorbis => "vorbis",
         }
     }
 }
@@ -170,7 +174,7 @@ impl fmt::Display for Target {
 
 /// A target name chapmark does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown target `{0}`; expected one of: id3, mp4, sidecar")]
+#[error("unknown target `{0}`; expected one of: id3, mp4, vorbis, sidecar")]
 pub struct UnknownTarget(pub String);
 
 impl FromStr for Target {
@@ -180,6 +184,7 @@ impl FromStr for Target {
             "id3" | "mp3" => Ok(Target::Id3),
             "mp4" | "m4a" | "m4b" => Ok(Target::Mp4),
             "sidecar" | "json" => Ok(Target::Sidecar),
+            "vorbis" | "ogg" | "opus" | "oga" | "flac" => Ok(Target::Vorbis),
             _ => Err(UnknownTarget(s.to_string())),
         }
     }

@@ -7,6 +7,9 @@
 //! keeping and symlink handling are written once for every container.
 
 pub mod apply;
+pub mod special;
+
+pub use apply::remove_stale_temps;
 
 use std::path::PathBuf;
 
@@ -30,6 +33,20 @@ pub enum Piece {
         offset: u64,
         /// Length in bytes.
         len: u64,
+    },
+    /// A range of whole Ogg pages of the original, copied one page at a time with the
+    /// sequence number of every page of stream `serial` moved by `delta` (wrapping) and its
+    /// CRC recomputed: what an Ogg comment header that needs more or fewer pages asks of the
+    /// audio pages after it. Same length as the range.
+    OggPages {
+        /// Offset in the original (a page start).
+        offset: u64,
+        /// Length in bytes (ends at a page end).
+        len: u64,
+        /// The logical stream whose pages are renumbered.
+        serial: u32,
+        /// Added to each sequence number.
+        delta: u32,
     },
 }
 
@@ -87,12 +104,12 @@ impl Plan {
 }
 
 /// Total length of a rebuilt file.
-fn pieces_len(pieces: &[Piece]) -> u64 {
+pub(crate) fn pieces_len(pieces: &[Piece]) -> u64 {
     pieces
         .iter()
         .map(|p| match p {
             Piece::Bytes(b) => b.len() as u64,
-            Piece::Copy { len, .. } => *len,
+            Piece::Copy { len, .. } | Piece::OggPages { len, .. } => *len,
         })
         .sum()
 }
@@ -148,5 +165,78 @@ pub enum WriteError {
         expected: u64,
         /// File length now.
         actual: u64,
+    },
+    /// A rollback journal beside the file was not provably written for it (another inode, or
+    /// an older journal naming another path): it is left alone, and so is the file.
+    #[error(
+        "{path}: the rollback journal {journal} was written for {recorded}, not provably for \
+         this file; not rolling back (delete the journal if it does not belong here)"
+    )]
+    ForeignJournal {
+        /// The file concerned.
+        path: PathBuf,
+        /// The journal.
+        journal: PathBuf,
+        /// What the journal names (its path, and inode when it records one).
+        recorded: String,
+    },
+    /// A rebuild would replace the file with a new one, which would split its hard links
+    /// (the other names would keep the old content).
+    #[error(
+        "{path}: the file has {links} hard links and this write must replace it, which would \
+         leave the other names with the old content; not written (write with -o, or \
+         break the links first)"
+    )]
+    HardLinked {
+        /// The file concerned.
+        path: PathBuf,
+        /// Its number of links.
+        links: u64,
+    },
+    /// We may not write the file (its permissions, or a read-only mount): a rebuild, which
+    /// only needs the folder to be writable, must not replace it either.
+    #[error("{path}: the file is not writable ({source}); not written")]
+    NotWritable {
+        /// The file concerned.
+        path: PathBuf,
+        /// Why opening it for writing failed.
+        source: std::io::Error,
+    },
+    /// Another program changed the file while we were rebuilding it; renaming our copy over
+    /// it would lose that change.
+    #[error(
+        "{path}: the file changed while chapmark was rewriting it ({what}); not written, try again"
+    )]
+    ChangedDuringWrite {
+        /// The file concerned.
+        path: PathBuf,
+        /// What changed (`size 100 -> 200`).
+        what: String,
+    },
+    /// Another chapmark process held the file's lock for longer than the lock timeout
+    /// (`0`: the caller asked not to wait at all).
+    #[error(
+        "{}: another chapmark process {}", path.display(),
+        if *secs == 0 { "holds its lock; not waiting (lock timeout 0)".to_string() }
+        else { format!("has held its lock for {secs} s; gave up waiting (is one stopped? a longer lock timeout waits more)") }
+    )]
+    LockTimeout {
+        /// The file concerned.
+        path: PathBuf,
+        /// The limit, in seconds.
+        secs: u64,
+    },
+    /// Not enough free space in the folder for the rebuilt copy.
+    #[error(
+        "{path}: rewriting needs {needed} bytes of free space in its folder, only {available} \
+         are available; not written"
+    )]
+    NoSpace {
+        /// The file concerned.
+        path: PathBuf,
+        /// Size of the copy.
+        needed: u64,
+        /// Free space for us.
+        available: u64,
     },
 }

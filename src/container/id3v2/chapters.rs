@@ -14,7 +14,7 @@ const FLAG_EXTENDED: u8 = 0x40;
 const FLAG_V22_COMPRESSION: u8 = 0x40;
 
 /// How deep CTOC frames may nest before we stop following them (hostile tags can loop).
-const MAX_TOC_DEPTH: usize = 8;
+pub(super) const MAX_TOC_DEPTH: usize = 8;
 /// Sub-frames nest at most this deep (CHAP inside CTOC is not allowed, but hostile tags try).
 const MAX_SUBFRAME_DEPTH: usize = 2;
 
@@ -593,12 +593,13 @@ pub(crate) fn chapters_of(tag: &ParsedTag) -> ChapterList {
             _ => {}
         }
     }
-    let mut order: Vec<usize> = Vec::new();
-    if let Some(top) = tocs.iter().find(|t| t.top_level) {
-        collect_toc(top, &tocs, &chaps, &mut order, 0);
+    let order = super::toc::order(&tocs, &chaps);
+    let mut in_toc = vec![false; chaps.len()];
+    for &i in &order {
+        in_toc[i] = true;
     }
     let listed = order.clone();
-    let mut rest: Vec<usize> = (0..chaps.len()).filter(|i| !listed.contains(i)).collect();
+    let mut rest: Vec<usize> = (0..chaps.len()).filter(|&i| !in_toc[i]).collect();
     rest.sort_by_key(|&i| (chaps[i].start, i));
     let has_toc = !listed.is_empty();
     for (pos, i) in listed.into_iter().chain(rest).enumerate() {
@@ -633,27 +634,6 @@ pub(crate) fn chapters_of(tag: &ParsedTag) -> ChapterList {
         });
     }
     list
-}
-
-fn collect_toc(
-    toc: &TocFrame,
-    tocs: &[TocFrame],
-    chaps: &[ChapFrame],
-    order: &mut Vec<usize>,
-    depth: usize,
-) {
-    if depth > MAX_TOC_DEPTH {
-        return;
-    }
-    for child in &toc.children {
-        if let Some(i) = chaps.iter().position(|c| &c.element_id == child) {
-            if !order.contains(&i) {
-                order.push(i);
-            }
-        } else if let Some(sub) = tocs.iter().find(|t| &t.element_id == child) {
-            collect_toc(sub, tocs, chaps, order, depth + 1);
-        }
-    }
 }
 
 #[cfg(test)]
@@ -703,9 +683,7 @@ mod tests {
         // A CTOC that lists itself.
         let mut ctoc = b"toc\x00\x03\x01toc\x00".to_vec();
         let toc = decode_ctoc(&ctoc).unwrap();
-        let mut order = Vec::new();
-        collect_toc(&toc, std::slice::from_ref(&toc), &[], &mut order, 0);
-        assert!(order.is_empty());
+        assert!(super::super::toc::order(std::slice::from_ref(&toc), &[]).is_empty());
         ctoc.truncate(5);
         assert!(decode_ctoc(&ctoc).is_none());
         assert!(decode_chap(b"chp0\x00\x00", 3).is_none());

@@ -21,8 +21,9 @@ mod chapters;
 mod header;
 mod plan;
 pub(crate) mod tags;
+mod toc;
 
-pub use plan::{MAX_CHAPTERS, ascii_url};
+pub use plan::{FFMPEG_V24_SUBFRAME_LIMIT, MAX_CHAPTERS, Oversized, ascii_url, v24_oversized};
 
 use crate::chapter::ChapterList;
 use crate::container::{Capabilities, ChapterForm};
@@ -205,6 +206,25 @@ pub fn plan_write(
     )
 }
 
+/// The ID3v2 version [`plan_write`] would give the file's tag for `list` (3 or 4), so a
+/// caller can check what readers will make of it before writing.
+pub fn write_version(path: &Path, list: &ChapterList, opts: &Id3Options) -> Result<u8, Id3Error> {
+    let (region, _) = read_region(path)?;
+    let parsed = region.as_deref().map(chapters::parse_tag).transpose()?;
+    // The duration plays no part in the choice.
+    let action = Action::Write {
+        list,
+        duration: SampleTime::new(0, 1),
+    };
+    plan::choose_version(parsed.as_ref(), &action, opts)
+}
+
+/// The version (3 or 4; 2 for v2.2) of the file's leading ID3v2 tag, `None` without one.
+pub fn tag_version(path: &Path) -> Result<Option<u8>, Id3Error> {
+    let (region, _) = read_region(path)?;
+    Ok(region.as_deref().and_then(|r| r.get(3).copied()))
+}
+
 /// Plans removing all `CHAP` and `CTOC` frames (everything else, `TLEN` included, stays).
 /// Returns [`Plan::Unchanged`] when there are none.
 pub fn plan_strip(path: &Path) -> Result<Plan, Id3Error> {
@@ -264,7 +284,13 @@ fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) ->
 /// Reads the leading ID3v2 tag (bounded by [`MAX_TAG_SIZE`]) and the file length, after
 /// recovering an interrupted write.
 fn read_region(path: &Path) -> Result<(Option<Vec<u8>>, u64), Id3Error> {
-    safe::recover(path)?;
+    match safe::recover(path) {
+        // Not ours to apply; the caller that wants to write has refused already.
+        Err(WriteError::ForeignJournal { .. }) => {}
+        other => {
+            other?;
+        }
+    }
     let mut f = File::open(path).map_err(io_err(path, "opening"))?;
     let len = f
         .metadata()

@@ -108,13 +108,6 @@ fn apic_frame(mime: &str, data: &[u8]) -> RawFrame {
     RawFrame::new(b"APIC", out)
 }
 
-/// Whether any chapter of `list` carries an image the ID3 writer stores.
-pub(crate) fn has_images(list: &ChapterList) -> bool {
-    list.chapters
-        .iter()
-        .any(|c| c.picture.is_some() || c.image.as_deref().is_some_and(is_http))
-}
-
 fn is_http(s: &str) -> bool {
     let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
     lower.starts_with("http://") || lower.starts_with("https://")
@@ -259,19 +252,18 @@ fn chap_subframes(
     } else if let Some(url) = ch.image.as_deref().filter(|u| is_http(u)) {
         subs.push(apic_frame("-->", ascii_url(url).as_bytes()));
     }
-    for s in &subs {
-        if major == 4 && s.data.len() >= 128 {
-            // Measured with ffprobe 5.1: it reads v2.4 sub-frame sizes as plain integers,
-            // so a syncsafe size of 128 or more sends it past the frame and the chapter is
-            // dropped. Apple players have had the same history.
-            log::warn!(
-                "{}: its {} in this id3v2.4 tag holds {} bytes; ffprobe 5.x drops chapters \
-                 whose sub-frames hold 128 or more in v2.4 (write id3v2.3 to avoid it)",
-                chapter_label(list, i),
-                s.id_str(),
-                s.data.len()
-            );
-        }
+    for s in subs
+        .iter()
+        .filter(|s| major == 4 && s.data.len() >= FFMPEG_V24_SUBFRAME_LIMIT)
+    {
+        // Only reached with an explicit version 4 (or a tag that cannot be converted): the
+        // default writes v2.3 then. Validation reports it as `ffmpeg-drops-chapter`.
+        log::debug!(
+            "{}: its {} in this id3v2.4 tag holds {} bytes; ffmpeg 5.x drops it",
+            chapter_label(list, i),
+            s.id_str(),
+            s.data.len()
+        );
     }
     Ok(subs)
 }
@@ -293,6 +285,74 @@ fn ctoc_frame(children: &[String], major: u8) -> Result<RawFrame, Id3Error> {
     }
     text_frame(b"TIT2", TOC_TITLE, major).encode(major, &mut toc);
     Ok(RawFrame::new(b"CTOC", toc))
+}
+
+/// Sub-frames of a v2.4 `CHAP` this large or larger are lost by ffmpeg 5.x (measured with
+/// ffprobe 5.1): it reads their sizes as plain integers, not syncsafe ones, so the size of a
+/// 128-byte sub-frame sends it past the frame and the whole chapter is dropped.
+pub const FFMPEG_V24_SUBFRAME_LIMIT: usize = 128;
+
+/// A chapter sub-frame that ffmpeg 5.x cannot read in an ID3v2.4 tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Oversized {
+    /// 0-based index of the chapter in the list.
+    pub chapter: usize,
+    /// The sub-frame (`TIT2`, `TIT3`, `WXXX`, `APIC`: every chapter image is this large).
+    pub frame: String,
+    /// Its content size in bytes (at least [`FFMPEG_V24_SUBFRAME_LIMIT`]).
+    pub bytes: usize,
+}
+
+/// The sub-frames that `list` would get in an ID3v2.4 tag and that ffmpeg 5.x would lose
+/// its chapter over (see [`FFMPEG_V24_SUBFRAME_LIMIT`]). A chapter whose text cannot be
+/// written at all (a NUL) is left to the writer to refuse.
+pub fn v24_oversized(list: &ChapterList, descriptions: bool) -> Vec<Oversized> {
+    let mut out = Vec::new();
+    for i in 0..list.chapters.len() {
+        for f in chap_subframes(list, i, 4, descriptions).unwrap_or_default() {
+            if f.data.len() >= FFMPEG_V24_SUBFRAME_LIMIT {
+                out.push(Oversized {
+                    chapter: i,
+                    frame: f.id_str().to_string(),
+                    bytes: f.data.len(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The tag version a plan writes. Asked for: that. Otherwise a v2.4 tag stays v2.4 (its
+/// frames are kept byte for byte) unless ffmpeg would then drop a chapter being written and
+/// the tag converts cleanly to v2.3 (as mutagen's `update_to_v23` does); anything else, or
+/// no tag, gets v2.3. A chapter image (an `APIC` sub-frame) is practically always that large,
+/// so a tag with images becomes v2.3 unless asked or unconvertible.
+pub(crate) fn choose_version(
+    parsed: Option<&ParsedTag>,
+    action: &Action<'_>,
+    opts: &Id3Options,
+) -> Result<u8, Id3Error> {
+    let old_major = parsed.map(|p| p.header.major);
+    match (action, opts.version) {
+        (_, Some(v @ (3 | 4))) => Ok(v),
+        (_, Some(v)) => Err(Id3Error::BadVersionOption { version: v }),
+        (Action::Write { list, .. }, None) if old_major == Some(4) => {
+            let oversized = v24_oversized(list, opts.descriptions);
+            let convertible =
+                parsed.is_some_and(|p| convert_frames(p.frames.clone(), p.major, 3).is_ok());
+            if oversized.is_empty() || !convertible {
+                return Ok(4);
+            }
+            log::info!(
+                "writing id3v2.3 instead of keeping the id3v2.4 tag: ffmpeg 5.x would drop {} \
+                 chapter(s) from it (--id3v2 4 keeps v2.4)",
+                oversized.len()
+            );
+            Ok(3)
+        }
+        (_, None) if old_major == Some(4) => Ok(4),
+        _ => Ok(3),
+    }
 }
 
 /// Status flags (tag-alter, file-alter, read-only) between the v2.3 and v2.4 layouts.
@@ -507,15 +567,7 @@ pub(crate) fn plan_region(
         });
     }
     let old_major = parsed.as_ref().map(|p| p.header.major);
-    let target = match (&action, opts.version) {
-        (_, Some(v @ (3 | 4))) => v,
-        (_, Some(v)) => return Err(Id3Error::BadVersionOption { version: v }),
-        // ffprobe 5.x drops v2.4 chapters whose sub-frames hold 128 bytes or more, which
-        // every image does: a tag with chapter images is written as v2.3 unless asked.
-        (Action::Write { list, .. }, None) if has_images(list) => 3,
-        (_, None) if old_major == Some(4) => 4,
-        _ => 3,
-    };
+    let target = choose_version(parsed.as_ref(), &action, opts)?;
     let (frames_major, frames) = match parsed {
         Some(p) => (p.major, p.frames),
         None => (target, Vec::new()),
@@ -531,6 +583,14 @@ pub(crate) fn plan_region(
         .into_iter()
         .filter(|f| &f.id != b"CHAP" && &f.id != b"CTOC")
         .collect();
+    if matches!(action, Action::Strip) && out.iter().all(|f| &f.id == b"TLEN") {
+        // Nothing is left but the length `write` adds: the tag is chapmark's own, so it goes
+        // whole, and write + strip gives back the original bytes of an untagged file.
+        return Ok(Plan::Rebuild(vec![Piece::Copy {
+            offset: old_end,
+            len: file_len - old_end,
+        }]));
+    }
     if let Action::Write { list, duration } = action {
         let chapters = chapter_frames(list, duration, target, opts.descriptions)?;
         set_tlen(&mut out, duration.to_time_round().as_millis(), target);

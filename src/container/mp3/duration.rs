@@ -2,12 +2,11 @@
 //! delay and padding applied as ffmpeg does.
 
 use super::vbr::{self, VbrHeader, VbrHeaderKind};
-use super::{DECODER_DELAY, LeadingTags, Mp3Details, first_frame, frames, header, leading_tags};
+use super::{DECODER_DELAY, LeadingTags, Mp3Details, first_frame, frames, leading_tags, segments};
 use crate::container::io::Source;
 use crate::container::{Container, id3v2};
 use crate::probe::detect::Detected;
 use crate::probe::{Method, ProbeError, ProbeInfo, TagSummary};
-use crate::time::SampleTime;
 use std::io::{Read, Seek};
 
 /// Length of the playable audio under ffmpeg's gapless rules (`mp3dec.c` + `demux.c`).
@@ -45,17 +44,7 @@ pub(crate) fn probe<R: Read + Seek>(
     let audio_end = trailing.audio_end;
     let (first_pos, first) = first_frame(src, name, lead.end, audio_end)?;
     debug_assert_eq!(found.start, lead.end);
-    if first_pos > lead.end {
-        warnings.push(format!(
-            "{} bytes between the {} and the first frame are not audio",
-            first_pos - lead.end,
-            if lead.end > 0 {
-                "id3v2 tag"
-            } else {
-                "start of the file"
-            }
-        ));
-    }
+    gap_warning(lead.end, first_pos, &mut warnings);
 
     // The first frame: a VBR header frame is metadata, not audio.
     let frame_bytes = src
@@ -67,13 +56,21 @@ pub(crate) fn probe<R: Read + Seek>(
         Some(_) => first_pos + u64::from(first.len),
         None => first_pos,
     };
-    let bits = first.raw & header::SAME_STREAM_MASK;
-    let walk = frames::walk(src, audio_start, audio_end, bits).map_err(io)?;
+    let mut stitched =
+        segments::walk(src, first_pos, &first, vbr.as_ref(), audio_start, audio_end).map_err(io)?;
+    let walk = std::mem::take(&mut stitched.walk);
 
     let spf = u64::from(first.samples);
-    let frames = walk.frames;
-    let g = gapless(vbr.as_ref(), frames, spf, &mut warnings);
+    // The first segment's frames: what its VBR header and gapless data describe.
+    let frames = stitched.first_frames();
+    // ffmpeg drops the end trim of a file it takes for a concatenation.
+    let concatenated = vbr
+        .as_ref()
+        .is_some_and(|v| segments::concatenated(v, src.len(), first_pos));
+    let g = gapless(vbr.as_ref(), frames, spf, concatenated, &mut warnings);
     walk_warnings(&walk, &mut warnings);
+    let duration = stitched.finish(g.samples);
+    warnings.extend(stitched.warnings());
 
     let tags = tag_summary(&lead, &trailing, &walk, &mut warnings);
     let bitrate_mode = if walk.min_kbps == walk.max_kbps {
@@ -86,11 +83,11 @@ pub(crate) fn probe<R: Read + Seek>(
         codec: first.codec().to_string(),
         sample_rate: first.sample_rate,
         channels: first.channels,
-        duration: SampleTime::new(g.samples, first.sample_rate),
+        duration,
         method: g.method,
         encoder_delay: g.delay,
         encoder_padding: g.padding,
-        frames: Some(frames),
+        frames: Some(walk.frames),
         file_size: src.len(),
         audio_bytes: Some(walk.audio_bytes),
         bitrate: None,
@@ -108,6 +105,7 @@ pub(crate) fn probe<R: Read + Seek>(
             audio_end,
             junk_bytes: walk.junk_bytes,
             truncated_bytes: walk.truncated_bytes,
+            segments: stitched.segments,
         }),
         warnings,
     })
@@ -122,8 +120,15 @@ struct Gapless {
     encoder: Option<String>,
 }
 
-/// Applies the LAME tag of `vbr` (if any) to `frames` frames of `spf` samples.
-fn gapless(vbr: Option<&VbrHeader>, frames: u64, spf: u64, warnings: &mut Vec<String>) -> Gapless {
+/// Applies the LAME tag of `vbr` (if any) to `frames` frames of `spf` samples; without the
+/// end trim when ffmpeg takes the file for a `concatenated` one.
+fn gapless(
+    vbr: Option<&VbrHeader>,
+    frames: u64,
+    spf: u64,
+    concatenated: bool,
+    warnings: &mut Vec<String>,
+) -> Gapless {
     let mut delay = 0u64;
     let mut padding = 0u64;
     let mut method = Method::FrameScan;
@@ -147,7 +152,8 @@ fn gapless(vbr: Option<&VbrHeader>, frames: u64, spf: u64, warnings: &mut Vec<St
             delay = u64::from(lame.delay);
             padding = u64::from(lame.padding);
             let stated = v.frames.unwrap_or(frames);
-            samples = gapless_length(frames, stated, spf, delay, padding);
+            let trimmed = if concatenated { 0 } else { padding };
+            samples = gapless_length(frames, stated, spf, delay, trimmed);
             method = Method::XingLame;
             if !lame.crc_ok {
                 warnings.push(
@@ -205,6 +211,23 @@ fn tag_summary(
         ape: trailing.ape,
         id3v1: trailing.id3v1,
         mp4_chapters: None,
+        vorbis: None,
+    }
+}
+
+/// A warning when bytes that are not audio sit between the leading tag (or the start of the
+/// file) at `lead_end` and the first frame.
+fn gap_warning(lead_end: u64, first_pos: u64, warnings: &mut Vec<String>) {
+    if first_pos > lead_end {
+        warnings.push(format!(
+            "{} bytes between the {} and the first frame are not audio",
+            first_pos - lead_end,
+            if lead_end > 0 {
+                "id3v2 tag"
+            } else {
+                "start of the file"
+            }
+        ));
     }
 }
 

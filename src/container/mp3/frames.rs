@@ -147,27 +147,51 @@ pub(crate) struct Walk {
     pub max_kbps: u32,
     /// ID3v2 tags met between frames.
     pub inner_tags: Vec<Id3Tag>,
+    /// Where the walk stopped because another segment starts there (see `segments`): a
+    /// frame of another stream or channel count, a Xing/Info frame, or an ID3v2 tag.
+    pub next: Option<u64>,
+    /// Runs of skipped bytes, `(start, next frame)`, at most [`MAX_GAPS`] (the length rule
+    /// in `segments` looks at what decoders make of them).
+    pub gaps: Vec<(u64, u64)>,
 }
 
-/// Walks frames from `pos` (a confirmed frame start) to `end`, with the stream's fixed bits.
+/// Most junk runs remembered per walk: a damaged file can have thousands, and the ones past
+/// this are counted in `junk_bytes` only.
+pub(crate) const MAX_GAPS: usize = 1024;
+
+/// Bytes read at each frame: the header plus, for a Layer III frame, the Xing/Info magic that
+/// marks the start of a stitched segment (side info of at most 32 bytes and a CRC word).
+const FRAME_PEEK: usize = 4 + 2 + 32 + 4;
+
+/// Walks frames from `pos` (a confirmed frame start) to `end`, with the stream's fixed bits
+/// and channel count (`mono`). Stops with `next` where another segment starts.
 pub(crate) fn walk<R: Read + Seek>(
     src: &mut Source<R>,
     mut pos: u64,
     end: u64,
     bits: u32,
+    mono: bool,
 ) -> io::Result<Walk> {
     let mut w = Walk {
         min_kbps: u32::MAX,
         ..Walk::default()
     };
+    let xing_at = xing_offset(bits, mono);
     while pos < end {
         if end - pos >= 4 {
-            let raw = match word(src.window(pos, 4)?) {
+            let peek = src.window(pos, FRAME_PEEK)?;
+            let raw = match word(peek) {
                 Some(r) => r,
                 None => break,
             };
             if raw & SAME_STREAM_MASK == bits {
                 if let Ok(h) = header::parse(raw) {
+                    let crc = if h.crc { 2 } else { 0 };
+                    let vbr = xing_at.is_some_and(|at| has_vbr_magic(peek, at + crc));
+                    if (h.channels == 1) != mono || vbr {
+                        w.next = Some(pos);
+                        break;
+                    }
                     let next = pos + u64::from(h.len);
                     w.frames += 1;
                     w.min_kbps = w.min_kbps.min(h.bitrate_kbps);
@@ -182,30 +206,23 @@ pub(crate) fn walk<R: Read + Seek>(
                     continue;
                 }
             }
-            if raw >> 8 == u32::from_be_bytes([0, b'I', b'D', b'3']) {
-                if let Ok(Some(tag)) = tags::id3v2_at(src, pos, true) {
-                    if pos + tag.summary.size <= end {
-                        pos += tag.summary.size;
-                        w.inner_tags.push(tag);
-                        continue;
-                    }
-                }
-            }
-        }
-        // Lost sync: find the next header that starts a chain of this stream.
-        let mut from = pos + 1;
-        let mut found = None;
-        while let Some((p, h)) = next_candidate(src, from, end, Some(bits))? {
-            if confirm(src, p, &h, end, 1, true)? {
-                found = Some(p);
+            if starts_part(src, pos, raw, bits, end)? {
+                w.next = Some(pos);
                 break;
             }
-            from = p + 1;
         }
-        match found {
-            Some(p) => {
+        match resync(src, pos, end, bits)? {
+            Some((_, true)) => {
+                // Another stream after junk: the next segment starts with that junk.
+                w.next = Some(pos);
+                break;
+            }
+            Some((p, false)) => {
                 w.junk_bytes += p - pos;
                 w.junk_runs += 1;
+                if w.gaps.len() < MAX_GAPS {
+                    w.gaps.push((pos, p));
+                }
                 pos = p;
             }
             None => {
@@ -218,4 +235,94 @@ pub(crate) fn walk<R: Read + Seek>(
         w.min_kbps = 0;
     }
     Ok(w)
+}
+
+/// Lost sync at `pos`: the next header that starts a chain of this stream (`false`), or of
+/// another one (`true`: a stitched segment after junk).
+fn resync<R: Read + Seek>(
+    src: &mut Source<R>,
+    pos: u64,
+    end: u64,
+    bits: u32,
+) -> io::Result<Option<(u64, bool)>> {
+    let mut from = pos + 1;
+    while let Some((p, h)) = next_candidate(src, from, end, None)? {
+        let other = h.raw & SAME_STREAM_MASK != bits;
+        // Another stream must prove itself like the first frame of a file.
+        let chain = if other { FIRST_SYNC_CHAIN } else { 1 };
+        if confirm(src, p, &h, end, chain, !other)? {
+            return Ok(Some((p, other)));
+        }
+        from = p + 1;
+    }
+    Ok(None)
+}
+
+/// Whether the next part of a stitched file starts at `pos` (`raw`: its first 4 bytes): a
+/// chain of frames of another stream, the ID3v1 tag that ends the previous part, or an
+/// ID3v2 tag.
+fn starts_part<R: Read + Seek>(
+    src: &mut Source<R>,
+    pos: u64,
+    raw: u32,
+    bits: u32,
+    end: u64,
+) -> io::Result<bool> {
+    if raw & SAME_STREAM_MASK != bits && starts_stream(src, pos, raw, end)? {
+        return Ok(true);
+    }
+    if raw >> 8 == u32::from_be_bytes([0, b'T', b'A', b'G']) {
+        return Ok(end - pos >= 128);
+    }
+    if raw >> 8 == u32::from_be_bytes([0, b'I', b'D', b'3']) {
+        if let Ok(Some(tag)) = tags::id3v2_at(src, pos, true) {
+            return Ok(pos + tag.summary.size <= end);
+        }
+    }
+    Ok(false)
+}
+
+/// Whether a header of another stream at `pos` starts a chain of frames (the same test as
+/// for the first frame of the file).
+fn starts_stream<R: Read + Seek>(
+    src: &mut Source<R>,
+    pos: u64,
+    raw: u32,
+    end: u64,
+) -> io::Result<bool> {
+    match header::parse(raw) {
+        Ok(h) => confirm(src, pos, &h, end, FIRST_SYNC_CHAIN, false),
+        Err(_) => Ok(false),
+    }
+}
+
+/// Whether a Layer III frame carries a Xing/Info header (`peek`: the frame's first bytes).
+/// Mid-stream, such a frame is the first frame of a segment encoded on its own.
+pub(crate) fn is_vbr_frame(h: &FrameHeader, peek: &[u8]) -> bool {
+    h.layer == 3 && has_vbr_magic(peek, h.xing_offset())
+}
+
+/// Where the Xing/Info magic sits in a frame of the stream with these fixed bits and channel
+/// count (before a CRC word, which adds 2); `None` for layers I and II, which have none.
+/// Worked out once per walk: the check runs for every frame of every file.
+fn xing_offset(bits: u32, mono: bool) -> Option<usize> {
+    if (bits >> 17) & 3 != 1 {
+        return None;
+    }
+    let mpeg1 = (bits >> 19) & 3 == 3;
+    let side_info = match (mpeg1, mono) {
+        (true, true) => 17,
+        (true, false) => 32,
+        (false, true) => 9,
+        (false, false) => 17,
+    };
+    Some(4 + side_info)
+}
+
+/// Whether `peek` holds `Xing` or `Info` at `at` (compared as one word).
+fn has_vbr_magic(peek: &[u8], at: usize) -> bool {
+    match peek.get(at..at + 4).and_then(word) {
+        Some(m) => m == u32::from_be_bytes(*b"Xing") || m == u32::from_be_bytes(*b"Info"),
+        None => false,
+    }
 }

@@ -4,7 +4,9 @@
 //! * `vbr`: Xing/Info + LAME tag (gapless delay/padding) and VBRI in the first frame;
 //! * `tags`: ID3v2 (leading, stacked, appended, in-stream), ID3v1, APE, Lyrics3 — the byte
 //!   ranges that are not audio;
-//! * `scan`: the frame walk with resync over junk.
+//! * `frames`: the frame walk with resync over junk;
+//! * `segments`: stitched streams (parts encoded separately, concatenated) and the length
+//!   rule for them.
 //!
 //! The playable length follows what a gapless decoder (ffmpeg, mpg123, foobar2000) outputs:
 //! frames × samples per frame, minus the LAME encoder delay and padding. When the LAME tag's
@@ -14,11 +16,12 @@
 mod duration;
 mod frames;
 mod header;
-
+mod segments;
 mod vbr;
 
 pub(crate) use duration::probe;
 pub use header::MpegVersion;
+pub use segments::{Segment, TIME_BASE};
 pub use vbr::VbrHeaderKind;
 
 use crate::container::id3v2;
@@ -97,6 +100,9 @@ pub struct Mp3Details {
     pub junk_bytes: u64,
     /// Bytes missing from a truncated last frame.
     pub truncated_bytes: u64,
+    /// The separately encoded parts of the stream (one for an ordinary file): see
+    /// [`Segment`] for where a stitched file is split and how its length is counted.
+    pub segments: Vec<Segment>,
 }
 
 struct LeadingTags {

@@ -373,12 +373,25 @@ struct SampleTables {
     durations: Vec<u64>,
     /// Per sample: (offset, size).
     locations: Vec<(u64, u32)>,
-    /// Presentation time of media time 0, from a leading empty edit, in movie timescale.
+    /// Presentation time of media time `media_start`, from a leading empty edit, in movie
+    /// timescale.
     empty_edit: u64,
+    /// Media time (track timescale) the edit after a leading empty edit starts at; samples
+    /// before it are not presented.
+    media_start: u64,
 }
 
 fn table<'a>(trak: &'a Node, name: &FourCc) -> Option<&'a Node> {
     trak.find(&[b"mdia", b"minf", b"stbl", name])
+}
+
+/// Where every sample of a track lies: `(offset, size)` in file order of the sample tables.
+pub(crate) fn sample_extents(
+    path: &Path,
+    trak: &Node,
+    tpath: &str,
+) -> Result<Vec<(u64, u32)>, Mp4Error> {
+    Ok(read_tables(path, trak, tpath)?.locations)
 }
 
 /// Where a track's boxes are, for error messages: the file and `moov/trak[N]`.
@@ -408,11 +421,13 @@ fn read_tables(path: &Path, trak: &Node, tpath: &str) -> Result<SampleTables, Mp
     let durations = read_stts(at, trak, count)?;
     let runs = read_stsc(at, trak)?;
     let locations = sample_locations(at, trak, &runs, &sizes)?;
+    let (empty_edit, media_start) = leading_edit(trak);
     Ok(SampleTables {
         timescale,
         durations,
         locations,
-        empty_edit: leading_empty_edit(trak),
+        empty_edit,
+        media_start,
     })
 }
 
@@ -561,27 +576,39 @@ fn sample_locations(
     Ok(locations)
 }
 
-/// A leading empty edit shifts the whole track (how a first chapter after 0:00 is kept).
-fn leading_empty_edit(trak: &Node) -> u64 {
-    let mut empty_edit = 0u64;
-    if let Some(elst) = trak.find(&[b"edts", b"elst"]) {
-        let p = elst.payload();
-        if let Some((v, _)) = boxes::full_box(p) {
-            let mut r = Rd::new(p);
-            r.skip(8);
-            let first = if v == 1 {
-                r.u64().zip(r.u64()).map(|(d, t)| (d, t == u64::MAX))
-            } else {
-                r.u32()
-                    .zip(r.u32())
-                    .map(|(d, t)| (u64::from(d), t == u32::MAX))
-            };
-            if let Some((d, true)) = first {
-                empty_edit = d;
-            }
-        }
+/// A leading empty edit shifts the whole track (how a first chapter after 0:00 is kept), and
+/// the edit after it may start the media later (skipping chapmark's filler sample): the empty
+/// edit's length (movie timescale) and that media time (track timescale), or zeros.
+fn leading_edit(trak: &Node) -> (u64, u64) {
+    let Some(p) = trak.find(&[b"edts", b"elst"]).map(Node::payload) else {
+        return (0, 0);
+    };
+    let Some((v, _)) = boxes::full_box(p) else {
+        return (0, 0);
+    };
+    let mut r = Rd::new(p);
+    r.skip(8);
+    // (duration, media time; None for an empty edit); the rate field is skipped.
+    let mut entry = || {
+        let e = if v == 1 {
+            r.u64()
+                .zip(r.u64())
+                .map(|(d, t)| (d, (t != u64::MAX).then_some(t)))
+        } else {
+            r.u32()
+                .zip(r.u32())
+                .map(|(d, t)| (u64::from(d), (t != u32::MAX).then_some(u64::from(t))))
+        };
+        r.skip(4);
+        e
+    };
+    match entry() {
+        Some((d, None)) => match entry() {
+            Some((_, Some(t))) => (d, t),
+            _ => (d, 0),
+        },
+        _ => (0, 0),
     }
-    empty_edit
 }
 
 /// Reads the chapter track's samples from the file: one chapter per sample.
@@ -619,13 +646,17 @@ fn read_chapter_track(
         let data = read_range(file, path, off, size as usize, "reading chapter samples")?;
         let (title, link) =
             parse_text_sample(&data).map_err(|p| Mp4Error::malformed(path, sample_path, p))?;
-        let start = Time::from_units(at, u64::from(t.timescale))
-            .unwrap_or(Time::ZERO)
-            .saturating_add(offset_ms);
+        let media = at;
         at = at.saturating_add(dur);
-        let end = Time::from_units(at, u64::from(t.timescale))
-            .unwrap_or(Time::ZERO)
-            .saturating_add(offset_ms);
+        if at <= t.media_start {
+            continue; // before the edit: never presented
+        }
+        let present = |m: u64| {
+            Time::from_units(m.saturating_sub(t.media_start), u64::from(t.timescale))
+                .unwrap_or(Time::ZERO)
+                .saturating_add(offset_ms)
+        };
+        let (start, end) = (present(media), present(at));
         let mut c = Chapter::new(start, title);
         c.end = Some(end);
         c.link = link;

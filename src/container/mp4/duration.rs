@@ -230,6 +230,7 @@ pub(crate) fn probe<R: Read + Seek>(
                 nero: movie.nero_chapters.unwrap_or(0),
                 quicktime,
             }),
+            vorbis: None,
         },
         mp3: None,
         warnings: cx.warnings,

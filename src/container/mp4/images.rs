@@ -5,10 +5,11 @@
 //! All images of a track are of one type (one `jpeg` or `png ` sample entry: ffmpeg decodes
 //! every sample with the codec of one entry). Each sample is its own chunk, so the gap
 //! sample before a late first chapter can share the first image's bytes; the chunks follow
-//! the text samples in the chapter `mdat`.
+//! the text samples wherever those go (the chapter `mdat`, or the start of the audio `mdat`
+//! in a faststart file), and the track has the text track's edit list.
 
 use super::boxes::{self, FourCc, Node};
-use super::plan::{chapter_edts, chapter_mdhd, chapter_tkhd};
+use super::plan::{chapter_mdhd, chapter_tkhd};
 use crate::chapter::ChapterList;
 use crate::image::{PNG, inspect};
 
@@ -111,10 +112,12 @@ fn clamp16(v: usize) -> u16 {
     u16::try_from(v).unwrap_or(u16::MAX)
 }
 
-/// Builds the image `trak` with its first sample at `offset` in the file.
+/// Builds the image `trak` with its first sample at `offset` in the file and the text
+/// track's edit list `edts`.
 pub(super) fn image_trak(
     id: u32,
     track_dur: u64,
+    edts: Node,
     spec: &ImageSpec,
     offset: u64,
     co64: bool,
@@ -134,7 +137,7 @@ pub(super) fn image_trak(
     let stbl = image_stbl(spec, offset, co64);
     let minf = Node::container(b"minf", vec![vmhd, dinf, stbl]);
     let mdia = Node::container(b"mdia", vec![chapter_mdhd(media_dur), hdlr, minf]);
-    Node::container(b"trak", vec![tkhd, chapter_edts(track_dur), mdia])
+    Node::container(b"trak", vec![tkhd, edts, mdia])
 }
 
 /// The chapter track's `tkhd` (flags 0: disabled, so a player never shows it as the movie's
@@ -219,6 +222,7 @@ fn image_stbl(spec: &ImageSpec, offset: u64, co64: bool) -> Node {
 
 #[cfg(test)]
 mod tests {
+    use super::super::plan::chapter_edts;
     use super::*;
     use crate::chapter::Chapter;
     use crate::image::Picture;
@@ -253,7 +257,14 @@ mod tests {
         // Text track: untitled gap of 5 s, then 10 s and 7 s.
         let spec = image_spec(&l, &[5000, 10_000, 7000], true).unwrap();
         assert_eq!(spec.data_len(), 14, "the first image is stored once");
-        let trak = image_trak(3, 22_000, &spec, 1000, false);
+        let trak = image_trak(
+            3,
+            22_000,
+            chapter_edts(22_000, 5000, 1000),
+            &spec,
+            1000,
+            false,
+        );
         let stbl = trak.find(&[b"mdia", b"minf", b"stbl"]).unwrap();
         let payload = |t: &FourCc| stbl.find(&[t]).unwrap().payload().to_vec();
         // stts: 3 samples with the text track's durations.

@@ -26,6 +26,7 @@ mod boxes;
 mod chapters;
 mod duration;
 pub mod images;
+mod ours;
 mod plan;
 mod stream;
 

@@ -4,6 +4,7 @@
 use super::boxes::{self, FourCc, Node, TopBox};
 use super::chapters::{self as read, Loaded, Track};
 use super::images::{ImageSpec, image_spec, image_trak};
+use super::ours;
 use super::{DEFAULT_PADDING, MAX_CHAPTERS, Mp4Error, Mp4Options};
 use crate::chapter::ChapterList;
 use crate::time::{SampleTime, Time};
@@ -65,6 +66,9 @@ struct TrackSpec {
     /// The chapter-image track, when the chapters have images; its samples follow the text
     /// samples in the chapter `mdat`.
     images: Option<ImageSpec>,
+    /// Start of the first chapter, in ms (the filler's length): the edit list presents the
+    /// media from there, after an empty edit as long.
+    delay: u64,
 }
 
 impl TrackSpec {
@@ -119,13 +123,10 @@ pub(crate) fn plan(path: &Path, edit: Edit<'_>) -> Result<Plan, Mp4Error> {
         kept_offsets.extend(track_chunk_offsets(path, &ld.moov, t)?);
     }
     kept_offsets.sort_unstable();
-    let mut old_offsets = Vec::new();
-    for t in &old {
-        old_offsets.extend(track_chunk_offsets(path, &ld.moov, t)?);
-    }
-    old_offsets.sort_unstable();
+    ours::check_kept_samples(path, &ld.top, &ld.moov, &kept, &kept_offsets)?;
+    let old_samples = ours::chapter_sample_ranges(path, &ld.moov, &old).unwrap_or_default();
 
-    let region = find_region(path, &ld.top, ld.moov_at, &kept_offsets, &old_offsets)?;
+    let region = find_region(path, &ld.top, ld.moov_at, &kept_offsets, &old_samples)?;
 
     // Edit the tree: remove the old forms, add the new ones.
     let movie_ts = read::movie_timescale(path, &ld.moov)?;
@@ -209,9 +210,12 @@ fn track_spec(path: &Path, list: &ChapterList, total: Time) -> Result<TrackSpec,
         };
         samples.push(text_sample(&c.title, href.as_deref()));
     }
-    // The track's timeline starts at 0:00. A first chapter after that gets an untitled
-    // sample before it: many readers (podcast apps, mp4v2, mp4ameta) ignore edit lists,
-    // so an empty edit would shift every chapter for them; an untitled gap never does.
+    // The media timeline starts at 0:00: a first chapter after that gets an untitled filler
+    // sample before it, so readers that ignore edit lists (music-metadata, mp4v2, mp4ameta,
+    // many podcast apps) still see every chapter at its time. For readers that apply edit
+    // lists (ffmpeg/ffprobe, Apple, mp4box.js users) an empty edit followed by an edit
+    // starting at the first chapter presents the same times without the filler, which they
+    // listed as a chapter with no title.
     let first_start = chapters.first().map_or(0, |c| c.start.as_millis());
     if first_start > 0 {
         let gap = u32::try_from(first_start).map_err(|_| Mp4Error::Unsupported {
@@ -227,6 +231,7 @@ fn track_spec(path: &Path, list: &ChapterList, total: Time) -> Result<TrackSpec,
         durations,
         total: total.as_millis(),
         images,
+        delay: first_start,
     })
 }
 
@@ -412,10 +417,16 @@ fn track_chunk_offsets(path: &Path, moov: &Node, t: &Track) -> Result<Vec<u64>, 
 }
 
 /// The stretch of the file we rewrite: `moov` plus adjacent `free`/`skip` boxes and
-/// adjacent `mdat`s that hold only old chapter samples.
+/// adjacent `mdat`s that hold exactly the old chapter samples and nothing else.
 struct Region {
     start: u64,
     end: u64,
+    /// When the audio `mdat` follows the region (faststart), the region also takes its header
+    /// and whatever precedes its first audio chunk (old chapter samples), and this is the
+    /// length of the audio payload kept after `end`. The chapter samples then go inside that
+    /// `mdat`, just before the audio: music-metadata (Node) reads chapter samples only when
+    /// the file has a single `mdat`, as ffmpeg writes it.
+    tail_payload: Option<u64>,
 }
 
 fn any_in(sorted: &[u64], start: u64, end: u64) -> bool {
@@ -428,7 +439,7 @@ fn find_region(
     top: &[TopBox],
     moov_at: usize,
     kept: &[u64],
-    old: &[u64],
+    old_samples: &[(u64, u64)],
 ) -> Result<Region, Mp4Error> {
     let absorbable = |b: &TopBox| {
         if any_in(kept, b.offset, b.end()) {
@@ -436,7 +447,7 @@ fn find_region(
         }
         match &b.typ {
             b"free" | b"skip" => true,
-            b"mdat" => any_in(old, b.offset, b.end()),
+            b"mdat" => ours::only_chapter_samples(b, old_samples),
             _ => false,
         }
     };
@@ -456,10 +467,21 @@ fn find_region(
     while last + 1 < top.len() && absorbable(&top[last + 1]) {
         last += 1;
     }
-    Ok(Region {
+    let mut region = Region {
         start: top[first].offset,
         end: top[last].end(),
-    })
+        tail_payload: None,
+    };
+    if let Some(next) = top.get(last + 1).filter(|b| &b.typ == b"mdat") {
+        let first_kept = kept
+            .get(kept.partition_point(|&o| o < next.offset))
+            .copied();
+        if let Some(at) = first_kept.filter(|&o| o >= next.offset + 8 && o < next.end()) {
+            region.end = at;
+            region.tail_payload = Some(next.end() - at);
+        }
+    }
+    Ok(region)
 }
 
 fn chap_ids(trak: &Node) -> Vec<u32> {
@@ -748,7 +770,7 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
     let media_dur: u64 = spec.durations.iter().map(|&d| u64::from(d)).sum();
     let track_dur = ms_to(spec.total, movie_ts);
     let tkhd = chapter_tkhd(id, track_dur);
-    let edts = chapter_edts(track_dur);
+    let edts = chapter_edts(track_dur, spec.delay, movie_ts);
     let mdhd = chapter_mdhd(media_dur);
     let mut p = vec![0; 8];
     p.extend_from_slice(b"text");
@@ -800,20 +822,32 @@ pub(super) fn chapter_tkhd(id: u32, track_dur: u64) -> Node {
     Node::leaf(b"tkhd", &p)
 }
 
-/// `edts/elst`: one edit showing the whole media from its start, as ffmpeg writes.
-pub(super) fn chapter_edts(track_dur: u64) -> Node {
+/// `edts/elst`: one edit showing the whole media from its start, as ffmpeg writes; when the
+/// first chapter starts after 0:00 (`delay_ms`), an empty edit that long, then the media from
+/// `delay_ms` on, so the filler sample is never presented.
+pub(super) fn chapter_edts(track_dur: u64, delay_ms: u64, movie_ts: u32) -> Node {
     let wide = track_dur > u64::from(u32::MAX);
+    let delay = ms_to(delay_ms, movie_ts).min(track_dur);
+    let mut edits = Vec::with_capacity(2);
+    if delay > 0 {
+        edits.push((delay, None));
+    }
+    // Media time is in the track's timescale, which is milliseconds.
+    edits.push((track_dur - delay, Some(delay_ms)));
     let mut p = Vec::new();
     p.extend_from_slice(&full(u8::from(wide), 0));
-    p.extend_from_slice(&1u32.to_be_bytes());
-    if wide {
-        p.extend_from_slice(&track_dur.to_be_bytes());
-        p.extend_from_slice(&0u64.to_be_bytes());
-    } else {
-        p.extend_from_slice(&(track_dur as u32).to_be_bytes());
-        p.extend_from_slice(&0u32.to_be_bytes());
+    p.extend_from_slice(&(edits.len() as u32).to_be_bytes());
+    for (dur, media_time) in edits {
+        if wide {
+            p.extend_from_slice(&dur.to_be_bytes());
+            p.extend_from_slice(&media_time.unwrap_or(u64::MAX).to_be_bytes());
+        } else {
+            // Not wide: track_dur, and so every part of it, fits 32 bits.
+            p.extend_from_slice(&(dur as u32).to_be_bytes());
+            p.extend_from_slice(&media_time.map_or(u32::MAX, |t| t as u32).to_be_bytes());
+        }
+        p.extend_from_slice(&0x0001_0000u32.to_be_bytes());
     }
-    p.extend_from_slice(&0x0001_0000u32.to_be_bytes());
     Node::container(b"edts", vec![Node::leaf(b"elst", &p)])
 }
 
@@ -842,24 +876,22 @@ fn chapter_stbl(spec: &TrackSpec, chunk_offset: u64, co64: bool) -> Node {
     p.extend_from_slice(&Node::leaf(b"text", &TEXT_SAMPLE_ENTRY).to_bytes());
     let stsd = Node::leaf(b"stsd", &p);
 
-    let mut runs: Vec<(u32, u32)> = Vec::new();
-    for &d in &spec.durations {
-        match runs.last_mut() {
-            Some((n, last)) if *last == d => *n += 1,
-            _ => runs.push((1, d)),
-        }
-    }
+    // One entry per sample, not runs of equal durations: music-metadata (≤ 11) takes each
+    // entry for one sample when it adds up chapter starts.
     let mut p = vec![0; 4];
-    p.extend_from_slice(&(runs.len() as u32).to_be_bytes());
-    for (n, d) in runs {
-        p.extend_from_slice(&n.to_be_bytes());
+    p.extend_from_slice(&(spec.durations.len() as u32).to_be_bytes());
+    for &d in &spec.durations {
+        p.extend_from_slice(&1u32.to_be_bytes());
         p.extend_from_slice(&d.to_be_bytes());
     }
     let stts = Node::leaf(b"stts", &p);
 
+    // One chunk per sample (as ffmpeg writes text tracks): the samples are stored back to
+    // back, but music-metadata (≤ 11) refuses a track whose chunk-offset table is not as long
+    // as its sample-size table.
     let n = spec.samples.len() as u32;
     let mut p = vec![0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1];
-    p.extend_from_slice(&n.to_be_bytes());
+    p.extend_from_slice(&1u32.to_be_bytes());
     p.extend_from_slice(&1u32.to_be_bytes());
     let stsc = Node::leaf(b"stsc", &p);
 
@@ -870,7 +902,16 @@ fn chapter_stbl(spec: &TrackSpec, chunk_offset: u64, co64: bool) -> Node {
     }
     let stsz = Node::leaf(b"stsz", &p);
 
-    let co = boxes::chunk_offset_box(&[chunk_offset], co64);
+    let offsets: Vec<u64> = spec
+        .samples
+        .iter()
+        .scan(chunk_offset, |at, sample| {
+            let this = *at;
+            *at += sample.len() as u64;
+            Some(this)
+        })
+        .collect();
+    let co = boxes::chunk_offset_box(&offsets, co64);
     Node::container(b"stbl", vec![stsd, stts, stsc, stsz, co])
 }
 
@@ -944,14 +985,20 @@ fn assemble(
 ) -> Result<(Vec<u8>, Vec<u8>), Mp4Error> {
     let mut moov = base.clone();
     shift_offsets(path, &mut moov, new_trak.map(|t| t.0), region.end, delta)?;
-    let (Some((pos, id)), Some(spec)) = (new_trak, &prepared.track) else {
+    let track = new_trak.zip(prepared.track.as_ref());
+    let data = track.map(|(_, spec)| spec.data()).unwrap_or_default();
+    let tail = region.tail_payload.unwrap_or(0);
+    if track.is_none() && region.tail_payload.is_none() {
         return Ok((moov.to_bytes(), Vec::new()));
-    };
-    let data = spec.data();
+    }
+    // With the audio mdat following, one header covers the chapter samples and the audio.
     let mut mdat = Vec::with_capacity(data.len() + 16);
-    boxes::write_header(&mut mdat, b"mdat", data.len() as u64);
+    boxes::write_header(&mut mdat, b"mdat", data.len() as u64 + tail);
     let header = mdat.len() as u64;
     mdat.extend_from_slice(&data);
+    let Some(((pos, id), spec)) = track else {
+        return Ok((moov.to_bytes(), mdat));
+    };
 
     // The chapter data follows moov; its offset depends on moov's size, which depends on
     // stco vs co64 only. Decide that first, then fill in the offset.
@@ -969,7 +1016,14 @@ fn assemble(
         };
         *slot = chapter_trak(id, movie_ts, spec, 0, co64);
         set_image_trak(&mut moov, pos, id, movie_ts, spec, 0, co64);
-        let offset = region.start + moov.size() + header;
+        let offset = match region.tail_payload {
+            // The samples end where the (shifted) audio begins.
+            Some(_) => region
+                .end
+                .saturating_add_signed(delta)
+                .saturating_sub(spec.data_len()),
+            None => region.start + moov.size() + header,
+        };
         if !co64 && offset + spec.data_len() > u64::from(u32::MAX) {
             co64 = true;
             continue;
@@ -998,8 +1052,10 @@ fn set_image_trak(
 ) {
     let Some(images) = &spec.images else { return };
     let track_dur = ms_to(spec.total, movie_ts);
+    // The same edit list as the text track: the gap sample is never presented either.
+    let edts = chapter_edts(track_dur, spec.delay, movie_ts);
     if let Some(slot) = moov.children_mut().and_then(|c| c.get_mut(pos + 1)) {
-        *slot = image_trak(id.saturating_add(1), track_dur, images, offset, co64);
+        *slot = image_trak(id.saturating_add(1), track_dur, edts, images, offset, co64);
     }
 }
 
@@ -1035,6 +1091,64 @@ fn free_header(total: u64) -> Vec<u8> {
     h
 }
 
+/// The in-place plan: `moov`, then `left` bytes of `free`, with the chapter `mdat` before
+/// the free space, or after it when it must end where the audio begins (`tail_payload`).
+/// A large free body is not zeroed: only its header is written.
+fn in_place(
+    path: &Path,
+    ld: &mut Loaded,
+    region: &Region,
+    moov: Vec<u8>,
+    mdat: Vec<u8>,
+    left: u64,
+) -> Result<Plan, Mp4Error> {
+    let tail = region.tail_payload.is_some();
+    let mut data = moov;
+    if !tail {
+        data.extend_from_slice(&mdat);
+    }
+    let mut patches = Vec::with_capacity(2);
+    if left > 0 {
+        data.extend_from_slice(&free_header(left));
+        if left <= MAX_ZEROED_FREE {
+            let pad = left as usize - free_header(left).len();
+            data.resize(data.len() + pad, 0);
+        }
+    }
+    if tail {
+        if left <= MAX_ZEROED_FREE {
+            data.extend_from_slice(&mdat);
+        } else {
+            patches.push(Patch {
+                offset: region.end - mdat.len() as u64,
+                data: mdat,
+            });
+        }
+    }
+    patches.insert(
+        0,
+        Patch {
+            offset: region.start,
+            data,
+        },
+    );
+    let mut unchanged = true;
+    for p in &patches {
+        let on_disk = read::read_range(
+            &mut ld.file,
+            path,
+            p.offset,
+            p.data.len(),
+            "reading the current moov",
+        )?;
+        unchanged &= on_disk == p.data;
+    }
+    if unchanged {
+        return Ok(Plan::Unchanged);
+    }
+    Ok(Plan::Patch(patches))
+}
+
 /// Chooses between an in-place patch and a rebuild, and produces the plan.
 fn layout(
     path: &Path,
@@ -1064,29 +1178,7 @@ fn layout(
     let content = (moov.len() + mdat.len()) as u64;
     let leftover = region_len.checked_sub(content);
     if let Some(left) = leftover.filter(|&l| l == 0 || l >= 8) {
-        let mut data = moov;
-        data.extend_from_slice(&mdat);
-        if left > 0 {
-            data.extend_from_slice(&free_header(left));
-            if left <= MAX_ZEROED_FREE {
-                let pad = left as usize - free_header(left).len();
-                data.resize(data.len() + pad, 0);
-            }
-        }
-        let on_disk = read::read_range(
-            &mut ld.file,
-            path,
-            region.start,
-            data.len(),
-            "reading the current moov",
-        )?;
-        if on_disk == data {
-            return Ok(Plan::Unchanged);
-        }
-        return Ok(Plan::Patch(vec![Patch {
-            offset: region.start,
-            data,
-        }]));
+        return in_place(path, ld, region, moov, mdat, left);
     }
 
     // Rebuild: the region gets the new content plus padding; everything after it moves by
@@ -1097,10 +1189,16 @@ fn layout(
     let start = (content + pad) as i64 - region_len as i64;
     let (moov, mdat, delta) = settle(path, &ld.moov, new_trak, prepared, movie_ts, region, start)?;
     let mut data = moov;
-    data.extend_from_slice(&mdat);
+    let tail = region.tail_payload.is_some();
+    if !tail {
+        data.extend_from_slice(&mdat);
+    }
     if pad > 0 {
         data.extend_from_slice(&free_header(pad));
         data.resize(data.len() + (pad as usize - 8), 0);
+    }
+    if tail {
+        data.extend_from_slice(&mdat);
     }
     let pieces = around_region(region, ld.len, data);
     log::debug!(
@@ -1286,6 +1384,7 @@ mod tests {
         let region = Region {
             start: 5 << 30,
             end: (5 << 30) + 1_000,
+            tail_payload: None,
         };
         let (bytes, mdat) =
             assemble(path, &moov, Some((pos, 2)), &prepared, 1000, &region, 0).unwrap();
@@ -1296,7 +1395,20 @@ mod tests {
             boxes::chunk_offsets(&b.typ, b.payload()).unwrap()
         });
         assert_eq!(&typ, b"co64");
-        assert_eq!(offs, vec![(5 << 30) + bytes.len() as u64 + 8]);
+        // One chunk per sample, back to back after the mdat header.
+        let first = (5 << 30) + bytes.len() as u64 + 8;
+        let sizes: Vec<u64> = prepared
+            .track
+            .as_ref()
+            .unwrap()
+            .samples
+            .iter()
+            .map(|s| s.len() as u64)
+            .collect();
+        assert_eq!(
+            offs,
+            vec![first, first + sizes[0], first + sizes[0] + sizes[1]]
+        );
         assert_eq!(&mdat[4..8], b"mdat");
         // The sound track references it and mvhd's next track ID moved past it.
         let snd = &built.children()[1];

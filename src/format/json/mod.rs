@@ -16,6 +16,7 @@
 //! [`ChapterList::end_of`](crate::chapter::ChapterList::end_of). `toc` is written only for
 //! hidden chapters (`"toc": false`), as the spec's default is visible.
 
+mod budget;
 mod read;
 mod write;
 

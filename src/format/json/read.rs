@@ -16,6 +16,7 @@ const MAX_MS: u64 = 1 << 53;
 pub fn read(text: &str) -> Result<ChapterList, FormatError> {
     ensure_not_empty(F, text)?;
     let body = strip_bom(text);
+    check_budget(body)?;
     let value: Value =
         serde_json::from_str(body).map_err(|e| FormatError::at(F, e.line(), serde_message(&e)))?;
     let Value::Object(root) = value else {
@@ -60,6 +61,37 @@ pub fn read(text: &str) -> Result<ChapterList, FormatError> {
             author: string_field(&root, "author"),
         },
     })
+}
+
+/// Refuses, before building the `serde_json` tree, a document with more chapters than
+/// [`MAX_CHAPTERS`] or with far more values than its chapters need (see [`super::budget`]).
+fn check_budget(body: &str) -> Result<(), FormatError> {
+    let Some(count) = super::budget::count(body) else {
+        return Ok(());
+    };
+    if count.chapters > MAX_CHAPTERS as u64 {
+        // Line 1, where the document starts: locating the chapter over the limit would cost
+        // the memory per chapter this check exists to avoid.
+        return Err(FormatError::TooManyChapters {
+            format: F,
+            line: 1,
+            max: MAX_CHAPTERS,
+        });
+    }
+    if !count.within_budget() {
+        return Err(FormatError::at(
+            F,
+            1,
+            format!(
+                "{} json values for {} chapters (at most {} per chapter are read); this is not \
+                 a chapters file",
+                count.values,
+                count.chapters,
+                super::budget::VALUES_PER_CHAPTER
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn read_chapter(

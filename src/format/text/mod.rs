@@ -23,6 +23,8 @@ use crate::chapter::ChapterList;
 use std::fmt;
 
 mod decode;
+mod html;
+mod markdown;
 pub(crate) mod shownotes;
 mod write;
 
@@ -49,6 +51,70 @@ pub struct Parsed {
     /// ([`IssueKind::AmbiguousTimestamp`], the chapter is in `list` with the strict reading).
     /// In line order.
     pub issues: Vec<ParseIssue>,
+    /// What the reader guessed or concluded, for the producer to know (never an error): a
+    /// title taken from the line under a time that stands alone ([`NoteKind::GuessedTitle`]),
+    /// and, when no chapter was found, what the notes contain instead
+    /// ([`NoteKind::NoChapters`]), which [`Parsed::validate`] puts into the `too-few` hint.
+    pub notes: Vec<ParseNote>,
+}
+
+/// Something the reader wants the producer to know that is not a problem with a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseNote {
+    /// 1-based line number; `0` for the whole text.
+    pub line: usize,
+    /// What kind of note.
+    pub kind: NoteKind,
+    /// A lowercase, human sentence (without the line prefix).
+    pub message: String,
+}
+
+/// The kinds of [`ParseNote`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NoteKind {
+    /// A time stood alone on its line; the title was taken from the following text.
+    GuessedTitle,
+    /// No chapter was found; the message says what the notes contain instead.
+    NoChapters,
+}
+
+impl Parsed {
+    /// Validates the chapters like [`crate::validate::validate`], and when there are none,
+    /// replaces the generic `too-few` hint with what the reader saw in the notes (how many
+    /// lines, how many start with a time, times inside sentences, …).
+    pub fn validate(&self, ctx: &crate::validate::Context) -> Vec<crate::validate::Diagnostic> {
+        let diags = crate::validate::validate(&self.list, &self.issues, ctx);
+        self.explain_too_few(diags)
+    }
+
+    /// [`Parsed::validate`] with explicit container limits.
+    pub fn validate_with(
+        &self,
+        ctx: &crate::validate::Context,
+        limits: &crate::validate::Limits,
+    ) -> Vec<crate::validate::Diagnostic> {
+        let diags = crate::validate::validate_with(&self.list, &self.issues, ctx, limits);
+        self.explain_too_few(diags)
+    }
+
+    fn explain_too_few(
+        &self,
+        mut diags: Vec<crate::validate::Diagnostic>,
+    ) -> Vec<crate::validate::Diagnostic> {
+        if let Some(seen) = self.notes.iter().find(|n| n.kind == NoteKind::NoChapters) {
+            for d in diags
+                .iter_mut()
+                .filter(|d| d.rule == crate::validate::Rule::TooFew && self.list.is_empty())
+            {
+                d.hint = Some(format!(
+                    "{}; a chapter line starts with its time, e.g. `00:00 Intro`",
+                    seen.message
+                ));
+            }
+        }
+        diags
+    }
 }
 
 /// A line that looks like a chapter but whose timestamp cannot be trusted.

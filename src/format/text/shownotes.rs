@@ -41,8 +41,12 @@
 //!
 //! Everything is linear in the input size; no regular expressions, no backtracking.
 
-use super::timestamp::{is_colon_char, is_fraction_char, parse_timestamp, scan_token};
-use super::{IssueKind, ParseIssue, Parsed};
+use super::html;
+use super::markdown::{self, Markup};
+use super::timestamp::{
+    is_colon_char, is_digit_char, is_fraction_char, parse_timestamp, scan_token,
+};
+use super::{IssueKind, NoteKind, ParseIssue, ParseNote, Parsed};
 use crate::chapter::{Chapter, ChapterList, Link, Origin};
 use crate::time::Time;
 
@@ -54,12 +58,31 @@ use crate::time::Time;
 /// timestamps are normalised. Never panics.
 pub fn parse_shownotes(text: &str) -> Parsed {
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
+    if html::looks_like_html(text) {
+        let r = html::render(text);
+        return parse_lines(&r.text, Some(&r.lines), Some(Markup::Links));
+    }
+    let markup = markdown::is_markdown(text).then_some(Markup::Full);
+    parse_lines(text, None, markup)
+}
+
+/// The line parser. `map` gives the source line of each line of `text` (HTML rendered to
+/// lines); `markup` says how titles are rendered (`None`: plain text, kept as written).
+fn parse_lines(text: &str, map: Option<&[usize]>, markup: Option<Markup>) -> Parsed {
+    let joins = match markup {
+        Some(Markup::Full) => Joins::scan(text),
+        _ => Joins::default(),
+    };
 
     // Pass 1: which style the notes use. Only one byte per line is kept (a 10 MB file of
     // empty lines must not cost a classified struct per line); pass 2 classifies again.
     let mut last_time_first = None;
     let mut title_shaped: Vec<bool> = Vec::new();
     for (i, raw) in Lines::new(text).enumerate() {
+        let Some(raw) = joins.line(i, raw) else {
+            title_shaped.push(false);
+            continue;
+        };
         let (time_first, title_first) = shape(raw);
         if time_first {
             last_time_first = Some(i);
@@ -79,57 +102,95 @@ pub fn parse_shownotes(text: &str) -> Parsed {
     };
 
     // Pass 2: build.
-    let mut b = Builder::default();
+    let mut b = Builder {
+        markup,
+        map,
+        ..Builder::default()
+    };
     for (i, raw) in Lines::new(text).enumerate() {
-        let line = i + 1;
+        let Some(raw) = joins.line(i, raw) else {
+            continue;
+        };
         let mut kind = classify(raw);
         if let Line::Text(Some(e)) = kind {
             if style.is_title_first_chapter(i) {
                 kind = Line::TitleFirst(e);
             }
         }
-        let kind = &kind;
-        let after_chapter_line = std::mem::take(&mut b.prev_was_chapter);
-        if let Some((idx, label)) = b.pending_source.take() {
+        b.line(i, raw, &kind, last_entry);
+    }
+    let time_first_lines = b.time_first_lines;
+    b.finish(|| {
+        // Only when nothing was found: what the notes contain instead, for the message.
+        let mut stats = Stats {
+            time_first: time_first_lines,
+            ..Stats::default()
+        };
+        for (i, raw) in Lines::new(text).enumerate() {
+            if let Some(raw) = joins.line(i, raw) {
+                stats.count(i + 1, raw);
+            }
+        }
+        stats
+    })
+}
+
+impl<'a> Builder<'a> {
+    /// One classified line of pass 2.
+    fn line(&mut self, i: usize, raw: &'a str, kind: &Line<'a>, last_entry: Option<usize>) {
+        let line = i + 1;
+        if !matches!(kind, Line::Blank) {
+            self.text_lines += 1;
+        }
+        let after_chapter_line = std::mem::take(&mut self.prev_was_chapter);
+        if self.take_title(kind, raw) {
+            return;
+        }
+        if let Some((idx, label)) = self.pending_source.take() {
             if let Line::Url(url) = kind {
-                b.attach(idx, url, label);
-                continue;
+                self.attach(idx, url, label);
+                return;
             }
         }
         if let Some(e) = entry(kind) {
-            b.chapter(line, e);
-            continue;
+            self.time_first_lines += 1;
+            self.chapter(line, e);
+            if self.chapters.len() == 1 && self.first_nested.is_none() {
+                let nested = raw.starts_with([' ', '\t']) && markdown::is_list_item(raw);
+                self.first_nested = Some(nested || has_time(e.title));
+            }
+            return;
         }
         match kind {
             Line::Blank => {
-                b.desc_open = false;
-                b.blank_since = true;
+                self.desc_open = false;
+                self.blank_since = true;
             }
             Line::Header => {
-                b.current = None;
-                b.desc_open = false;
+                self.current = None;
+                self.desc_open = false;
             }
             Line::Source(src) => {
-                b.desc_open = false;
-                let footer = b.blank_since && last_entry.is_none_or(|last| i > last);
-                let target = b.current.filter(|_| !footer);
+                self.desc_open = false;
+                let footer = self.blank_since && last_entry.is_none_or(|last| i > last);
+                let target = self.current.filter(|_| !footer);
                 match (target, src.url) {
-                    (Some(idx), Some(url)) => b.attach(idx, url, src.label),
-                    (Some(idx), None) => b.pending_source = Some((idx, src.label)),
+                    (Some(idx), Some(url)) => self.attach(idx, url, src.label),
+                    (Some(idx), None) => self.pending_source = Some((idx, src.label)),
                     (None, _) => {}
                 }
             }
-            Line::Url(url) => match b.current {
+            Line::Url(url) => match self.current {
                 Some(idx) if after_chapter_line => {
-                    b.attach(idx, url, None);
-                    b.desc_open = false;
+                    self.attach(idx, url, None);
+                    self.desc_open = false;
                 }
-                _ => b.describe(raw),
+                _ => self.describe(raw),
             },
-            Line::TimeFirst(_) | Line::TitleFirst(_) | Line::Text(_) => b.describe(raw),
+            Line::Text(_) if self.reference(raw) => {}
+            Line::TimeFirst(_) | Line::TitleFirst(_) | Line::Text(_) => self.describe(raw),
         }
     }
-    b.finish()
 }
 
 /// The chapter entry of a chapter line.
@@ -189,6 +250,9 @@ struct Entry<'a> {
     start: &'a str,
     end: Option<&'a str>,
     title: &'a str,
+    /// A link around the time that is not a seek into the episode: the chapter's URL when
+    /// the title has none.
+    time_url: Option<&'a str>,
 }
 
 /// The parts of a source line, as written.
@@ -213,10 +277,29 @@ struct Builder<'a> {
     prev_was_chapter: bool,
     /// A source line without a URL, waiting for the URL on the next line.
     pending_source: Option<(usize, Option<&'a str>)>,
+    /// How titles are written (`None`: plain text).
+    markup: Option<Markup>,
+    /// Source line of each text line, for notes rendered from HTML.
+    map: Option<&'a [usize]>,
+    /// A chapter whose time stood alone, waiting for its title on a following line, and the
+    /// blank lines seen since.
+    pending_title: Option<(usize, u8)>,
+    /// Chapters whose title was taken from a following line.
+    guessed: Vec<usize>,
+    /// Non-blank lines seen.
+    text_lines: usize,
+    /// Lines read as chapter lines (those with impossible times included).
+    time_first_lines: usize,
+    /// Whether the first chapter line reads like a time in passing: a nested list item, or a
+    /// title with another time in it (`- 9:47 に発生し 11:00 には回復`).
+    first_nested: Option<bool>,
+    notes: Vec<ParseNote>,
 }
 
 impl<'a> Builder<'a> {
     fn chapter(&mut self, line: usize, e: Entry<'a>) {
+        let line = self.src_line(line);
+        self.pending_title = None;
         self.desc_open = false;
         self.blank_since = false;
         self.current = None;
@@ -245,7 +328,13 @@ impl<'a> Builder<'a> {
                 None
             }
         });
-        let (title, link) = split_title(e.title);
+        let (title, mut link) = self.title(e.title);
+        if link.is_none() {
+            link = e.time_url.map(Link::new);
+        }
+        if title.is_empty() {
+            self.pending_title = Some((self.chapters.len(), 0));
+        }
         self.chapters.push(Chapter {
             start,
             end,
@@ -309,12 +398,374 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn finish(self) -> Parsed {
+    /// The source line of text line `line` (1-based).
+    fn src_line(&self, line: usize) -> usize {
+        self.map
+            .and_then(|m| m.get(line.wrapping_sub(1)).copied())
+            .unwrap_or(line)
+    }
+
+    /// Title and link of a chapter line, rendered as the notes are written.
+    fn title(&self, raw: &str) -> (String, Option<Link>) {
+        match self.markup {
+            None => split_title(raw),
+            Some(m) => markup_title(raw, m),
+        }
+    }
+
+    /// A time that stood alone on its line takes the next text line (after at most two
+    /// blank lines) as its title, said in a note since it is a guess. Returns whether the
+    /// line was used up.
+    fn take_title(&mut self, kind: &Line<'a>, raw: &str) -> bool {
+        let Some((idx, blanks)) = self.pending_title else {
+            return false;
+        };
+        match kind {
+            Line::Blank if blanks < 2 => {
+                self.pending_title = Some((idx, blanks + 1));
+                false
+            }
+            Line::Text(_) | Line::Url(_) | Line::Header => {
+                self.pending_title = None;
+                let text = trim_line(raw);
+                let text = match kind {
+                    Line::Header => match markdown::heading_text(text) {
+                        Some(h) if !has_time(h) => h,
+                        _ => return false,
+                    },
+                    _ => strip_bullet(text),
+                };
+                let (title, link) = self.title(text);
+                let Some(ch) = self.chapters.get_mut(idx).filter(|_| !title.is_empty()) else {
+                    return false;
+                };
+                let line = ch.line().unwrap_or(0);
+                let message = format!(
+                    "the time {} stands alone; its title is taken from the next line: {title}",
+                    ch.written_timestamp()
+                );
+                log::info!("line {line}: {message}");
+                ch.title = title;
+                if ch.link.is_none() {
+                    ch.link = link;
+                }
+                self.guessed.push(idx);
+                self.notes.push(ParseNote {
+                    line,
+                    kind: NoteKind::GuessedTitle,
+                    message,
+                });
+                self.desc_open = true;
+                true
+            }
+            _ => {
+                self.pending_title = None;
+                false
+            }
+        }
+    }
+
+    /// An indented list item under a chapter that is only a link (`  - [Docs](https://…)`)
+    /// is a reference for that chapter, like a `Source:` line: its first one becomes the
+    /// chapter's link when the title has none.
+    fn reference(&mut self, raw: &str) -> bool {
+        let (Some(idx), Some(m)) = (self.current, self.markup) else {
+            return false;
+        };
+        let indented = raw.starts_with([' ', '\t']);
+        if !indented || !markdown::is_list_item(raw) {
+            return false;
+        }
+        let item = strip_bullet(trim_line(raw));
+        let (shown, link) = markdown::render_inline(item, m);
+        match link {
+            Some(l) if shown.trim() == l.text => {
+                let label = Some(l.text.as_str()).filter(|t| !t.is_empty());
+                self.attach(idx, &l.url, label);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn finish(mut self, stats: impl FnOnce() -> Stats) -> Parsed {
+        let dropped = self.drop_backward_guesses();
+        let lone = self.drop_lone_chapter();
+        if self.chapters.is_empty() {
+            let message = stats().explain(dropped, lone);
+            log::info!("no chapters: {message}");
+            self.notes.push(ParseNote {
+                line: 0,
+                kind: NoteKind::NoChapters,
+                message,
+            });
+        }
         Parsed {
             list: ChapterList::new(self.chapters),
             issues: self.issues,
+            notes: self.notes,
         }
     }
+
+    /// Times standing alone whose following lines were taken as titles must run forward
+    /// with the other chapters: a list of times that jumps back and forth is a list of
+    /// references (to moments of other episodes), not this episode's chapters. Returns the
+    /// line of the first such time when they were dropped.
+    fn drop_backward_guesses(&mut self) -> Option<(usize, usize)> {
+        let starts: Vec<_> = self.chapters.iter().map(|c| c.start).collect();
+        let backward = self.guessed.iter().any(|&g| {
+            let here = starts.get(g);
+            let before = g.checked_sub(1).and_then(|p| starts.get(p));
+            let after = starts.get(g + 1);
+            before.is_some_and(|b| Some(b) > here) || after.is_some_and(|a| Some(a) < here)
+        });
+        if !backward {
+            return None;
+        }
+        let first = self
+            .guessed
+            .first()
+            .and_then(|&g| self.chapters.get(g)?.line());
+        let n = self.guessed.len();
+        let guessed = std::mem::take(&mut self.guessed);
+        let mut i = 0;
+        self.chapters.retain(|_| {
+            i += 1;
+            !guessed.contains(&(i - 1))
+        });
+        self.notes.retain(|n| n.kind != NoteKind::GuessedTitle);
+        Some((n, first.unwrap_or(0)))
+    }
+
+    /// One chapter line in a long text, not at 0:00, nested in a list or with a second time
+    /// in its text, is a time mentioned in passing (`  - 9:47 に発生し 11:00 には回復`), not a
+    /// chapter list. Returns its line when dropped.
+    fn drop_lone_chapter(&mut self) -> Option<usize> {
+        let lone = match self.chapters.as_slice() {
+            [only] => only.start != Time::ZERO && self.first_nested == Some(true),
+            _ => false,
+        };
+        if !lone || self.text_lines < LONE_CHAPTER_TEXT_LINES {
+            return None;
+        }
+        let line = self.chapters.first().and_then(Chapter::line).unwrap_or(0);
+        self.chapters.clear();
+        Some(line)
+    }
+}
+
+/// Non-blank lines from which a single chapter line no longer makes a chapter list.
+const LONE_CHAPTER_TEXT_LINES: usize = 10;
+
+/// Title and link of a Markdown (or HTML-rendered) chapter line: the visible text, with the
+/// first link as the chapter's URL. A trailing link after a separator (`Further reading:
+/// [the post](…)`) keeps today's reading: the text before is the title, the link its URL
+/// with the link text as label.
+fn markup_title(raw: &str, m: Markup) -> (String, Option<Link>) {
+    let raw = raw.trim();
+    if let Some((text, url, prefix)) = trailing_markdown_link(raw) {
+        let bare = strip_trailing_separator(prefix);
+        if prefix.is_empty() || bare.len() < prefix.trim_end().len() {
+            let label = markdown::render_inline(text, m).0;
+            let title = if bare.is_empty() {
+                label.clone()
+            } else {
+                markdown::render_inline(bare, m).0
+            };
+            let label = non_empty(&label).map(str::to_owned);
+            return (
+                title.trim().to_owned(),
+                Some(Link {
+                    url: url.to_owned(),
+                    label,
+                }),
+            );
+        }
+    }
+    let (shown, link) = markdown::render_inline(raw, m);
+    match link {
+        // An autolink `<https://…>` reads like a bare URL: at the end it is the link.
+        Some(l) if l.text == l.url => split_title(&shown),
+        Some(l) => (shown.trim().to_owned(), Some(Link::new(l.url))),
+        None => split_title(&shown),
+    }
+}
+
+/// What pass 1 saw, to say why there are no chapters when there are none.
+#[derive(Default)]
+struct Stats {
+    lines: usize,
+    nonblank: usize,
+    time_first: usize,
+    /// Lines with a time inside the text, and the first of them.
+    inside: usize,
+    first_inside: Option<(usize, String)>,
+    /// Lines with `[@m:ss]`-style links.
+    at_links: usize,
+}
+
+impl Stats {
+    fn count(&mut self, line: usize, raw: &str) {
+        self.lines = line;
+        let t = trim_line(raw);
+        if t.is_empty() {
+            return;
+        }
+        self.nonblank += 1;
+        if !t.contains(|c: char| is_colon_char(c)) || time_first(t).is_some() {
+            return;
+        }
+        if t.contains("[@") && has_time(t) {
+            self.at_links += 1;
+        }
+        if has_time(t) {
+            self.inside += 1;
+            if self.first_inside.is_none() {
+                let shown: String = t.chars().take(60).collect();
+                self.first_inside = Some((line, shown));
+            }
+        }
+    }
+
+    fn explain(&self, dropped: Option<(usize, usize)>, lone: Option<usize>) -> String {
+        let mut s = format!(
+            "{} lines ({} not blank), {} start with a time",
+            self.lines, self.nonblank, self.time_first
+        );
+        if let Some(line) = lone {
+            s.push_str(&format!(
+                "; the only one (line {line}) is a time mentioned in a long text, not a chapter list"
+            ));
+        }
+        if let Some((n, line)) = dropped {
+            s.push_str(&format!(
+                "; {n} times stand alone on their lines (from line {line}) but run backwards, so they read as references, not chapters"
+            ));
+        }
+        if self.at_links > 0 {
+            s.push_str(&format!(
+                "; {} lines contain `[@m:ss]` links not at the start of the line",
+                self.at_links
+            ));
+        }
+        match &self.first_inside {
+            Some((line, text)) => s.push_str(&format!(
+                "; {} lines have a time inside the text (line {line}: `{text}`), which is not a chapter",
+                self.inside
+            )),
+            None => s.push_str("; no other line has a time in its text"),
+        }
+        s
+    }
+}
+
+/// A `m:ss`-shaped time anywhere in `s`, not part of a longer number (`2024:`) or a date.
+fn has_time(s: &str) -> bool {
+    let mut prev: Option<char> = None;
+    for (i, c) in s.char_indices() {
+        if is_digit_char(c) && !prev.is_some_and(|p| is_digit_char(p) || is_colon_char(p)) {
+            let (n, colon) = scan_token(s.get(i..).unwrap_or(""));
+            if colon && s.get(i..i + n).is_some_and(|t| parse_timestamp(t).is_ok()) {
+                return true;
+            }
+        }
+        prev = Some(c);
+    }
+    false
+}
+
+/// Markdown list items that run on over the next lines (`- [@09:09] - Sean: "…going from`
+/// / `   600k developers…"`) are one line to a reader: continuation lines are joined to the
+/// chapter line they continue, and HTML comments (templates) are skipped. Sparse, so plain
+/// text costs nothing: the joined text per chapter line, one flag per line otherwise.
+#[derive(Default)]
+struct Joins {
+    joined: std::collections::HashMap<usize, String>,
+    skip: Vec<bool>,
+}
+
+impl Joins {
+    fn scan(text: &str) -> Joins {
+        let mut j = Joins::default();
+        let (mut comment, mut fence) = (false, false);
+        let mut lines = Lines::new(text).peekable();
+        while let Some(raw) = lines.next() {
+            let i = j.skip.len();
+            let t = raw.trim();
+            if comment || t.starts_with("<!--") {
+                comment = !t.contains("-->");
+                j.skip.push(true);
+                continue;
+            }
+            j.skip.push(false);
+            if t.starts_with("```") || t.starts_with("~~~") {
+                fence = !fence;
+            }
+            if fence || markdown::is_heading(raw) {
+                continue;
+            }
+            let Some(e) = time_first(trim_line(raw)) else {
+                continue;
+            };
+            if !wrapped(raw, e.title) {
+                continue;
+            }
+            let mut joined: Option<String> = None;
+            while let Some(next) = lines.next_if(|n| continues(n)) {
+                let text = joined.get_or_insert_with(|| raw.trim_end().to_string());
+                text.push(' ');
+                text.push_str(next.trim());
+                j.skip.push(true);
+            }
+            if let Some(text) = joined {
+                j.joined.insert(i, text);
+            }
+        }
+        j
+    }
+
+    /// Line `i` as the parser should see it; `None` when it was joined into another line.
+    fn line<'s>(&'s self, i: usize, raw: &'s str) -> Option<&'s str> {
+        if self.skip.is_empty() {
+            return Some(raw);
+        }
+        if self.skip.get(i).copied().unwrap_or(false) {
+            return None;
+        }
+        if self.joined.is_empty() {
+            return Some(raw);
+        }
+        Some(self.joined.get(&i).map_or(raw, String::as_str))
+    }
+}
+
+/// Whether a chapter line was broken by the editor and runs on in the next line: a link
+/// or quote left open, no title yet, or a line as long as editors wrap at. A short, complete
+/// chapter line followed by text keeps that text as its description.
+fn wrapped(raw: &str, title: &str) -> bool {
+    let open = |o: char, c: char| title.matches(o).count() > title.matches(c).count();
+    title.is_empty()
+        || open('[', ']')
+        || open('(', ')')
+        || title.matches('"').count() % 2 == 1
+        || raw.trim_end().chars().count() >= WRAP_COLUMN
+}
+
+/// Lines at least this long are taken as wrapped by an editor when text follows directly.
+const WRAP_COLUMN: usize = 60;
+
+/// A Markdown line that continues the list item or paragraph above it.
+fn continues(line: &str) -> bool {
+    let t = trim_line(line);
+    !t.is_empty()
+        && !markdown::is_list_item(line)
+        && !markdown::is_heading(line)
+        && !t.starts_with(['>', '|', '<', '#'])
+        && !t.starts_with("```")
+        && !is_header(t)
+        && time_first(t).is_none()
+        && source_line(t).is_none()
+        && bare_url(t).is_none()
 }
 
 /// Lines split on LF, CRLF and lone CR, each one line end, so numbering matches editors.
@@ -365,7 +816,7 @@ fn shape(raw: &str) -> (bool, bool) {
     if t.is_empty() {
         return (false, false);
     }
-    if time_first(t).is_some() {
+    if time_first(t).is_some() || markdown::heading_text(t).and_then(title_first).is_some() {
         return (true, false);
     }
     let title_shaped = title_first(t).is_some()
@@ -389,6 +840,10 @@ fn classify(raw: &str) -> Line<'_> {
         return Line::Blank;
     }
     if let Some(e) = time_first(t) {
+        return Line::TimeFirst(e);
+    }
+    // `### Nginx のアーキテクチャ(7:26~)`: a heading that ends in its time.
+    if let Some(e) = markdown::heading_text(t).and_then(title_first) {
         return Line::TimeFirst(e);
     }
     // Before source lines: `■参考: …` is a section of its own, not a chapter's source.
@@ -481,13 +936,21 @@ fn is_boundary(rest: &str) -> bool {
 }
 
 fn time_first(line: &str) -> Option<Entry<'_>> {
-    let s = strip_bullet(line);
+    let s = markdown::heading_text(line).unwrap_or(line);
+    let s = strip_bullet(s);
+    // `**[00:00](#t=00:00)** Welcome`: emphasis around the time.
+    let (s, opened) = strip_emphasis(s, |c| matches!(c, '[' | '(' | '@') || is_digit_char(c));
     let first = s.chars().next()?;
     let close = closer_of(first);
     let s = match close {
         Some(_) => s.get(first.len_utf8()..)?.trim_start(),
         None => s,
     };
+    // `[(00:12:34)](https://…&t=754s)`: a bracketed time as a link's text.
+    let inner = s.strip_prefix('(').filter(|_| close == Some(']'));
+    let s = inner.map_or(s, str::trim_start);
+    // `[@0:00]`, `(@0:00)`, `@0:00`: "at".
+    let s = s.strip_prefix('@').unwrap_or(s);
     let (n, has_colon) = scan_token(s);
     if n == 0 || !has_colon {
         return None;
@@ -498,26 +961,86 @@ fn time_first(line: &str) -> Option<Entry<'_>> {
     if let Some((e, after)) = range_end(rest, close) {
         end = Some(e);
         rest = after;
+    } else {
+        rest = strip_from_marker(rest);
     }
+    if inner.is_some() {
+        rest = rest.trim_start().strip_prefix(')')?;
+    }
+    let mut time_url = None;
     match close {
         Some(c) => {
             rest = rest.trim_start().strip_prefix(c)?;
-            // `[00:41:09](https://…&t=2469)`: a deep link into the episode, not a chapter URL.
+            // `[00:41:09](https://…&t=2469)`: a deep link into the episode, not a chapter
+            // URL; a link elsewhere is the chapter's URL unless the title has one.
             if c == ']' {
                 if let Some(r) = rest.strip_prefix('(') {
                     if let Some(p) = r.find(')') {
-                        if r.get(..p).is_some_and(|u| !u.contains(char::is_whitespace)) {
+                        let target = r.get(..p).unwrap_or("");
+                        if !target.contains(char::is_whitespace) {
+                            if !is_seek(target) && is_url(target) {
+                                time_url = Some(target);
+                            }
                             rest = r.get(p + 1..).unwrap_or("");
                         }
                     }
                 }
             }
+            rest = strip_from_marker(rest.trim_start_matches(['*', '_']));
         }
-        None if !is_boundary(rest) => return None,
-        None => {}
+        None => {
+            rest = rest.trim_start_matches(['*', '_']);
+            if !is_boundary(rest) {
+                return None;
+            }
+        }
     }
-    let title = strip_separator(rest.trim_start()).trim();
-    Some(Entry { start, end, title })
+    let mut title = strip_separator(rest.trim_start()).trim();
+    if let Some(run) = opened.filter(|run| title.matches(run).count() == 1) {
+        // `**00:00 - Intro**`: the emphasis closes at the end of the title.
+        title = title.strip_suffix(run).map_or(title, str::trim_end);
+    }
+    Some(Entry {
+        start,
+        end,
+        title,
+        time_url,
+    })
+}
+
+/// Drops Markdown emphasis (`**`, `__`, `*`, `_`) opening a line when `then` accepts the
+/// character after it; returns the rest and the run dropped.
+fn strip_emphasis(s: &str, then: impl Fn(char) -> bool) -> (&str, Option<&str>) {
+    let r = s.trim_start_matches(['*', '_']);
+    let run = s.get(..s.len() - r.len()).unwrap_or("");
+    if !run.is_empty() && run.len() <= 3 && r.chars().next().is_some_and(then) {
+        (r, Some(run))
+    } else {
+        (s, None)
+    }
+}
+
+/// The Japanese "from" mark after a time (`1:10:30~ Title`, `0:00 ~ : intro`, `(4:30〜)`),
+/// when it does not start a range.
+fn strip_from_marker(rest: &str) -> &str {
+    let r = rest.trim_start();
+    let Some(c) = r.chars().next().filter(|c| matches!(c, '~' | '〜' | '～')) else {
+        return rest;
+    };
+    let after = r.get(c.len_utf8()..).unwrap_or("");
+    if after.trim_start().chars().next().is_some_and(is_digit_char) {
+        return rest;
+    }
+    after
+}
+
+/// A link target that seeks into the episode rather than pointing elsewhere: an anchor
+/// (`#t=00:39`) or a `t=` parameter (`?t=495`, `&t=3910s`).
+fn is_seek(target: &str) -> bool {
+    target.starts_with('#')
+        || ["?t=", "&t=", "#t=", "?start=", "&start="]
+            .iter()
+            .any(|k| target.contains(k))
 }
 
 /// `- 05:30` after a start time: the end of a range.
@@ -541,9 +1064,10 @@ fn range_end(rest: &str, close: Option<char>) -> Option<(&str, &str)> {
 }
 
 /// True when a title written right after a timestamp would lose its first characters to
-/// [`strip_separator`]; the description writer then puts an explicit ` - ` in between.
+/// [`strip_separator`] or to the "from" mark (`00:00 ~`); the description writer then puts an
+/// explicit ` - ` in between.
 pub(crate) fn title_needs_separator(title: &str) -> bool {
-    SEPARATORS.iter().any(|sep| title.starts_with(sep))
+    SEPARATORS.iter().any(|sep| title.starts_with(sep)) || title.starts_with(['~', '〜', '～'])
 }
 
 /// True when `title url` on a chapter line reads back as exactly this title and URL. When it
@@ -582,6 +1106,7 @@ fn title_first(line: &str) -> Option<Entry<'_>> {
         let body = s.get(..body_end)?;
         let open_pos = body.rfind(open)?;
         let inner = body.get(open_pos + open.len_utf8()..)?.trim();
+        let inner = inner.trim_end_matches(['~', '〜', '～']).trim_end();
         let (n, has_colon) = scan_token(inner);
         if n != inner.len() || !has_colon {
             return None;
@@ -591,6 +1116,7 @@ fn title_first(line: &str) -> Option<Entry<'_>> {
             start: inner,
             end: None,
             title,
+            time_url: None,
         });
     }
     let (ws, w) = s.char_indices().rev().find(|&(_, c)| c.is_whitespace())?;
@@ -609,6 +1135,7 @@ fn title_first(line: &str) -> Option<Entry<'_>> {
         start: token,
         end: None,
         title,
+        time_url: None,
     })
 }
 
@@ -933,6 +1460,7 @@ fn ambiguity(written: &str, t: Time, prev: Time, prev_written: &str) -> Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::text::NoteKind;
 
     fn starts(p: &Parsed) -> Vec<(u64, &str)> {
         p.list
@@ -1095,6 +1623,181 @@ mod tests {
         assert_eq!(l.map(|l| l.url), Some("https://a.example/".to_owned()));
         // Not a URL without a host.
         assert_eq!(split_title("x https://").1, None);
+    }
+
+    fn titled(p: &Parsed) -> Vec<(u64, &str, Option<&str>)> {
+        p.list
+            .chapters
+            .iter()
+            .map(|c| (c.start.as_millis(), c.title.as_str(), c.url()))
+            .collect()
+    }
+
+    #[test]
+    fn links_emphasis_and_at_around_the_time() {
+        for (line, title) in [
+            ("* **[00:39](#t=00:39)** Welcome", "Welcome"),
+            ("- [@0:39] - Welcome", "Welcome"),
+            ("(@0:39) Welcome", "Welcome"),
+            ("@0:39 Welcome", "Welcome"),
+            ("- **0:39 - Welcome**", "Welcome"),
+            ("- [@0:39](https://youtu.be/x?t=39) Welcome", "Welcome"),
+            ("[(0:39)](https://youtu.be/x?t=39) Welcome", "Welcome"),
+            ("#### 0:39 Welcome", "Welcome"),
+            ("### Welcome(0:39~)", "Welcome"),
+            ("- 0:39~ Welcome", "Welcome"),
+            ("- 0:39 ~ : Welcome", "Welcome"),
+            ("- 0:39 ~: Welcome", "Welcome"),
+            ("（0:39〜）Welcome", "Welcome"),
+        ] {
+            let p = parse_shownotes(&format!("## Notes\n{line}"));
+            assert_eq!(titled(&p), vec![(39_000, title, None)], "{line:?}");
+        }
+        // A link around the time to another page is the chapter's URL.
+        let p = parse_shownotes("- [0:39](https://other.example/) Welcome");
+        assert_eq!(
+            titled(&p),
+            vec![(39_000, "Welcome", Some("https://other.example/"))]
+        );
+        // Still strict: `12:75` is an issue naming the line, prose times are not chapters.
+        let p = parse_shownotes("## Notes\n- [@12:75] - Broken\nWe met at 10:00 sharp.");
+        assert!(p.list.is_empty());
+        assert_eq!(
+            (p.issues[0].line, p.issues[0].kind),
+            (2, IssueKind::BadTimestamp)
+        );
+        let p = parse_shownotes("## Notes\n- 18:00~21:00に放送\n- 29:45あたりの説明");
+        assert!(p.list.is_empty(), "{:?}", titled(&p));
+    }
+
+    #[test]
+    fn markdown_titles_read_as_rendered() {
+        let p = parse_shownotes(
+            "## Show Notes\n\
+             - 0:00 Brought to you by [Sentry](https://sentry.example/).\n\
+             - 1:00 [TPS546](https://ti.example/) voltage regulator\n\
+             - 2:00 Further reading: [the post](https://blog.example/)\n\
+             - 3:00 `async-std` and **more**",
+        );
+        assert_eq!(
+            titled(&p),
+            vec![
+                (
+                    0,
+                    "Brought to you by Sentry.",
+                    Some("https://sentry.example/")
+                ),
+                (
+                    60_000,
+                    "TPS546 voltage regulator",
+                    Some("https://ti.example/")
+                ),
+                (120_000, "Further reading", Some("https://blog.example/")),
+                (180_000, "async-std and more", None),
+            ]
+        );
+        // Plain text keeps its characters.
+        let p = parse_shownotes("0:00 `x` and **y** &amp; z");
+        assert_eq!(titled(&p), vec![(0, "`x` and **y** &amp; z", None)]);
+    }
+
+    #[test]
+    fn wrapped_items_and_references_belong_to_their_chapter() {
+        let p = parse_shownotes(
+            "## Notes\n\
+             - [@1:00] - [A Critical\n  Retrospective](https://a.example/) by bunnie\n\
+             - [@2:00] - Short\n  - [Docs](https://docs.example/)\n\
+             - [@3:00] - Short\n  a description line",
+        );
+        assert_eq!(
+            titled(&p),
+            vec![
+                (
+                    60_000,
+                    "A Critical Retrospective by bunnie",
+                    Some("https://a.example/")
+                ),
+                (120_000, "Short", Some("https://docs.example/")),
+                (180_000, "Short", None),
+            ]
+        );
+        assert_eq!(
+            p.list.chapters[2].description.as_deref(),
+            Some("a description line")
+        );
+    }
+
+    #[test]
+    fn a_time_alone_takes_the_next_line_as_title() {
+        let p = parse_shownotes("2:00\n\n* What is new?\n\n3:00\n\n## Contest\n\n4:00\n5:00 Next");
+        assert_eq!(
+            titled(&p),
+            vec![
+                (120_000, "What is new?", None),
+                (180_000, "Contest", None),
+                (240_000, "", None),
+                (300_000, "Next", None)
+            ]
+        );
+        let notes: Vec<_> = p.notes.iter().map(|n| (n.line, n.kind)).collect();
+        assert_eq!(
+            notes,
+            vec![(1, NoteKind::GuessedTitle), (5, NoteKind::GuessedTitle)]
+        );
+        // Times that run backwards are references to other episodes, not chapters.
+        let p = parse_shownotes(
+            "- ep32\n  - 49:17 ~\n  - Ad\n- ep50\n  - 2:21:50 ~\n  - Verdict\n- ep64\n  - 1:53:47 ~\n  - Appeal",
+        );
+        assert!(p.list.is_empty(), "{:?}", titled(&p));
+        let seen = &p.notes.last().map(|n| (n.kind, n.message.clone()));
+        assert!(
+            seen.as_ref()
+                .is_some_and(|(k, m)| *k == NoteKind::NoChapters && m.contains("run backwards")),
+            "{seen:?}"
+        );
+    }
+
+    #[test]
+    fn html_notes() {
+        let p = parse_shownotes(
+            "00:00 Intro<br />01:00 <a href=\"https://x.example/\">Second</a><br />",
+        );
+        assert_eq!(
+            titled(&p),
+            vec![
+                (0, "Intro", None),
+                (60_000, "Second", Some("https://x.example/"))
+            ]
+        );
+        let p = parse_shownotes("<p><span>(00:00:35) Das M&auml;rchen der Skalierung</span></p>");
+        assert_eq!(
+            titled(&p),
+            vec![(35_000, "Das Märchen der Skalierung", None)]
+        );
+    }
+
+    #[test]
+    fn empty_notes_say_what_they_contain() {
+        let text = "Recorded live.\n\nThe stream starts at 20:00 UTC.\n- a\n- b\n- c\n- d\n- e\n- f\n- g\n  - 9:47 it broke, 11:00 it was fixed\n";
+        let p = parse_shownotes(text);
+        assert!(p.list.is_empty(), "{:?}", titled(&p));
+        let msg = &p
+            .notes
+            .last()
+            .map(|n| n.message.clone())
+            .unwrap_or_default();
+        assert!(
+            msg.starts_with("12 lines (10 not blank), 1 start with a time"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("the only one (line 11) is a time mentioned in a long text"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("line 3: `The stream starts at 20:00 UTC.`"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -40,19 +40,8 @@ pub fn write(list: &ChapterList, opts: &WriteOptions) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Escapes chapter title text: `&`, `<`, and `>` (which also rules out `-->`).
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+// Chapter title text is escaped like any markup text (`&`, `<`, `>`; rules out `-->`).
+use crate::format::common::escape_text as escape;
 
 #[cfg(test)]
 mod tests {

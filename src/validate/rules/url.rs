@@ -23,13 +23,13 @@ pub(super) fn link(b: &mut Builder, (idx, ch): (usize, &Chapter), limits: &Limit
             return;
         }
     };
-    if limits.ascii_urls && ascii != url {
+    if let Some(stores) = limits.ascii_urls.filter(|_| ascii != url) {
         b.push(
             Severity::Warning,
             Rule::UrlNotAscii,
             Some((idx, ch)),
             format!(
-                "{w}: url `{url}` is not plain ascii; id3 stores urls as latin-1, so it will be written as `{ascii}`"
+                "{w}: url `{url}` is not plain ascii; {stores}, so it will be written as `{ascii}`"
             ),
             None,
         );

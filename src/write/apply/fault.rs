@@ -61,10 +61,24 @@ pub(super) fn fault(point: FaultPoint) {
             .and_then(|v| v.trim().parse().ok())
     });
     if *wanted == Some(point.number()) {
+        if std::env::var_os(FAULT_ACTION_ENV).is_some_and(|a| a == "stop") {
+            log::error!("{FAULT_ENV}: stopping at fault point {point:?}");
+            // SAFETY: raising a signal at ourselves has no memory-safety preconditions.
+            #[cfg(unix)]
+            unsafe {
+                libc::raise(libc::SIGSTOP);
+            }
+            return;
+        }
         log::error!("{FAULT_ENV}: aborting at fault point {point:?}");
         std::process::abort();
     }
 }
+
+/// Environment variable: `stop` makes the `FAULT_ENV` point stop the process (`SIGSTOP`)
+/// instead of aborting it, so a test can change the file meanwhile and let it continue.
+#[cfg(feature = "fault-injection")]
+pub const FAULT_ACTION_ENV: &str = "CHAPMARK_FAULT_ACTION";
 
 /// Without the `fault-injection` feature the hook compiles to nothing.
 #[cfg(not(feature = "fault-injection"))]

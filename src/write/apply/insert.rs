@@ -60,7 +60,7 @@ pub(super) fn insert_in_place(
     // each patch past the inserted space lands on bytes that were at `offset - len`.
     let originals = overwritten_bytes(target, &mut file, &sorted, len)?;
     let jpath = journal_path(target);
-    write_journal(&jpath, &Journal::encode(target, size, len, &originals))?;
+    write_journal(&jpath, &Journal::encode_for(target, &meta, len, &originals))?;
     fault(FaultPoint::JournalWritten);
 
     if let Err(e) = insert_start(&file, len) {

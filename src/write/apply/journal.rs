@@ -14,13 +14,18 @@ pub(super) const JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL1";
 /// Magic of a journal that also records space inserted at the start of the file.
 pub(super) const INSERT_JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL2";
 
+/// Magic of the journal written today: the `CHMKJNL2` layout (inserted length 0 for a
+/// same-length patch) plus the file's device and inode, so recovery can prove the journal is
+/// this file's before it changes a byte.
+pub(super) const IDENTITY_JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL3";
+
 /// Patches larger than this (summed) are applied by a rebuild instead, so a journal never
 /// has to hold more original bytes than this in memory.
 pub(super) const JOURNAL_CAP: u64 = 256 << 20;
 
 /// Reads the journal if there is one; an oversized one is returned empty (hence invalid).
 pub(super) fn read_journal(jpath: &Path) -> io::Result<Option<Vec<u8>>> {
-    let mut f = match File::open(jpath) {
+    let mut f = match crate::write::special::open_regular(jpath) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
@@ -54,30 +59,60 @@ pub(super) struct Journal {
     pub(super) file_len: u64,
     /// Bytes inserted at offset 0 (0 for a same-length patch).
     pub(super) inserted: u64,
+    /// `(device, inode)` of the file written (`CHMKJNL3`); `None` in older journals.
+    pub(super) identity: Option<(u64, u64)>,
     /// Original bytes, at offsets in the original file.
     pub(super) regions: Vec<(u64, Vec<u8>)>,
 }
 
 impl Journal {
+    /// The journal for a write to the file `meta` describes (`CHMKJNL3`).
+    pub(super) fn encode_for(
+        target: &Path,
+        meta: &fs::Metadata,
+        inserted: u64,
+        regions: &[(u64, Vec<u8>)],
+    ) -> Vec<u8> {
+        let identity = super::checks::identity(meta);
+        Self::encode_as(target, meta.len(), inserted, Some(identity), regions)
+    }
+
+    /// An older journal without the file's identity (`CHMKJNL1`/`CHMKJNL2`), as earlier
+    /// versions wrote them.
+    #[cfg(test)]
     pub(super) fn encode(
         target: &Path,
         file_len: u64,
         inserted: u64,
         regions: &[(u64, Vec<u8>)],
     ) -> Vec<u8> {
+        Self::encode_as(target, file_len, inserted, None, regions)
+    }
+
+    pub(super) fn encode_as(
+        target: &Path,
+        file_len: u64,
+        inserted: u64,
+        identity: Option<(u64, u64)>,
+        regions: &[(u64, Vec<u8>)],
+    ) -> Vec<u8> {
         let path = target.as_os_str().as_encoded_bytes();
         let body: usize = regions.iter().map(|(_, d)| d.len() + 16).sum();
-        let mut out = Vec::with_capacity(36 + path.len() + body);
-        out.extend_from_slice(if inserted > 0 {
-            INSERT_JOURNAL_MAGIC
-        } else {
-            JOURNAL_MAGIC
+        let mut out = Vec::with_capacity(52 + path.len() + body);
+        out.extend_from_slice(match (identity, inserted) {
+            (Some(_), _) => IDENTITY_JOURNAL_MAGIC,
+            (None, 0) => JOURNAL_MAGIC,
+            (None, _) => INSERT_JOURNAL_MAGIC,
         });
         out.extend_from_slice(&(path.len() as u32).to_le_bytes());
         out.extend_from_slice(path);
         out.extend_from_slice(&file_len.to_le_bytes());
-        if inserted > 0 {
+        if inserted > 0 || identity.is_some() {
             out.extend_from_slice(&inserted.to_le_bytes());
+        }
+        if let Some((dev, ino)) = identity {
+            out.extend_from_slice(&dev.to_le_bytes());
+            out.extend_from_slice(&ino.to_le_bytes());
         }
         out.extend_from_slice(&(regions.len() as u32).to_le_bytes());
         for (offset, data) in regions {
@@ -90,6 +125,39 @@ impl Journal {
         out
     }
 
+    /// Fails unless the journal provably belongs to `file` (at `target`): a current journal
+    /// must record this file's device and inode; an older one, without them, its exact path.
+    /// A journal copied or moved next to another file is never applied to it.
+    pub(super) fn check_belongs(
+        &self,
+        target: &Path,
+        jpath: &Path,
+        file: &File,
+    ) -> Result<(), WriteError> {
+        let named = String::from_utf8_lossy(&self.path);
+        let (ok, recorded) = match self.identity {
+            Some((dev, ino)) => {
+                let meta = file
+                    .metadata()
+                    .map_err(io_err(target, "reading metadata"))?;
+                let ok = super::checks::identity(&meta) == (dev, ino);
+                (ok, format!("{named} (device {dev}, inode {ino})"))
+            }
+            None => (
+                self.path == target.as_os_str().as_encoded_bytes(),
+                named.into_owned(),
+            ),
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(WriteError::ForeignJournal {
+            path: target.to_path_buf(),
+            journal: jpath.to_path_buf(),
+            recorded,
+        })
+    }
+
     /// `None` unless the journal is complete and its checksum matches.
     pub(super) fn decode(bytes: &[u8]) -> Option<Journal> {
         let split = bytes.len().checked_sub(4)?;
@@ -97,21 +165,22 @@ impl Journal {
         if crc32fast::hash(body).to_le_bytes() != crc {
             return None;
         }
-        let (mut r, with_insert) = match body.strip_prefix(JOURNAL_MAGIC) {
-            Some(r) => (r, false),
-            None => (body.strip_prefix(INSERT_JOURNAL_MAGIC)?, true),
-        };
+        let mut r = body;
+        let magic = take(&mut r, 8)?;
         let path_len = u32::from_le_bytes(take(&mut r, 4)?.try_into().ok()?) as usize;
         let path = take(&mut r, path_len)?.to_vec();
         let file_len = u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?);
-        let inserted = if with_insert {
-            let n = u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?);
-            if n == 0 {
-                return None;
+        let read_u64 = |r: &mut &[u8]| -> Option<u64> {
+            Some(u64::from_le_bytes(take(r, 8)?.try_into().ok()?))
+        };
+        let (inserted, identity) = match magic {
+            m if m == JOURNAL_MAGIC => (0, None),
+            m if m == INSERT_JOURNAL_MAGIC => (read_u64(&mut r).filter(|&n| n > 0)?, None),
+            m if m == IDENTITY_JOURNAL_MAGIC => {
+                let inserted = read_u64(&mut r)?;
+                (inserted, Some((read_u64(&mut r)?, read_u64(&mut r)?)))
             }
-            n
-        } else {
-            0
+            _ => return None,
         };
         let count = u32::from_le_bytes(take(&mut r, 4)?.try_into().ok()?);
         let mut regions = Vec::new();
@@ -132,6 +201,7 @@ impl Journal {
             path,
             file_len,
             inserted,
+            identity,
             regions,
         })
     }

@@ -5,6 +5,7 @@
 //! so every caller that recovers, reads or writes an audio file first takes `flock(2)` on it
 //! through [`prepare`]: shared for readers, exclusive for writers.
 
+pub use super::lockwait::{DEFAULT_SECS, set_timeout};
 use super::{recover, resolve_target};
 use crate::write::WriteError;
 use std::fs::File;
@@ -38,51 +39,71 @@ pub fn prepare(path: &Path, access: Access) -> Result<Guard, WriteError> {
     let Ok(target) = resolve_target(path) else {
         return Ok(Guard { _lock: None });
     };
-    let lock = lock(&target, access);
-    recover(&target)?;
+    // A named pipe would block every open below (forever, in a batch); a device is no file.
+    if let Ok(meta) = std::fs::metadata(&target) {
+        crate::write::special::check_regular(&meta.file_type()).map_err(|source| {
+            WriteError::Io {
+                path: path.to_path_buf(),
+                action: "opening",
+                source,
+            }
+        })?;
+    }
+    let lock = lock(&target, access)?;
+    match recover(&target) {
+        // A reader leaves a journal that is not provably this file's alone (and the file with
+        // it); a writer refuses, since the file may be half-written.
+        Err(e @ WriteError::ForeignJournal { .. }) if access == Access::Read => {
+            log::warn!("{e}");
+        }
+        other => {
+            other?;
+        }
+    }
     Ok(Guard { _lock: lock })
 }
 
 /// Locks the file at `target`, retrying when a rebuild renamed a new file over the one we
 /// locked while we waited. `None` when locking is impossible (opening failed: the probe
-/// will say why; or the filesystem has no locks).
-pub fn lock(target: &Path, access: Access) -> Option<File> {
+/// will say why; or the filesystem has no locks). Waiting is announced and bounded
+/// ([`set_timeout`] bounds the wait).
+pub fn lock(target: &Path, access: Access) -> Result<Option<File>, WriteError> {
     loop {
-        let file = File::open(target).ok()?;
-        match flock(&file, access, false) {
+        let Ok(file) = crate::write::special::open_regular(target) else {
+            return Ok(None);
+        };
+        match flock(&file, access) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                log::info!(
-                    "{}: waiting for another chapmark process working on it",
-                    target.display()
-                );
-                if let Err(e) = flock(&file, access, true) {
-                    log::debug!("{}: cannot lock: {e}", target.display());
-                    return None;
+                let got = super::lockwait::wait(target, || match flock(&file, access) {
+                    Ok(()) => Ok(true),
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Ok(false),
+                    Err(e) => Err(e),
+                })?;
+                if !got {
+                    return Ok(None);
                 }
             }
             Err(e) => {
                 log::debug!("{}: cannot lock: {e}", target.display());
-                return None;
+                return Ok(None);
             }
         }
         if is_same_file(&file, target) {
-            return Some(file);
+            return Ok(Some(file));
         }
     }
 }
 
-/// `flock(2)`: shared for readers, exclusive for writers; `wait` blocks until granted.
+/// `flock(2)` without blocking: shared for readers, exclusive for writers.
 #[cfg(unix)]
-fn flock(file: &File, access: Access, wait: bool) -> std::io::Result<()> {
+fn flock(file: &File, access: Access) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
-    let mut op = match access {
-        Access::Read => libc::LOCK_SH,
-        Access::Write => libc::LOCK_EX,
-    };
-    if !wait {
-        op |= libc::LOCK_NB;
-    }
+    let op = libc::LOCK_NB
+        | match access {
+            Access::Read => libc::LOCK_SH,
+            Access::Write => libc::LOCK_EX,
+        };
     loop {
         // SAFETY: flock reads only the descriptor, which `file` keeps open during the call.
         if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
@@ -96,7 +117,7 @@ fn flock(file: &File, access: Access, wait: bool) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn flock(_: &File, _: Access, _: bool) -> std::io::Result<()> {
+fn flock(_: &File, _: Access) -> std::io::Result<()> {
     Err(std::io::Error::new(
         std::io::ErrorKind::Unsupported,
         "advisory locks are only taken on unix",

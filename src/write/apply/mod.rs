@@ -83,15 +83,18 @@
 //! (temporary sibling + rename, streaming copy), `sys` (system calls), `lock` (the advisory
 //! lock that makes recovering safe), `fault` (the test hook).
 
+mod checks;
 mod fault;
 mod insert;
 mod journal;
 pub mod lock;
+mod lockwait;
 mod patch;
 mod rebuild;
 mod recover;
 mod sys;
 
+pub use checks::remove_stale_temps;
 #[cfg(feature = "fault-injection")]
 pub use fault::FAULT_ENV;
 pub use fault::FaultPoint;
@@ -158,11 +161,13 @@ pub(super) fn temp_name(target: &Path) -> String {
 /// A new, empty temporary sibling at [`temp_path`] (deleted again when dropped).
 pub(super) fn create_temp(target: &Path) -> Result<tempfile::NamedTempFile, WriteError> {
     let name = temp_name(target);
-    tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(&name)
         .rand_bytes(0)
         .tempfile_in(parent_dir(target))
-        .map_err(io_err(target, "creating a temporary file"))
+        .map_err(io_err(target, "creating a temporary file"))?;
+    checks::lock_temp(tmp.as_file());
+    Ok(tmp)
 }
 
 /// What applying a plan did, for summaries and reports.
@@ -262,7 +267,12 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
         } => pieces.clone(),
     };
     let dir = parent_dir(out);
+    // An existing output is replaced by a rename, which only needs the folder to be writable.
+    if out.exists() {
+        checks::check_writable(out)?;
+    }
     remove_stale_temp(out);
+    checks::check_free_space(dir, out, super::pieces_len(&pieces))?;
     let mut tmp = create_temp(out)?;
     let written = write_pieces(src, &pieces, tmp.as_file_mut())?;
     // The temporary file is private (0600); the result gets the permissions of the file it

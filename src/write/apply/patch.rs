@@ -42,9 +42,8 @@ pub(super) fn checked_patches<'a>(
 
 /// Writes same-length patches into `target` under a rollback journal (see the module docs).
 pub(super) fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, WriteError> {
-    let size = fs::metadata(target)
-        .map_err(io_err(target, "reading metadata"))?
-        .len();
+    let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
+    let size = meta.len();
     let sorted = checked_patches(target, patches, size)?;
     let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();
     if total == 0 {
@@ -87,7 +86,7 @@ pub(super) fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, Wr
         return Ok(0);
     }
     let jpath = journal_path(target);
-    write_journal(&jpath, &Journal::encode(target, size, 0, &originals))?;
+    write_journal(&jpath, &Journal::encode_for(target, &meta, 0, &originals))?;
     fault(FaultPoint::JournalWritten);
 
     // Same-length overwrite: fdatasync carries the data; the size does not change.

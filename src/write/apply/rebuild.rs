@@ -15,6 +15,9 @@ use std::path::Path;
 pub(super) fn rebuild_into_place(target: &Path, pieces: &[Piece]) -> Result<u64, WriteError> {
     let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
     let dir = parent_dir(target);
+    super::checks::check_replaceable(target, &meta)?;
+    let before = super::checks::Snapshot::of(&meta);
+    super::checks::check_free_space(dir, target, crate::write::pieces_len(pieces))?;
     let mut tmp = create_temp(target)?;
     let written = write_pieces(target, pieces, tmp.as_file_mut())?;
     copy_ownership(&meta, tmp.as_file(), target)?;
@@ -25,6 +28,7 @@ pub(super) fn rebuild_into_place(target: &Path, pieces: &[Piece]) -> Result<u64,
         .sync_all()
         .map_err(io_err(target, "syncing the temporary file"))?;
     fault(FaultPoint::BeforeRename);
+    before.check_unchanged(target)?;
     tmp.persist(target).map_err(|e| WriteError::Io {
         path: target.to_path_buf(),
         action: "renaming the temporary file into place",
@@ -52,7 +56,7 @@ pub(super) fn write_pieces(
         .iter()
         .map(|p| match p {
             Piece::Bytes(b) => b.len() as u64,
-            Piece::Copy { len, .. } => *len,
+            Piece::Copy { len, .. } | Piece::OggPages { len, .. } => *len,
         })
         .sum();
     let half = total / 2;
@@ -79,14 +83,7 @@ pub(super) fn write_pieces(
                 written += n;
             }
             Piece::Copy { offset, len } => {
-                if offset.checked_add(*len).is_none_or(|end| end > size) {
-                    return Err(WriteError::PlanOutOfRange {
-                        path: src.to_path_buf(),
-                        offset: *offset,
-                        len: *len,
-                        size,
-                    });
-                }
+                check_range(src, *offset, *len, size)?;
                 flush(&mut pending, out)?;
                 input
                     .seek(SeekFrom::Start(*offset))
@@ -104,10 +101,57 @@ pub(super) fn write_pieces(
                 }
                 written += len;
             }
+            Piece::OggPages {
+                offset,
+                len,
+                serial,
+                delta,
+            } => {
+                check_range(src, *offset, *len, size)?;
+                flush(&mut pending, out)?;
+                copy_ogg_pages(src, &mut input, out, (*offset, *len), *serial, *delta)?;
+                if written <= half && half < written + len {
+                    fault(FaultPoint::RebuildHalfCopied);
+                }
+                written += len;
+            }
         }
     }
     flush(&mut pending, out)?;
     Ok(written)
+}
+
+/// Refuses a piece that reads past the end of the original.
+fn check_range(src: &Path, offset: u64, len: u64, size: u64) -> Result<(), WriteError> {
+    if offset.checked_add(len).is_none_or(|end| end > size) {
+        return Err(WriteError::PlanOutOfRange {
+            path: src.to_path_buf(),
+            offset,
+            len,
+            size,
+        });
+    }
+    Ok(())
+}
+
+/// Copies the Ogg pages in `range` (offset, length) of the original, renumbered
+/// ([`Piece::OggPages`]); one page in memory at a time.
+fn copy_ogg_pages(
+    src: &Path,
+    input: &mut File,
+    out: &mut File,
+    (offset, len): (u64, u64),
+    serial: u32,
+    delta: u32,
+) -> Result<(), WriteError> {
+    input
+        .seek(SeekFrom::Start(offset))
+        .map_err(io_err(src, "seeking in the original"))?;
+    let mut reader = io::BufReader::with_capacity(1 << 16, &*input);
+    let mut writer = io::BufWriter::with_capacity(1 << 16, &*out);
+    crate::container::ogg::pages::copy_renumbered(&mut reader, &mut writer, len, serial, delta)
+        .and_then(|()| writer.flush())
+        .map_err(io_err(src, "copying renumbered ogg pages"))
 }
 
 /// Data copied between two hints to start writing it to disk.

@@ -76,13 +76,7 @@ pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
             actual: len,
         });
     }
-    if journal.path != target.as_os_str().as_encoded_bytes() {
-        log::warn!(
-            "{}: the journal was written for {}; rolling back by name",
-            target.display(),
-            String::from_utf8_lossy(&journal.path)
-        );
-    }
+    journal.check_belongs(&target, &jpath, &file)?;
     if inserted_done {
         collapse_start(&file, journal.inserted)
             .map_err(io_err(&target, "removing the space inserted at the start"))?;
