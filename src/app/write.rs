@@ -76,23 +76,7 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         let json = format::write(Format::Json, &stored, &end_opts(info.duration));
         emit(None, &json)?;
         if !ui.quiet {
-            let out = args
-                .output
-                .as_deref()
-                .filter(|o| !same_target(&args.audio, o));
-            let (dest, how, bytes) = match out {
-                Some(o) => (
-                    o.display().to_string(),
-                    "a new file",
-                    plan_output_len(&plan, &args.audio),
-                ),
-                None => (audio_name.clone(), describe(&plan), plan.bytes_written()),
-            };
-            eprintln!(
-                "chapmark: dry run: would write {} chapters{} to {dest} ({how}, {bytes} bytes); nothing written",
-                list.len(),
-                images_note(&stored),
-            );
+            say_dry_run(&args, &plan, &stored);
         }
         return Ok(ExitStatus::Ok);
     }
@@ -115,6 +99,31 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         }
     }
     Ok(ExitStatus::Ok)
+}
+
+/// What a dry run would have done, on standard error.
+fn say_dry_run(args: &WriteArgs, plan: &Plan, stored: &chapmark::ChapterList) {
+    let out = args
+        .output
+        .as_deref()
+        .filter(|o| !same_target(&args.audio, o));
+    let (dest, how, bytes) = match out {
+        Some(o) => (
+            o.display().to_string(),
+            "a new file",
+            plan_output_len(plan, &args.audio),
+        ),
+        None => (
+            args.audio.display().to_string(),
+            describe(plan),
+            plan.bytes_written(),
+        ),
+    };
+    eprintln!(
+        "chapmark: dry run: would write {} chapters{} to {dest} ({how}, {bytes} bytes); nothing written",
+        stored.len(),
+        images_note(stored),
+    );
 }
 
 /// ` with 3 images (24310 bytes)` when the stored chapters carry images, else nothing.
