@@ -5,6 +5,8 @@
   peers.py tag-m4a FILE COVER          iTunes title/artist + covr cover
   peers.py mutagen-chapters FILE CHAPTERS.txt
                                        the mutagen peer: CHAP/CTOC written in place
+  peers.py mutagen-chapter-images FILE CHAPTERS.json
+                                       the same with each chapter's `img` file as an APIC
   peers.py measure NAME PREPARE -- CMD...
                                        runs PREPARE (shell) then CMD under /usr/bin/time -v,
                                        3 times; prints one JSON line with the median peak RSS
@@ -58,13 +60,17 @@ def tag_m4a(path, cover):
     m.save(padding=lambda info: 0)
 
 
-def mutagen_chapters(path, chapters_txt):
-    from mutagen.id3 import CHAP, CTOC, ID3, TIT2, WXXX, CTOCFlags
+def write_chapters(path, chapters, sub_frames):
+    """CHAP/CTOC for (start ms, title) `chapters`, each CHAP with TIT2 plus
+    `sub_frames(i)`, saved in place as ID3v2.3."""
+    from mutagen.id3 import CHAP, CTOC, ID3, TIT2, CTOCFlags, ID3NoHeaderError
     from mutagen.mp3 import MP3
 
-    chapters = parse_chapters(chapters_txt)
     end = int(MP3(path).info.length * 1000)
-    tag = ID3(path)
+    try:
+        tag = ID3(path)
+    except ID3NoHeaderError:
+        tag = ID3()
     tag.delall("CHAP")
     tag.delall("CTOC")
     ids = []
@@ -72,17 +78,8 @@ def mutagen_chapters(path, chapters_txt):
         stop = chapters[i + 1][0] if i + 1 < len(chapters) else end
         cid = "chp%d" % i
         ids.append(cid)
-        tag.add(
-            CHAP(
-                element_id=cid,
-                start_time=start,
-                end_time=stop,
-                sub_frames=[
-                    TIT2(encoding=3, text=[title]),
-                    WXXX(encoding=0, desc="", url="https://example.com/%d" % i),
-                ],
-            )
-        )
+        subs = [TIT2(encoding=3, text=[title])] + sub_frames(i)
+        tag.add(CHAP(element_id=cid, start_time=start, end_time=stop, sub_frames=subs))
     tag.add(
         CTOC(
             element_id="toc",
@@ -92,6 +89,33 @@ def mutagen_chapters(path, chapters_txt):
         )
     )
     tag.save(path, v2_version=3)
+
+
+def mutagen_chapters(path, chapters_txt):
+    from mutagen.id3 import WXXX
+
+    write_chapters(
+        path,
+        parse_chapters(chapters_txt),
+        lambda i: [WXXX(encoding=0, desc="", url="https://example.com/%d" % i)],
+    )
+
+
+def mutagen_chapter_images(path, chapters_json):
+    """The JSON's chapters with each `img` file as an APIC sub-frame (type 3, as chapmark)."""
+    from mutagen.id3 import APIC
+
+    with open(chapters_json, encoding="utf-8") as f:
+        doc = json.load(f)
+    base = os.path.dirname(os.path.abspath(chapters_json))
+    chapters = [(int(round(c["startTime"] * 1000)), c["title"]) for c in doc["chapters"]]
+
+    def image(i):
+        with open(os.path.join(base, doc["chapters"][i]["img"]), "rb") as f:
+            data = f.read()
+        return [APIC(encoding=0, mime="image/jpeg", type=3, desc="", data=data)]
+
+    write_chapters(path, chapters, image)
 
 
 def io_counters():
@@ -179,6 +203,8 @@ def main():
         tag_m4a(a[1], a[2])
     elif a[0] == "mutagen-chapters":
         mutagen_chapters(a[1], a[2])
+    elif a[0] == "mutagen-chapter-images":
+        mutagen_chapter_images(a[1], a[2])
     elif a[0] == "measure":
         sep = a.index("--")
         measure(a[1], a[2], a[sep + 1 :])

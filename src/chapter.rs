@@ -117,8 +117,14 @@ pub struct Chapter {
     pub link: Option<Link>,
     /// Optional longer description (ID3 `TIT3`).
     pub description: Option<String>,
-    /// Optional image reference (URL or path), as Podcasting 2.0 `img` / PSC `image`.
+    /// Optional image reference (URL or path), as Podcasting 2.0 `img` / PSC `image`, or
+    /// the URL of an ID3 linked image (`APIC` with MIME type `-->`).
     pub image: Option<String>,
+    /// Embedded image bytes: read from the container, or loaded from the file `image`
+    /// names ([`crate::image::load_images`]). Not serialised: `show` writes images out as
+    /// files or summaries instead.
+    #[serde(skip)]
+    pub picture: Option<crate::image::Picture>,
     /// `false` for chapters hidden from the table of contents (Podcasting 2.0 `toc: false`).
     pub toc: bool,
     /// Where it came from, for messages.
@@ -135,6 +141,7 @@ impl Chapter {
             link: None,
             description: None,
             image: None,
+            picture: None,
             toc: true,
             origin: None,
         }

@@ -303,6 +303,10 @@ pub struct ShowArgs {
     /// Output format (default: Podcasting 2.0 JSON with `endTime`).
     #[arg(long, value_enum, default_value_t = Format::Json)]
     pub to: Format,
+    /// Write embedded chapter images into this folder (`chapter-01.jpg` …) and name those
+    /// files as the chapters' images; without it an image is summarised (`image/jpeg 308 bytes`).
+    #[arg(long, value_name = "DIR")]
+    pub images: Option<PathBuf>,
 }
 
 /// `chapmark strip`.

@@ -26,6 +26,7 @@ pub mod chapter;
 pub mod container;
 pub mod feed;
 pub mod format;
+pub mod image;
 pub mod limits;
 pub mod probe;
 pub mod report;

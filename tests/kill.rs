@@ -321,8 +321,30 @@ fn check_after_show(case: &Case, bytes: &[u8], point: u8) {
     );
 }
 
+/// A JSON chapter file naming one image file per chapter (`kb` KiB of pseudo-random bytes
+/// behind a JPEG signature each), so the tag holds several MiB of images.
+fn image_chapters(dir: &Path, name: &str, titles: &[&str], kb: usize, rng: &mut Rng) -> PathBuf {
+    let mut items = Vec::new();
+    for (i, t) in titles.iter().enumerate() {
+        let img = format!("{name}-{i}.jpg");
+        let mut data = vec![0xFF, 0xD8, 0xFF, 0xE0];
+        data.extend((0..kb * 1024).map(|_| rng.next() as u8));
+        fs::write(dir.join(&img), data).unwrap();
+        items.push(format!(
+            r#"{{"startTime": {}, "title": "{t}", "img": "{img}"}}"#,
+            i * 30
+        ));
+    }
+    let p = dir.join(format!("{name}.json"));
+    let json = format!(
+        r#"{{"version": "1.2.0", "chapters": [{}]}}"#,
+        items.join(",")
+    );
+    fs::write(&p, json).unwrap();
+    p
+}
+
 fn run_container(ext: &str, original: Vec<u8>, seed: u64) {
-    let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
     let first = chapters(
         dir.path(),
@@ -334,12 +356,17 @@ fn run_container(ext: &str, original: Vec<u8>, seed: u64) {
         "second.txt",
         &["Cold open", "Segment A", "Segment B", "Goodbye"],
     );
-    let grow = case("grow", dir.path(), ext, original, first.clone(), true);
+    run_cases(ext, original, seed, dir.path(), first, second);
+}
+
+fn run_cases(ext: &str, original: Vec<u8>, seed: u64, dir: &Path, first: PathBuf, second: PathBuf) {
+    let started = Instant::now();
+    let grow = case("grow", dir, ext, original, first.clone(), true);
     // The finished write has room for the next edit, so writing other titles patches it.
-    let patch = case("patch", dir.path(), ext, grow.done.clone(), second, false);
+    let patch = case("patch", dir, ext, grow.done.clone(), second, false);
     let mut rng = Rng(seed);
     for case in [&grow, &patch] {
-        let t = hammer(case, dir.path(), ext, &mut rng);
+        let t = hammer(case, dir, ext, &mut rng);
         eprintln!(
             "{ext} {} ({:?}): {} runs, {} original, {} finished, {} recovered by show; clean \
              write {:?}",
@@ -386,10 +413,57 @@ fn interrupted_mp3_writes_over_a_full_tag_leave_the_original_or_the_result() {
     run_container("mp3", original, 0x636f_7665_7265_6421);
 }
 
+/// The same run for a write that embeds chapter images: 4 × 768 KiB `APIC`s, a 3 MiB tag
+/// inserted in front of the audio; the second write swaps in other images of the same size.
+#[test]
+fn interrupted_mp3_writes_with_images_leave_the_original_or_the_result() {
+    let original = fs::read(fixture("episode/pep-think-38min.mp3")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // The chapter files and images live apart from the audio's folder, whose every other
+    // file counts as a stray.
+    let art = tempfile::tempdir().unwrap();
+    let mut rng = Rng(12);
+    let titles = ["Intro", "Part one", "Part two", "Outro"];
+    let first = image_chapters(art.path(), "first", &titles, 768, &mut rng);
+    let titles = ["Cold open", "Segment A", "Segment B", "Goodbye"];
+    let second = image_chapters(art.path(), "second", &titles, 768, &mut rng);
+    run_cases("mp3", original, 0x696d_6167_6573, dir.path(), first, second);
+}
+
 #[test]
 fn interrupted_m4a_writes_leave_the_original_or_the_result() {
     require_tools!("ffmpeg");
-    // A few MB of faststart AAC (noise does not compress), made here rather than committed.
+    let (dir, original) = noise_m4a();
+    run_container("m4a", original, 0x6d34_615f_6b69_6c6c);
+    drop(dir);
+}
+
+/// The m4a run for a write that adds a chapter-image track: 4 × 768 KiB JPEG samples.
+#[test]
+fn interrupted_m4a_writes_with_images_leave_the_original_or_the_result() {
+    require_tools!("ffmpeg");
+    let (dir, original) = noise_m4a();
+    let art = tempfile::tempdir().unwrap();
+    let mut rng = Rng(13);
+    let titles = ["Intro", "Part one", "Part two", "Outro"];
+    let first = image_chapters(art.path(), "first", &titles, 768, &mut rng);
+    let titles = ["Cold open", "Segment A", "Segment B", "Goodbye"];
+    let second = image_chapters(art.path(), "second", &titles, 768, &mut rng);
+    let work = tempfile::tempdir().unwrap();
+    run_cases(
+        "m4a",
+        original,
+        0x6d34_6169_6d67,
+        work.path(),
+        first,
+        second,
+    );
+    drop(dir);
+}
+
+/// A few MB of faststart AAC (noise does not compress), made here rather than committed;
+/// the directory holding it comes back too, to live as long as the bytes are needed.
+fn noise_m4a() -> (tempfile::TempDir, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("noise.m4a");
     let st = Command::new("ffmpeg")
@@ -412,7 +486,7 @@ fn interrupted_m4a_writes_leave_the_original_or_the_result() {
     assert!(st.success());
     let original = fs::read(&src).unwrap();
     assert!(original.len() > 3 << 20, "{} bytes", original.len());
-    run_container("m4a", original, 0x6d34_615f_6b69_6c6c);
+    (dir, original)
 }
 
 /// A few MB of pink noise encoded by ffmpeg with `args`, made here rather than committed.

@@ -198,11 +198,33 @@ pub fn read_embedded_of(path: &Path, container: Container) -> Result<ChapterList
 /// container has no room for them — in MP4 files when only the Nero list (no URL field) is
 /// written, or when the URL is longer than an `href` box holds (validation has already warned
 /// `url-too-long`; the chapter is written without its link rather than failing the whole
-/// write). What is planned is exactly what `write --dry-run` prints.
+/// write). Images are dropped where the container stores none. What is planned is exactly
+/// what `write --dry-run` prints.
 pub fn as_stored(list: &ChapterList, container: Container, kinds: Mp4Chapters) -> ChapterList {
     let mut stored = list.clone();
     let mp4 = container == Container::Mp4;
+    let mp4_opts = mp4::Mp4Options {
+        kinds,
+        ..mp4::Mp4Options::default()
+    };
+    let opts = PlanOptions::new(id3v2::Id3Options::default(), mp4_opts);
+    let images = container.capabilities(&opts).images;
+    // MP4 stores images only as a whole track (every chapter, one type).
+    let images = images
+        && !(mp4
+            && match mp4::images::storable(list) {
+                Ok(()) => false,
+                Err(why) => {
+                    if let Some(why) = why {
+                        log::warn!("{why}; writing the chapters without their images");
+                    }
+                    true
+                }
+            });
     for c in &mut stored.chapters {
+        if !images {
+            c.picture = None;
+        }
         let Some(link) = &mut c.link else { continue };
         // A URL that is not absolute http(s) never gets here through `write` (validation
         // rejects it); left as written, the writer reports it.

@@ -402,6 +402,7 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     let info = common::probe_audio(&entry.audio)?;
     record.duration = Some(info.duration.as_secs_f64());
     let mut loaded = common::load_chapters(&chapters, None)?;
+    let missing = common::load_images(&mut loaded, &chapters);
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     record.chapters = loaded.parsed.list.len();
     let mut ctx = common::context(
@@ -411,6 +412,7 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     );
     ctx.stream_changes = chapmark::validate::stream_changes(&info);
     let mut diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
+    diags.extend(missing);
     let id3_version = match info.container {
         chapmark::probe::Container::Mp3 => Some(common::planned_id3_version(
             &entry.audio,

@@ -75,8 +75,14 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     let mut ctx = common::context(duration, args.validate.profile, target);
     ctx.stream_changes = changes;
     let mut lists = Vec::new();
+    // `image-missing` errors of the first list, the one the report is about.
+    let mut missing = Vec::new();
     for chapters in args.chapter_paths() {
-        let loaded = common::load_chapters(chapters, None)?;
+        let mut loaded = common::load_chapters(chapters, None)?;
+        let failed = common::load_images(&mut loaded, chapters);
+        if lists.is_empty() {
+            missing = failed;
+        }
         lists.push((loaded.name, loaded.parsed));
     }
     if let (Some(feed), Some(item)) = (&args.feed, &args.item) {
@@ -97,6 +103,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 (path_name, Some(name.clone()))
             };
             let mut report = common::validate_report(path, source, parsed, &ctx);
+            report.diagnostics.extend(missing);
             report
                 .diagnostics
                 .extend(drift_diagnostics(embedded.as_ref(), &lists));

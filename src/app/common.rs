@@ -34,6 +34,20 @@ pub fn load_chapters(path: &Path, from: Option<Format>) -> anyhow::Result<Loaded
     Ok(Loaded { name, parsed })
 }
 
+/// Loads the local image files the chapters at `path` name (relative to its folder) and
+/// returns `image-missing` errors for those that cannot be read. Standard input's relative
+/// paths resolve against the working directory.
+pub fn load_images(loaded: &mut Loaded, path: &Path) -> Vec<Diagnostic> {
+    let base = match path.parent() {
+        _ if path == Path::new("-") => None,
+        Some(p) if !p.as_os_str().is_empty() => Some(p),
+        _ => None,
+    };
+    let list = &mut loaded.parsed.list;
+    let failures = chapmark::image::load_images(list, base);
+    chapmark::validate::missing_images(list, &failures)
+}
+
 /// Measures the audio's exact length (the caller holds the lock). A path that does not
 /// exist is named as the audio input, so a typo is not mistaken for a problem with the
 /// chapters file.

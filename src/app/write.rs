@@ -46,9 +46,11 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     }
     warn_unused_options(&args, info.container);
     let mut loaded = common::load_chapters(args.chapters_path(), None)?;
+    let missing = common::load_images(&mut loaded, args.chapters_path());
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     let audio_name = args.audio.display().to_string();
-    let report = validate_for_write(&args, &info, &loaded)?;
+    let mut report = validate_for_write(&args, &info, &loaded)?;
+    report.diagnostics.extend(missing);
     if !report::passed(&report.diagnostics, args.validate.deny_warnings) {
         common::print_rejection(ui, &report, args.validate.deny_warnings);
         eprintln!("chapmark: {audio_name} was not changed");
@@ -74,22 +76,7 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         let json = format::write(Format::Json, &stored, &end_opts(info.duration));
         emit(None, &json)?;
         if !ui.quiet {
-            let out = args
-                .output
-                .as_deref()
-                .filter(|o| !same_target(&args.audio, o));
-            let (dest, how, bytes) = match out {
-                Some(o) => (
-                    o.display().to_string(),
-                    "a new file",
-                    plan_output_len(&plan, &args.audio),
-                ),
-                None => (audio_name.clone(), describe(&plan), plan.bytes_written()),
-            };
-            eprintln!(
-                "chapmark: dry run: would write {} chapters to {dest} ({how}, {bytes} bytes); nothing written",
-                list.len(),
-            );
+            say_dry_run(&args, &plan, &stored);
         }
         return Ok(ExitStatus::Ok);
     }
@@ -103,14 +90,55 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
             );
         } else {
             eprintln!(
-                "chapmark: wrote {} chapters to {dest} ({})",
+                "chapmark: wrote {} chapters{} to {dest} ({})",
                 list.len(),
+                images_note(&as_stored(list, info.container, opts.mp4_chapters)),
                 in_words(written.kind, args.output.is_some())
             );
             log::info!("{dest}: {}, {} bytes written", written.kind, written.bytes);
         }
     }
     Ok(ExitStatus::Ok)
+}
+
+/// What a dry run would have done, on standard error.
+fn say_dry_run(args: &WriteArgs, plan: &Plan, stored: &chapmark::ChapterList) {
+    let out = args
+        .output
+        .as_deref()
+        .filter(|o| !same_target(&args.audio, o));
+    let (dest, how, bytes) = match out {
+        Some(o) => (
+            o.display().to_string(),
+            "a new file",
+            plan_output_len(plan, &args.audio),
+        ),
+        None => (
+            args.audio.display().to_string(),
+            describe(plan),
+            plan.bytes_written(),
+        ),
+    };
+    eprintln!(
+        "chapmark: dry run: would write {} chapters{} to {dest} ({how}, {bytes} bytes); nothing written",
+        stored.len(),
+        images_note(stored),
+    );
+}
+
+/// ` with 3 images (24310 bytes)` when the stored chapters carry images, else nothing.
+fn images_note(stored: &chapmark::ChapterList) -> String {
+    let count = stored
+        .chapters
+        .iter()
+        .filter(|c| c.picture.is_some())
+        .count();
+    if count == 0 {
+        return String::new();
+    }
+    let bytes = chapmark::image::image_bytes(stored);
+    let s = if count == 1 { "" } else { "s" };
+    format!(" with {count} image{s} ({bytes} bytes)")
 }
 
 /// What a write did, in a producer's words: a byte count and "rewritten" read like
@@ -213,7 +241,11 @@ pub fn run_show(args: ShowArgs, ui: Ui) -> Outcome {
         let info = common::probe_audio(audio)?;
         Ok((embed::read_embedded_of(audio, info.container)?, info))
     };
-    let (list, info) = read().map_err(|e| input.rename_error(e))?;
+    let (mut list, info) = read().map_err(|e| input.rename_error(e))?;
+    match &args.images {
+        Some(dir) => save_images(&mut list, dir)?,
+        None => summarise_images(&mut list),
+    }
     let bytes = format::write(args.to, &list, &end_opts(info.duration));
     emit(None, &bytes)?;
     // An empty list (or no output at all for line formats) looks like a failure to a person;
@@ -225,6 +257,37 @@ pub fn run_show(args: ShowArgs, ui: Ui) -> Outcome {
         );
     }
     Ok(ExitStatus::Ok)
+}
+
+/// Writes each embedded image to `dir` as `chapter-NN.EXT` and names that file as the
+/// chapter's image, so the printed chapters refer to the files.
+fn save_images(list: &mut chapmark::ChapterList, dir: &Path) -> anyhow::Result<()> {
+    if !list.chapters.iter().any(|c| c.picture.is_some()) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let width = list.len().to_string().len().max(2);
+    for (i, ch) in list.chapters.iter_mut().enumerate() {
+        let Some(pic) = ch.picture.take() else {
+            continue;
+        };
+        let name = format!("chapter-{:0width$}.{}", i + 1, pic.extension());
+        let path = dir.join(name);
+        std::fs::write(&path, &pic.data)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        ch.image = Some(path.display().to_string());
+    }
+    Ok(())
+}
+
+/// Describes each embedded image (`image/jpeg 308 bytes`) where its reference would go.
+fn summarise_images(list: &mut chapmark::ChapterList) {
+    for ch in &mut list.chapters {
+        if let Some(pic) = ch.picture.take() {
+            ch.image = Some(pic.summary());
+        }
+    }
 }
 
 pub fn run_strip(args: StripArgs, ui: Ui) -> Outcome {

@@ -76,8 +76,20 @@ pub enum Rule {
     UrlTooLong,
     /// `drift`: the chapters embedded in a file differ from the listed ones.
     Drift,
+    /// `image-not-jpeg-png`: a chapter image that is neither JPEG nor PNG (by its bytes).
+    ImageNotJpegPng,
+    /// `image-alpha`: a PNG chapter image with transparency, which Apple rejects.
+    ImageAlpha,
+    /// `image-not-square`: a chapter image that is not square.
+    ImageNotSquare,
+    /// `image-size`: a chapter image under 1400 or over 3000 pixels on a side.
+    ImageSize,
+    /// `image-too-large`: a chapter image over 512 KiB, downloaded by every listener.
+    ImageTooLarge,
+    /// `image-missing`: the image file a chapter names cannot be read.
+    ImageMissing,
     /// `ffmpeg-drops-chapter`: a chapter in an ID3v2.4 tag that ffmpeg 5.x does not list,
-    /// because a sub-frame of it (title, description, URL) holds 128 bytes or more.
+    /// because a sub-frame of it (title, description, URL, image) holds 128 bytes or more.
     FfmpegDropsChapter,
     /// `extension-mismatch`: the file's extension names another container than its content
     /// (an M4A named `.mp3`), so hosts serve it with the wrong content type.
@@ -89,7 +101,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 21] = [
+    pub const ALL: [Rule; 27] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -108,6 +120,12 @@ impl Rule {
         Rule::UrlNotAscii,
         Rule::UrlTooLong,
         Rule::Drift,
+        Rule::ImageNotJpegPng,
+        Rule::ImageAlpha,
+        Rule::ImageNotSquare,
+        Rule::ImageSize,
+        Rule::ImageTooLarge,
+        Rule::ImageMissing,
         Rule::FfmpegDropsChapter,
         Rule::ExtensionMismatch,
         Rule::MixedStream,
@@ -134,6 +152,12 @@ impl Rule {
             Rule::UrlNotAscii => "url-not-ascii",
             Rule::UrlTooLong => "url-too-long",
             Rule::Drift => "drift",
+            Rule::ImageNotJpegPng => "image-not-jpeg-png",
+            Rule::ImageAlpha => "image-alpha",
+            Rule::ImageNotSquare => "image-not-square",
+            Rule::ImageSize => "image-size",
+            Rule::ImageTooLarge => "image-too-large",
+            Rule::ImageMissing => "image-missing",
             Rule::FfmpegDropsChapter => "ffmpeg-drops-chapter",
             Rule::ExtensionMismatch => "extension-mismatch",
             Rule::MixedStream => "mixed-stream",

@@ -6,6 +6,7 @@
 use super::Id3Error;
 pub(crate) use super::header::{HEADER_LEN, TagHeader, syncsafe, to_syncsafe};
 use crate::chapter::{Chapter, ChapterList, Link, Origin};
+use crate::image::{MAX_IMAGE_BYTES, Picture};
 use crate::time::Time;
 
 const FLAG_UNSYNC: u8 = 0x80;
@@ -448,6 +449,39 @@ pub(crate) struct ChapFrame {
     pub title: Option<String>,
     pub description: Option<String>,
     pub link: Option<(String, String)>,
+    /// The chapter image: embedded bytes or a linked URL, with its picture type.
+    pub image: Option<(u8, ApicImage)>,
+}
+
+/// What an `APIC` frame holds: the image bytes, or (MIME type `-->`) the image's URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ApicImage {
+    Embedded(Picture),
+    Linked(String),
+}
+
+/// Picture type "Cover (front)": the one AntennaPod prefers when a chapter has several.
+pub(crate) const APIC_COVER: u8 = 3;
+
+/// An `APIC` frame: (picture type, image). Layout: encoding, Latin-1 MIME type, picture
+/// type, description in the encoding, then the image bytes (or a Latin-1 URL for `-->`).
+pub(crate) fn apic_value(content: &[u8]) -> Option<(u8, ApicImage)> {
+    let (&enc, rest) = content.split_first()?;
+    let (mime, rest) = split_terminated(0, rest);
+    let (&kind, rest) = rest.split_first()?;
+    let (_desc, data) = split_terminated(enc, rest);
+    let mime = decode_text(0, mime);
+    if mime == "-->" {
+        let (url, _) = split_terminated(0, data);
+        return Some((kind, ApicImage::Linked(decode_text(0, url))));
+    }
+    if data.is_empty() || data.len() > MAX_IMAGE_BYTES {
+        return None;
+    }
+    Some((
+        kind,
+        ApicImage::Embedded(Picture::new(data.to_vec(), Some(&mime))),
+    ))
 }
 
 /// A decoded `CTOC` frame.
@@ -493,6 +527,7 @@ pub(crate) fn decode_chap(content: &[u8], major: u8) -> Option<ChapFrame> {
         title: None,
         description: None,
         link: None,
+        image: None,
     };
     for f in sub_frames(rest.get(16..)?, major, 1) {
         let Some(c) = f.content(major) else { continue };
@@ -500,6 +535,14 @@ pub(crate) fn decode_chap(content: &[u8], major: u8) -> Option<ChapFrame> {
             b"TIT2" if chap.title.is_none() => chap.title = text_frame_value(c),
             b"TIT3" if chap.description.is_none() => chap.description = text_frame_value(c),
             b"WXXX" if chap.link.is_none() => chap.link = wxxx_value(c),
+            // The first image, unless a later one is the front cover (AntennaPod's choice).
+            b"APIC" if chap.image.as_ref().is_none_or(|(t, _)| *t != APIC_COVER) => {
+                if let Some(img) = apic_value(c)
+                    && (chap.image.is_none() || img.0 == APIC_COVER)
+                {
+                    chap.image = Some(img);
+                }
+            }
             _ => {}
         }
     }
@@ -575,7 +618,14 @@ pub(crate) fn chapters_of(tag: &ParsedTag) -> ChapterList {
                 },
             }),
             description: ch.description.clone().filter(|d| !d.is_empty()),
-            image: None,
+            image: match &ch.image {
+                Some((_, ApicImage::Linked(url))) => Some(url.clone()),
+                _ => None,
+            },
+            picture: match &ch.image {
+                Some((_, ApicImage::Embedded(p))) => Some(p.clone()),
+                _ => None,
+            },
             toc: !has_toc || pos < order.len(),
             origin: Some(Origin {
                 line: 0,

@@ -36,14 +36,14 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// What ID3v2 chapters hold: one `CTOC` counts its entries in a byte, titles and labels are
-/// unlimited text frames, URLs ride in `WXXX` (Latin-1), no chapter images are written yet.
+/// unlimited text frames, URLs ride in `WXXX` (Latin-1), images in `APIC` sub-frames.
 pub const CAPABILITIES: Capabilities = Capabilities {
     writable: true,
     max_chapters: Some(MAX_CHAPTERS),
     max_title_bytes: None,
     urls: true,
     max_url_bytes: None,
-    images: false,
+    images: true,
     forms: &[ChapterForm::Id3],
 };
 

@@ -7,8 +7,8 @@
 //! well-formed tag).
 
 use super::chapters::{
-    HEADER_LEN, ParsedTag, RawFrame, decode_text, parse_tag, split_terminated, terminator_len,
-    text_frame_value, to_syncsafe,
+    APIC_COVER, HEADER_LEN, ParsedTag, RawFrame, decode_text, parse_tag, split_terminated,
+    terminator_len, text_frame_value, to_syncsafe,
 };
 use super::{Id3Error, Id3Options, MAX_TAG_SIZE};
 use crate::chapter::ChapterList;
@@ -91,6 +91,26 @@ fn wxxx_frame(url: &str, label: &str, major: u8) -> RawFrame {
     data.extend(std::iter::repeat_n(0u8, terminator_len(enc)));
     data.extend_from_slice(url.as_bytes());
     RawFrame::new(b"WXXX", data)
+}
+
+/// `APIC` for a chapter image: Latin-1 MIME type (`-->` for a linked URL), picture type 3
+/// (front cover, the one AntennaPod prefers when a chapter has several), an empty Latin-1
+/// description, then the bytes. Latin-1 fields only, so the frame reads the same in v2.3
+/// and v2.4.
+fn apic_frame(mime: &str, data: &[u8]) -> RawFrame {
+    let mut out = Vec::with_capacity(data.len() + mime.len() + 4);
+    out.push(0);
+    out.extend_from_slice(mime.as_bytes());
+    out.push(0);
+    out.push(APIC_COVER);
+    out.push(0);
+    out.extend_from_slice(data);
+    RawFrame::new(b"APIC", out)
+}
+
+fn is_http(s: &str) -> bool {
+    let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 /// Makes a URL safe for the Latin-1 `WXXX` field: an ASCII URL is kept exactly as written;
@@ -207,7 +227,7 @@ pub(crate) fn chapter_frames(
     Ok(frames)
 }
 
-/// The sub-frames of chapter `i`'s `CHAP`: `TIT2`, optional `TIT3`, `WXXX`.
+/// The sub-frames of chapter `i`'s `CHAP`: `TIT2`, optional `TIT3`, `WXXX`, `APIC`.
 fn chap_subframes(
     list: &ChapterList,
     i: usize,
@@ -226,6 +246,11 @@ fn chap_subframes(
         let label = link.label.as_deref().unwrap_or("");
         check_text(list, i, "link label", label)?;
         subs.push(wxxx_frame(&ascii_url(&link.url), label, major));
+    }
+    if let Some(pic) = &ch.picture {
+        subs.push(apic_frame(&pic.mime, &pic.data));
+    } else if let Some(url) = ch.image.as_deref().filter(|u| is_http(u)) {
+        subs.push(apic_frame("-->", ascii_url(url).as_bytes()));
     }
     for s in subs
         .iter()
@@ -272,7 +297,7 @@ pub const FFMPEG_V24_SUBFRAME_LIMIT: usize = 128;
 pub struct Oversized {
     /// 0-based index of the chapter in the list.
     pub chapter: usize,
-    /// The sub-frame (`TIT2`, `TIT3`, `WXXX`).
+    /// The sub-frame (`TIT2`, `TIT3`, `WXXX`, `APIC`: every chapter image is this large).
     pub frame: String,
     /// Its content size in bytes (at least [`FFMPEG_V24_SUBFRAME_LIMIT`]).
     pub bytes: usize,
@@ -300,7 +325,8 @@ pub fn v24_oversized(list: &ChapterList, descriptions: bool) -> Vec<Oversized> {
 /// The tag version a plan writes. Asked for: that. Otherwise a v2.4 tag stays v2.4 (its
 /// frames are kept byte for byte) unless ffmpeg would then drop a chapter being written and
 /// the tag converts cleanly to v2.3 (as mutagen's `update_to_v23` does); anything else, or
-/// no tag, gets v2.3.
+/// no tag, gets v2.3. A chapter image (an `APIC` sub-frame) is practically always that large,
+/// so a tag with images becomes v2.3 unless asked or unconvertible.
 pub(crate) fn choose_version(
     parsed: Option<&ParsedTag>,
     action: &Action<'_>,

@@ -251,7 +251,75 @@ pub fn read_forms(path: &Path) -> Result<Mp4ChapterForms, Mp4Error> {
         },
         None => None,
     };
+    let mut track = track;
+    if let Some(list) = &mut track {
+        attach_images(path, &mut ld, &tracks, list)?;
+    }
     Ok(Mp4ChapterForms { track, nero })
+}
+
+/// Most bytes of chapter images read from one file: a hostile sample table can point every
+/// sample at the same large range.
+const MAX_IMAGE_TRACK_BYTES: u64 = 256 << 20;
+
+/// Gives each chapter the image of the chapter-image track (a `vide` track that `tref/chap`
+/// references) sample showing at its start.
+fn attach_images(
+    path: &Path,
+    ld: &mut Loaded,
+    tracks: &[Track],
+    list: &mut ChapterList,
+) -> Result<(), Mp4Error> {
+    let refs: Vec<u32> = tracks.iter().flat_map(|t| t.chap_refs.clone()).collect();
+    let Some(t) = tracks
+        .iter()
+        .find(|t| &t.handler == b"vide" && refs.contains(&t.id))
+    else {
+        return Ok(());
+    };
+    let Some(trak) = ld.moov.children().get(t.pos).cloned() else {
+        return Ok(());
+    };
+    let tables = read_tables(path, &trak, &t.path)?;
+    let mut starts = Vec::with_capacity(tables.durations.len());
+    let mut at = 0u64;
+    for &d in &tables.durations {
+        starts.push(Time::from_units(at, u64::from(tables.timescale)).unwrap_or(Time::ZERO));
+        at = at.saturating_add(d);
+    }
+    let mut total = 0u64;
+    for ch in &mut list.chapters {
+        // The last sample starting at or before the chapter.
+        let Some(i) = starts.iter().rposition(|&s| s <= ch.start) else {
+            continue;
+        };
+        let Some(&(off, size)) = tables.locations.get(i) else {
+            continue;
+        };
+        let size = u64::from(size);
+        total = total.saturating_add(size);
+        if size > crate::image::MAX_IMAGE_BYTES as u64
+            || total > MAX_IMAGE_TRACK_BYTES
+            || off.checked_add(size).is_none_or(|e| e > ld.len)
+        {
+            log::warn!(
+                "{}: {} sample {} ({size} bytes at {off}) is not a chapter image we read",
+                path.display(),
+                t.path,
+                i + 1
+            );
+            continue;
+        }
+        let data = read_range(
+            &mut ld.file,
+            path,
+            off,
+            size as usize,
+            "reading chapter images",
+        )?;
+        ch.picture = Some(crate::image::Picture::new(data, None));
+    }
+    Ok(())
 }
 
 /// Parses a `chpl` payload (version 0 as written by mp4ameta, or version 1 with its four

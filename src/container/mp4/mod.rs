@@ -25,6 +25,7 @@
 mod boxes;
 mod chapters;
 mod duration;
+pub mod images;
 mod ours;
 mod plan;
 mod stream;
@@ -88,7 +89,7 @@ pub fn capabilities(kinds: Mp4Chapters) -> Capabilities {
         max_title_bytes,
         urls: kinds.quicktime(),
         max_url_bytes: kinds.quicktime().then_some(HREF_URL_BYTES),
-        images: false,
+        images: kinds.quicktime(),
         forms,
     }
 }

@@ -3,6 +3,7 @@
 
 use super::boxes::{self, FourCc, Node, TopBox};
 use super::chapters::{self as read, Loaded, Track};
+use super::images::{ImageSpec, image_spec, image_trak};
 use super::ours;
 use super::{DEFAULT_PADDING, MAX_CHAPTERS, Mp4Error, Mp4Options};
 use crate::chapter::ChapterList;
@@ -62,6 +63,9 @@ struct TrackSpec {
     durations: Vec<u32>,
     /// End of the last chapter: the audio length, in ms.
     total: u64,
+    /// The chapter-image track, when the chapters have images; its samples follow the text
+    /// samples in the chapter `mdat`.
+    images: Option<ImageSpec>,
     /// Start of the first chapter, in ms (the filler's length): the edit list presents the
     /// media from there, after an empty edit as long.
     delay: u64,
@@ -69,10 +73,17 @@ struct TrackSpec {
 
 impl TrackSpec {
     fn data(&self) -> Vec<u8> {
-        self.samples.concat()
+        let mut out = self.samples.concat();
+        for (s, _) in self.images.iter().flat_map(|i| &i.samples) {
+            out.extend_from_slice(s);
+        }
+        out
+    }
+    fn text_len(&self) -> u64 {
+        self.samples.iter().map(|s| s.len() as u64).sum()
     }
     fn data_len(&self) -> u64 {
-        self.samples.iter().map(|s| s.len() as u64).sum()
+        self.text_len() + self.images.as_ref().map_or(0, ImageSpec::data_len)
     }
 }
 
@@ -93,7 +104,8 @@ pub(crate) fn plan(path: &Path, edit: Edit<'_>) -> Result<Plan, Mp4Error> {
     let mut ld = read::load(path)?;
     reject_unsupported(path, &ld)?;
     let tracks = read::tracks(path, &ld.moov)?;
-    let old_ids = read::chapter_track_ids(&tracks);
+    let mut old_ids = read::chapter_track_ids(&tracks);
+    old_ids.extend(chapter_image_track_ids(&tracks, &old_ids));
     let has_chpl = ld
         .moov
         .child(b"udta")
@@ -213,10 +225,12 @@ fn track_spec(path: &Path, list: &ChapterList, total: Time) -> Result<TrackSpec,
         samples.insert(0, text_sample("", None));
         durations.insert(0, gap);
     }
+    let images = image_spec(list, &durations, first_start > 0);
     Ok(TrackSpec {
         samples,
         durations,
         total: total.as_millis(),
+        images,
         delay: first_start,
     })
 }
@@ -496,6 +510,7 @@ fn edit_moov(
     prepared: &Prepared,
 ) -> Result<Option<usize>, Mp4Error> {
     let write_track = prepared.track.is_some();
+    let write_images = prepared.track.as_ref().is_some_and(|t| t.images.is_some());
     let Some(children) = moov.children_mut() else {
         return Err(Mp4Error::malformed(path, "moov", "not a container"));
     };
@@ -537,6 +552,9 @@ fn edit_moov(
             .collect();
         if write_track && targets.contains(&i) {
             after.insert(0, new_id);
+            if write_images {
+                after.insert(1, new_id.saturating_add(1));
+            }
         }
         if has_chap && after == before {
             continue;
@@ -551,6 +569,16 @@ fn edit_moov(
     if !write_track {
         return Ok(None);
     }
+    Ok(Some(insert_placeholders(moov, new_id, write_images)))
+}
+
+/// Inserts `free` placeholders for the new chapter track (holding its ID) and, with images,
+/// the image track after it; keeps `mvhd` `next_track_ID` above both. Returns the chapter
+/// track's index in `moov`.
+fn insert_placeholders(moov: &mut Node, new_id: u32, write_images: bool) -> usize {
+    let Some(children) = moov.children_mut() else {
+        return 0;
+    };
     let last_trak = children.iter().rposition(|c| &c.typ == b"trak");
     let at = match last_trak {
         Some(i) => i + 1,
@@ -560,12 +588,16 @@ fn edit_moov(
             .map_or(0, |i| i + 1),
     };
     children.insert(at, Node::leaf(b"free", &new_id.to_be_bytes()));
-
-    // 7. mvhd next_track_ID must stay above every track ID.
-    if let Some(mvhd) = moov.child_mut(b"mvhd") {
-        bump_next_track_id(mvhd, new_id.saturating_add(1));
+    // The image track (ID one above) follows the text track, in its own placeholder.
+    if write_images {
+        children.insert(at + 1, Node::leaf(b"free", &[0; 4]));
     }
-    Ok(Some(at))
+    // mvhd next_track_ID must stay above every track ID.
+    let next = new_id.saturating_add(1 + u32::from(write_images));
+    if let Some(mvhd) = moov.child_mut(b"mvhd") {
+        bump_next_track_id(mvhd, next);
+    }
+    at
 }
 
 /// An ID for the new chapter track: above every remaining track and every reference that
@@ -766,7 +798,7 @@ fn chapter_trak(id: u32, movie_ts: u32, spec: &TrackSpec, chunk_offset: u64, co6
 }
 
 /// The chapter track's `tkhd`: flags 0 (not enabled, not in movie, not in preview).
-fn chapter_tkhd(id: u32, track_dur: u64) -> Node {
+pub(super) fn chapter_tkhd(id: u32, track_dur: u64) -> Node {
     let mut p = Vec::with_capacity(96);
     if track_dur > u64::from(u32::MAX) {
         p.extend_from_slice(&full(1, 0));
@@ -793,7 +825,7 @@ fn chapter_tkhd(id: u32, track_dur: u64) -> Node {
 /// `edts/elst`: one edit showing the whole media from its start, as ffmpeg writes; when the
 /// first chapter starts after 0:00 (`delay_ms`), an empty edit that long, then the media from
 /// `delay_ms` on, so the filler sample is never presented.
-fn chapter_edts(track_dur: u64, delay_ms: u64, movie_ts: u32) -> Node {
+pub(super) fn chapter_edts(track_dur: u64, delay_ms: u64, movie_ts: u32) -> Node {
     let wide = track_dur > u64::from(u32::MAX);
     let delay = ms_to(delay_ms, movie_ts).min(track_dur);
     let mut edits = Vec::with_capacity(2);
@@ -820,7 +852,7 @@ fn chapter_edts(track_dur: u64, delay_ms: u64, movie_ts: u32) -> Node {
 }
 
 /// `mdhd`: 1 kHz, language 'und'.
-fn chapter_mdhd(media_dur: u64) -> Node {
+pub(super) fn chapter_mdhd(media_dur: u64) -> Node {
     let mut p = Vec::new();
     if media_dur > u64::from(u32::MAX) {
         p.extend_from_slice(&full(1, 0));
@@ -983,6 +1015,7 @@ fn assemble(
             ));
         };
         *slot = chapter_trak(id, movie_ts, spec, 0, co64);
+        set_image_trak(&mut moov, pos, id, movie_ts, spec, 0, co64);
         let offset = match region.tail_payload {
             // The samples end where the (shifted) audio begins.
             Some(_) => region
@@ -1001,8 +1034,47 @@ fn assemble(
         if let Some(slot) = children.get_mut(pos) {
             *slot = chapter_trak(id, movie_ts, spec, offset, co64);
         }
+        let image_offset = offset + spec.text_len();
+        set_image_trak(&mut moov, pos, id, movie_ts, spec, image_offset, co64);
         return Ok((moov.to_bytes(), mdat));
     }
+}
+
+/// Puts the image track (ID `id + 1`) in the slot after the text track's, when there is one.
+fn set_image_trak(
+    moov: &mut Node,
+    pos: usize,
+    id: u32,
+    movie_ts: u32,
+    spec: &TrackSpec,
+    offset: u64,
+    co64: bool,
+) {
+    let Some(images) = &spec.images else { return };
+    let track_dur = ms_to(spec.total, movie_ts);
+    // The same edit list as the text track: the gap sample is never presented either.
+    let edts = chapter_edts(track_dur, spec.delay, movie_ts);
+    if let Some(slot) = moov.children_mut().and_then(|c| c.get_mut(pos + 1)) {
+        *slot = image_trak(id.saturating_add(1), track_dur, edts, images, offset, co64);
+    }
+}
+
+/// `vide` tracks that `tref/chap` references: chapter images, replaced with the chapters
+/// (only when the file also has a text chapter track, so a video file's own references
+/// are never touched otherwise).
+fn chapter_image_track_ids(tracks: &[Track], text_ids: &[u32]) -> Vec<u32> {
+    if text_ids.is_empty() {
+        return Vec::new();
+    }
+    let mut ids = Vec::new();
+    for t in tracks {
+        for &r in &t.chap_refs {
+            if !ids.contains(&r) && tracks.iter().any(|x| x.id == r && &x.handler == b"vide") {
+                ids.push(r);
+            }
+        }
+    }
+    ids
 }
 
 /// Header of a `free` box of `total` bytes (`total` ≥ 8).

@@ -130,6 +130,7 @@ fn read_chapter(
         link: url.map(Link::new),
         description: None,
         image: img,
+        picture: None,
         toc,
         origin: Some(Origin { line, timestamp }),
     })

@@ -342,6 +342,7 @@ impl<'a> Builder<'a> {
             link,
             description: None,
             image: None,
+            picture: None,
             toc: true,
             origin: Some(Origin {
                 line,

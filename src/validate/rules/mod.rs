@@ -1,5 +1,5 @@
 //! The rules, one small function each, grouped by kind: [`count`] (whole-list), [`timeline`]
-//! (starts, lengths, stated ends), [`text`] (titles) and [`url`] (links and images). Each
+//! (starts, lengths, stated ends), [`text`] (titles), [`url`] (links and image URLs) and [`image`] (embedded images). Each
 //! pushes its diagnostics into the [`Builder`], which applies the profile's escalation.
 
 use super::{Builder, Diagnostic, Limits, Rule, Severity};
@@ -7,7 +7,10 @@ use crate::chapter::ChapterList;
 use crate::format::text::{IssueKind, ParseIssue};
 use crate::time::SampleTime;
 
+pub use image::missing_images;
+
 mod count;
+mod image;
 mod text;
 mod timeline;
 mod url;
@@ -29,6 +32,7 @@ pub(super) fn check_all(
         text::title_too_long(b, at, limits);
         url::link(b, at, limits);
         url::image(b, at);
+        image::picture(b, at);
     }
 }
 

@@ -1,0 +1,103 @@
+//! Image rules: `image-not-jpeg-png`, `image-alpha`, `image-not-square`, `image-size`,
+//! `image-too-large` on embedded images (read from their headers only), and `image-missing`
+//! for image files that could not be loaded.
+
+use crate::chapter::{Chapter, ChapterList};
+use crate::image::{LoadFailure, inspect};
+use crate::validate::{Builder, Diagnostic, Profile, Rule, Severity, who};
+
+/// Apple's chapter art is 3000 × 3000; it asks for at least 1400 on a side.
+const MIN_SIDE: usize = 1400;
+/// Largest side Apple accepts.
+const MAX_SIDE: usize = 3000;
+/// Every image is in every listener's download: past this it costs more than it shows.
+const MAX_BYTES: usize = 512 * 1024;
+
+/// The embedded image of a chapter, when it has one.
+pub(super) fn picture(b: &mut Builder, (idx, ch): (usize, &Chapter)) {
+    let Some(pic) = &ch.picture else { return };
+    let w = who(idx, ch);
+    let info = inspect(&pic.data);
+    let at = Some((idx, ch));
+    if info.mime.is_none() {
+        b.push(
+            Severity::Error,
+            Rule::ImageNotJpegPng,
+            at,
+            format!("{w}: image is {}, not jpeg or png", pic.mime),
+            Some("podcast apps show jpeg and png chapter images only".into()),
+        );
+        return;
+    }
+    if info.alpha {
+        let severity = if b.profile == Profile::Apple {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        b.push(
+            severity,
+            Rule::ImageAlpha,
+            at,
+            format!("{w}: png image has transparency"),
+            Some("apple podcasts rejects transparent images; flatten it or save as jpeg".into()),
+        );
+    }
+    if let Some((width, height)) = info.size {
+        if width != height {
+            b.push(
+                Severity::Warning,
+                Rule::ImageNotSquare,
+                at,
+                format!("{w}: image is {width} × {height}, not square"),
+                Some("players crop chapter art to a square".into()),
+            );
+        }
+        if width.min(height) < MIN_SIDE || width.max(height) > MAX_SIDE {
+            b.push(
+                Severity::Warning,
+                Rule::ImageSize,
+                at,
+                format!(
+                    "{w}: image is {width} × {height}; apple asks for {MIN_SIDE} to {MAX_SIDE} pixels a side"
+                ),
+                Some("use 3000 × 3000 (or at least 1400 × 1400)".into()),
+            );
+        }
+    }
+    if pic.data.len() > MAX_BYTES {
+        b.push(
+            Severity::Warning,
+            Rule::ImageTooLarge,
+            at,
+            format!(
+                "{w}: image is {} KiB; every listener downloads it with the episode",
+                pic.data.len().div_ceil(1024)
+            ),
+            Some(format!(
+                "keep chapter images under {} KiB",
+                MAX_BYTES / 1024
+            )),
+        );
+    }
+}
+
+/// `image-missing` errors for the chapters whose image file [`crate::image::load_images`]
+/// could not read, naming the chapter and its line.
+pub fn missing_images(list: &ChapterList, failures: &[LoadFailure]) -> Vec<Diagnostic> {
+    failures
+        .iter()
+        .filter_map(|f| {
+            let ch = list.chapters.get(f.index)?;
+            Some(Diagnostic {
+                severity: Severity::Error,
+                rule: Rule::ImageMissing,
+                chapter: Some(f.index + 1),
+                line: ch.line(),
+                timestamp: Some(ch.written_timestamp()),
+                message: format!("{}: {}", who(f.index + 1, ch), f.error),
+                hint: Some("image paths are relative to the chapter file's folder".into()),
+            })
+        })
+        .collect()
+}
