@@ -145,6 +145,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Suggest moving each chapter start to the nearest pause within this window (default
+    /// 2s; `1.5s`, `500ms`): decodes only the audio around each start.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_name = "WINDOW")]
+    pub snap: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub validate: ValidateOpts,
@@ -187,6 +191,10 @@ pub struct WriteArgs {
     /// Validate and print what would be written, without writing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Move each chapter start that is in sound to the nearest pause within this window (default
+    /// 2s; `1.5s`, `500ms`): with `--dry-run`, prints the moves.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_name = "WINDOW")]
+    pub snap: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub validate: ValidateOpts,

@@ -19,6 +19,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod audio;
 pub mod batch;
 pub mod chapter;
 pub mod container;

@@ -78,6 +78,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                     .diagnostics
                     .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
             }
+            add_snaps(&args, &loaded.parsed.list, &mut report)?;
             report
         }
         None => {
@@ -94,6 +95,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
             if parsed.list.is_empty() {
                 explain_no_embedded_chapters(&mut report);
             }
+            add_snaps(&args, &parsed.list, &mut report)?;
             report
         }
     };
@@ -108,6 +110,24 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
     } else {
         ExitStatus::Invalid
     })
+}
+
+/// `--snap`: the `snap` suggestions, after the chapter's other diagnostics.
+fn add_snaps(args: &CheckArgs, list: &ChapterList, report: &mut FileReport) -> anyhow::Result<()> {
+    let Some(window) = &args.snap else {
+        return Ok(());
+    };
+    let Some(audio) = &args.audio else {
+        return Err(super::io::usage("--snap needs the audio file"));
+    };
+    let snaps = super::snap::suggest(audio, None, list, window)?;
+    report
+        .diagnostics
+        .extend(chapmark::validate::snap(list, &snaps));
+    report
+        .diagnostics
+        .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
+    Ok(())
 }
 
 /// The validator's `too-few` for an empty list talks about notes lines; for a file without

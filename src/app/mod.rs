@@ -7,6 +7,7 @@ mod common;
 mod convert;
 mod io;
 mod probe;
+mod snap;
 mod write;
 
 use crate::cli::{Cli, ColorChoice, Command, ExitStatus};

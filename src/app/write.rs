@@ -46,6 +46,15 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     warn_unused_options(&args, info.container);
     let mut loaded = common::load_chapters(&args.chapters, None)?;
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
+    if let Some(window) = &args.snap {
+        let snaps = super::snap::suggest(&args.audio, Some(&info), &loaded.parsed.list, window)?;
+        if args.dry_run && !ui.quiet {
+            for line in super::snap::describe(&loaded.parsed.list, &snaps) {
+                eprintln!("chapmark: {line}");
+            }
+        }
+        chapmark::audio::snap::apply(&mut loaded.parsed.list, &snaps);
+    }
     let ctx = common::context(
         Some(info.duration),
         args.validate.profile,

@@ -76,11 +76,14 @@ pub enum Rule {
     UrlTooLong,
     /// `drift`: the chapters embedded in a file differ from the listed ones.
     Drift,
+    /// `snap`: a chapter starts in sound and a pause (where speech resumes) is near; the
+    /// diagnostic names the suggested start (`check --snap`, applied by `write --snap`).
+    Snap,
 }
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 18] = [
+    pub const ALL: [Rule; 19] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -99,6 +102,7 @@ impl Rule {
         Rule::UrlNotAscii,
         Rule::UrlTooLong,
         Rule::Drift,
+        Rule::Snap,
     ];
 
     /// The stable kebab-case code.
@@ -122,6 +126,7 @@ impl Rule {
             Rule::UrlNotAscii => "url-not-ascii",
             Rule::UrlTooLong => "url-too-long",
             Rule::Drift => "drift",
+            Rule::Snap => "snap",
         }
     }
 }

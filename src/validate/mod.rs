@@ -28,10 +28,12 @@ mod drift;
 mod limits;
 mod profile;
 mod rules;
+mod snap;
 
 pub use crate::chapter::{UrlError, ascii_url};
 pub use diagnostic::{Diagnostic, Rule, Severity, UnknownRule};
 pub use drift::drift;
+pub use snap::snap;
 pub use limits::{CountLimit, Limits};
 use profile::Policy;
 pub use profile::{Profile, Target, UnknownProfile, UnknownTarget};
