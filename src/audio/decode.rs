@@ -174,7 +174,7 @@ impl Decoder {
             ts,
             track_id: self.track,
         };
-        match self.format.seek(SeekMode::Coarse, to) {
+        match self.format.seek(SeekMode::Accurate, to) {
             Ok(_) => {}
             // Seeking to 0 on a stream that was never read can be refused; reading on from
             // the start is right then.

@@ -35,8 +35,8 @@ impl Default for SnapOptions {
         SnapOptions {
             window: Time::from_secs(2),
             min_pause: Time::from_millis(150),
-            threshold_db: -30.0,
-            lead: Time::from_millis(20),
+            threshold_db: -26.0,
+            lead: Time::from_millis(10),
         }
     }
 }
