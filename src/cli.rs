@@ -68,6 +68,8 @@ pub enum Command {
     Strip(StripArgs),
     /// Check or tag a whole archive of episodes in parallel.
     Batch(BatchArgs),
+    /// Draw the waveform with chapter marks and diagnostics (PNG or SVG).
+    Plot(PlotArgs),
 }
 
 /// `chapmark convert`.
@@ -247,6 +249,28 @@ pub struct BatchArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub validate: ValidateOpts,
+}
+
+/// `chapmark plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// The episode audio.
+    pub audio: PathBuf,
+    /// Chapters to draw (show notes or a chapter file); without it, the embedded ones.
+    #[arg(long, short = 'c')]
+    pub chapters: Option<PathBuf>,
+    /// The picture to write: `.png` or `.svg`.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Picture width in pixels.
+    #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(400..=16000))]
+    pub width: u32,
+    /// Also draw suggested snaps to pauses within this window (default 2s).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_name = "WINDOW")]
+    pub snap: Option<String>,
+    /// Decode the audio again instead of using (and writing) the `AUDIO.peaks` cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ pub mod chapter;
 pub mod container;
 pub mod format;
 pub mod limits;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod probe;
 pub mod report;
 pub mod time;

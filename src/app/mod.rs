@@ -6,6 +6,7 @@ mod check;
 mod common;
 mod convert;
 mod io;
+mod plot;
 mod probe;
 mod snap;
 mod write;
@@ -83,6 +84,7 @@ fn run(command: Command, ui: Ui) -> Outcome {
         Command::Show(a) => write::run_show(a, ui),
         Command::Strip(a) => write::run_strip(a, ui),
         Command::Batch(a) => batch::run(a, ui),
+        Command::Plot(a) => plot::run(a, ui),
     }
 }
 

@@ -5,10 +5,12 @@
 //! chapter start (plus a sparse sample of the episode for its loudness), never the whole file.
 
 pub mod decode;
+pub mod envelope;
 pub mod pause;
 pub mod snap;
 
 pub use decode::{Decoder, Frames};
+pub use envelope::{Envelope, envelope};
 pub use pause::Pause;
 pub use snap::{Snap, SnapOptions, suggest};
 
