@@ -34,7 +34,7 @@ pub const MAX_BUCKETS: usize = 1 << 16;
 /// The cache's buckets: fine enough for any picture width up to this many columns.
 pub const CACHE_BUCKETS: usize = 8192;
 const MAGIC: &[u8; 8] = b"CMPEAKS1";
-const HEADER_LEN: usize = 48;
+const HEADER_LEN: usize = 44;
 /// How much of the audio's head and tail the cache key hashes.
 const KEY_SPAN: u64 = 64 * 1024;
 
