@@ -246,6 +246,9 @@ pub struct BatchArgs {
     /// Insert a chapter with this title at 0:00 when the first chapter starts later.
     #[arg(long)]
     pub intro: Option<String>,
+    /// Also draw one picture per episode (PNG, as `chapmark plot`) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub validate: ValidateOpts,

@@ -154,3 +154,35 @@ fn the_peaks_cache_is_reused_until_the_audio_changes() {
     chapmark::audio::envelope(&audio, 500).unwrap();
     assert_ne!(std::fs::read(&cache).unwrap(), stale);
 }
+
+#[test]
+fn batch_plot_writes_one_picture_per_episode() {
+    let tmp = tempfile::tempdir().unwrap();
+    let eps = tmp.path().join("eps");
+    std::fs::create_dir_all(eps.join("2026")).unwrap();
+    for name in ["a", "2026/b"] {
+        std::fs::copy(root(EPISODE), eps.join(format!("{name}.m4a"))).unwrap();
+        std::fs::copy(root(NOTES), eps.join(format!("{name}.txt"))).unwrap();
+    }
+    let pics = tmp.path().join("pics");
+    Command::cargo_bin("chapmark")
+        .unwrap()
+        .args(["batch", "--check", "-j", "1", "--plot"])
+        .arg(&pics)
+        .arg(&eps)
+        .assert()
+        .success();
+    let mut names: Vec<String> = std::fs::read_dir(&pics)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["2026_b.m4a.png", "a.m4a.png"]);
+    let png = tiny_skia::Pixmap::load_png(pics.join("a.m4a.png")).unwrap();
+    assert_eq!(png.width(), chapmark::plot::DEFAULT_WIDTH);
+    assert_eq!(
+        vertical_runs(&png, chapmark::plot::MARK_COLOR, 100).len(),
+        3,
+        "three chapters marked"
+    );
+}

@@ -11,6 +11,8 @@ use chapmark::audio::{Decoder, Frames, Snap};
 use chapmark::format::text::Parsed;
 use chapmark::plot::{self, Picture, STRIP_SPAN};
 use chapmark::probe::ProbeInfo;
+use anyhow::Context;
+use chapmark::batch::Entry;
 use std::path::Path;
 
 /// Frame length of the zoomed strips (10 s over a few hundred pixels).
@@ -37,6 +39,26 @@ pub fn run(args: PlotArgs, ui: Ui) -> Outcome {
         eprintln!("chapmark: wrote {}", args.output.display());
     }
     Ok(ExitStatus::Ok)
+}
+
+/// `batch --plot DIR`: the episode's picture as `DIR/<key>.png`, where the key is the
+/// episode's path relative to the batch root with `/` as `__` (unique within a batch).
+pub fn plot_into(dir: &Path, entry: &Entry, chapters: Option<&str>) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    let name: String = entry
+        .key
+        .chars()
+        .map(|c| if matches!(c, '/' | '\\' | ':') { '_' } else { c })
+        .collect();
+    let out = dir.join(format!("{}.png", name.trim_start_matches('.')));
+    let req = PlotRequest {
+        chapters: chapters.map(Path::new).filter(|p| p.exists()),
+        width: plot::DEFAULT_WIDTH,
+        snap: None,
+        cache: true,
+    };
+    let bytes = render(&entry.audio, &out, &req)?;
+    common::emit(Some(&out), &bytes)
 }
 
 /// PNG or SVG bytes (by `output`'s extension) of the picture of `audio`.
