@@ -12,6 +12,26 @@ fn root(p: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(p)
 }
 
+/// Runs `chapmark plot AUDIO -o OUT` with `args` before them; the audio is a copy of the
+/// fixture in `dir`.
+fn plot(dir: &Path, args: &[&str], out: &str) -> std::path::PathBuf {
+    let audio = dir.join("ep.m4a");
+    if !audio.exists() {
+        std::fs::copy(root(EPISODE), &audio).unwrap();
+    }
+    let out = dir.join(out);
+    Command::cargo_bin("chapmark")
+        .unwrap()
+        .arg("plot")
+        .args(args)
+        .arg(&audio)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .success();
+    out
+}
+
 /// Columns holding a vertical run of at least `min_run` pixels of `rgb`.
 fn vertical_runs(png: &tiny_skia::Pixmap, rgb: [u8; 3], min_run: u32) -> Vec<u32> {
     let (w, h) = (png.width(), png.height());
@@ -38,22 +58,21 @@ fn vertical_runs(png: &tiny_skia::Pixmap, rgb: [u8; 3], min_run: u32) -> Vec<u32
 #[test]
 fn marks_are_at_the_chapters_columns() {
     let tmp = tempfile::tempdir().unwrap();
-    let audio = tmp.path().join("ep.m4a");
-    std::fs::copy(root(EPISODE), &audio).unwrap();
-    let out = tmp.path().join("wave.png");
     let width = 1200u32;
-    Command::cargo_bin("chapmark")
-        .unwrap()
-        .args(["plot", "--width", &width.to_string(), "-c"])
-        .arg(root(NOTES))
-        .arg(&audio)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
+    let notes = root(NOTES);
+    let out = plot(
+        tmp.path(),
+        &["--width", "1200", "-c", notes.to_str().unwrap()],
+        "wave.png",
+    );
+    let audio = tmp.path().join("ep.m4a");
     let png = tiny_skia::Pixmap::load_png(&out).unwrap();
     assert_eq!(png.width(), width);
-    assert!(png.height() > 300 && png.height() < 1000, "{}", png.height());
+    assert!(
+        png.height() > 300 && png.height() < 1000,
+        "{}",
+        png.height()
+    );
 
     let list = chapmark::read_chapters(&root(NOTES)).unwrap().list;
     let duration = chapmark::probe(&audio).unwrap().duration.to_time_round();
@@ -63,7 +82,8 @@ fn marks_are_at_the_chapters_columns() {
         .chapters
         .iter()
         .map(|c| {
-            let x = (c.start.as_millis() * plot_w + duration.as_millis() / 2) / duration.as_millis();
+            let x =
+                (c.start.as_millis() * plot_w + duration.as_millis() / 2) / duration.as_millis();
             chapmark::plot::LEFT + u32::try_from(x).unwrap()
         })
         .collect();
@@ -79,20 +99,13 @@ fn japanese_titles_are_drawn_as_glyphs() {
     // A title in Japanese only: with no font covering it, resvg draws nothing, so the
     // label's area stays white.
     let tmp = tempfile::tempdir().unwrap();
-    let audio = tmp.path().join("ep.m4a");
-    std::fs::copy(root(EPISODE), &audio).unwrap();
     let notes = tmp.path().join("notes.txt");
     std::fs::write(&notes, "0:00 はじめに\n10:00 日本語のタイトル\n").unwrap();
-    let out = tmp.path().join("wave.png");
-    Command::cargo_bin("chapmark")
-        .unwrap()
-        .args(["plot", "--width", "800", "-c"])
-        .arg(&notes)
-        .arg(&audio)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
+    let out = plot(
+        tmp.path(),
+        &["--width", "800", "-c", notes.to_str().unwrap()],
+        "wave.png",
+    );
     let png = tiny_skia::Pixmap::load_png(&out).unwrap();
     let dark = |x0: u32, x1: u32, y0: u32, y1: u32| {
         (x0..x1)
@@ -108,23 +121,20 @@ fn japanese_titles_are_drawn_as_glyphs() {
 #[test]
 fn svg_output_keeps_the_titles_as_text() {
     let tmp = tempfile::tempdir().unwrap();
-    let audio = tmp.path().join("ep.m4a");
-    std::fs::copy(root(EPISODE), &audio).unwrap();
-    let out = tmp.path().join("wave.svg");
-    Command::cargo_bin("chapmark")
-        .unwrap()
-        .args(["plot", "--no-cache", "-c"])
-        .arg(root(NOTES))
-        .arg(&audio)
-        .arg("-o")
-        .arg(&out)
-        .assert()
-        .success();
+    let notes = root(NOTES);
+    let out = plot(
+        tmp.path(),
+        &["--no-cache", "-c", notes.to_str().unwrap()],
+        "wave.svg",
+    );
     let svg = std::fs::read_to_string(&out).unwrap();
     assert!(svg.starts_with("<svg"));
     assert!(svg.contains("レアアース輸出規制"));
     assert!(svg.contains("end 00:38:00.000"));
-    assert!(!tmp.path().join("ep.m4a.peaks").exists(), "--no-cache wrote a cache");
+    assert!(
+        !tmp.path().join("ep.m4a.peaks").exists(),
+        "--no-cache wrote a cache"
+    );
 }
 
 #[test]
@@ -140,7 +150,10 @@ fn the_peaks_cache_is_reused_until_the_audio_changes() {
     assert_eq!(first.duration.to_time_round(), Time::from_secs(38 * 60));
     let written = std::fs::metadata(&cache).unwrap().modified().unwrap();
     let again = chapmark::audio::envelope(&audio, 500).unwrap();
-    assert_eq!(std::fs::metadata(&cache).unwrap().modified().unwrap(), written);
+    assert_eq!(
+        std::fs::metadata(&cache).unwrap().modified().unwrap(),
+        written
+    );
     for (a, b) in first.peaks.iter().zip(&again.peaks) {
         assert!((a - b).abs() <= 1.0 / 65535.0);
     }

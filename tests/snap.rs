@@ -98,7 +98,13 @@ fn chapters_already_at_a_pause_do_not_move() {
     let g = generated();
     let audio = g.dir.join("speech.mp3");
     let info = chapmark::probe(&audio).unwrap();
-    let snaps = suggest(&audio, &info, &chapters(&g.at_pause), &SnapOptions::default()).unwrap();
+    let snaps = suggest(
+        &audio,
+        &info,
+        &chapters(&g.at_pause),
+        &SnapOptions::default(),
+    )
+    .unwrap();
     assert!(snaps.is_empty(), "{snaps:?}");
 }
 
@@ -129,7 +135,10 @@ fn a_snap_never_reaches_the_next_chapter() {
         Chapter::new(g.pauses[2].1.saturating_sub(Time::from_millis(200)), "Next"),
     ]);
     let snaps = suggest(&audio, &info, &list, &SnapOptions::default()).unwrap();
-    assert!(snaps.iter().all(|s| s.index != 2 && s.index != 3), "{snaps:?}");
+    assert!(
+        snaps.iter().all(|s| s.index != 2 && s.index != 3),
+        "{snaps:?}"
+    );
 }
 
 fn notes(dir: &Path, starts: &[Time]) -> PathBuf {
@@ -165,7 +174,11 @@ fn check_snap_reports_the_rule_and_write_snap_applies_it() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(text.matches("\"code\": \"snap\"").count(), g.typed.len(), "{text}");
+    assert_eq!(
+        text.matches("\"code\": \"snap\"").count(),
+        g.typed.len(),
+        "{text}"
+    );
 
     let dry = Command::cargo_bin("chapmark")
         .unwrap()

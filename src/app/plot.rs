@@ -3,16 +3,16 @@
 use super::common;
 use super::{Outcome, Ui};
 use crate::cli::{ExitStatus, PlotArgs};
+use anyhow::Context;
 use chapmark::ChapterList;
 use chapmark::api::embed;
 use chapmark::api::lock::{Access, prepare_audio};
 use chapmark::audio::envelope::envelope_of;
 use chapmark::audio::{Decoder, Frames, Snap};
+use chapmark::batch::Entry;
 use chapmark::format::text::Parsed;
 use chapmark::plot::{self, Picture, STRIP_SPAN};
 use chapmark::probe::ProbeInfo;
-use anyhow::Context;
-use chapmark::batch::Entry;
 use std::path::Path;
 
 /// Frame length of the zoomed strips (10 s over a few hundred pixels).
@@ -48,7 +48,13 @@ pub fn plot_into(dir: &Path, entry: &Entry, chapters: Option<&str>) -> anyhow::R
     let name: String = entry
         .key
         .chars()
-        .map(|c| if matches!(c, '/' | '\\' | ':') { '_' } else { c })
+        .map(|c| {
+            if matches!(c, '/' | '\\' | ':') {
+                '_'
+            } else {
+                c
+            }
+        })
         .collect();
     let out = dir.join(format!("{}.png", name.trim_start_matches('.')));
     let req = PlotRequest {
@@ -79,11 +85,17 @@ pub fn render(audio: &Path, output: &Path, req: &PlotRequest<'_>) -> anyhow::Res
     };
     let mut diagnostics = report.diagnostics;
     diagnostics.extend(chapmark::validate::snap(&parsed.list, &snaps));
-    let envelope = envelope_of(audio, &info, plot::plot_width(req.width) as usize, req.cache)?;
+    let envelope = envelope_of(
+        audio,
+        &info,
+        plot::plot_width(req.width) as usize,
+        req.cache,
+    )?;
     let strips = strips(audio, &info, &parsed.list)?;
-    let title = audio
-        .file_name()
-        .map_or_else(|| audio.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let title = audio.file_name().map_or_else(
+        || audio.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     let pic = Picture {
         title,
         envelope: &envelope,
@@ -128,7 +140,11 @@ fn chapters_for(
 }
 
 /// ±5 s of loudness around each chapter start inside the audio.
-fn strips(audio: &Path, info: &ProbeInfo, list: &ChapterList) -> anyhow::Result<Vec<(usize, Frames)>> {
+fn strips(
+    audio: &Path,
+    info: &ProbeInfo,
+    list: &ChapterList,
+) -> anyhow::Result<Vec<(usize, Frames)>> {
     let end = info.duration.to_time_floor();
     let mut dec = Decoder::open(audio, info)?;
     let mut out = Vec::new();

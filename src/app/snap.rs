@@ -44,6 +44,24 @@ pub fn suggest(
     Ok(chapmark::audio::suggest(audio, info, list, &opts)?)
 }
 
+/// `write --snap`: moves the starts in `list`; `show` prints each move (for `--dry-run`).
+pub fn apply(
+    audio: &Path,
+    info: &ProbeInfo,
+    list: &mut ChapterList,
+    window: &str,
+    show: bool,
+) -> anyhow::Result<()> {
+    let snaps = suggest(audio, Some(info), list, window)?;
+    if show {
+        for line in describe(list, &snaps) {
+            eprintln!("chapmark: {line}");
+        }
+    }
+    chapmark::audio::snap::apply(list, &snaps);
+    Ok(())
+}
+
 /// One line per move for `--dry-run`: `snap: chapter 3 "Title" 5:01 → 5:00.420`.
 pub fn describe(list: &ChapterList, snaps: &[Snap]) -> Vec<String> {
     snaps

@@ -47,13 +47,8 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     let mut loaded = common::load_chapters(&args.chapters, None)?;
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     if let Some(window) = &args.snap {
-        let snaps = super::snap::suggest(&args.audio, Some(&info), &loaded.parsed.list, window)?;
-        if args.dry_run && !ui.quiet {
-            for line in super::snap::describe(&loaded.parsed.list, &snaps) {
-                eprintln!("chapmark: {line}");
-            }
-        }
-        chapmark::audio::snap::apply(&mut loaded.parsed.list, &snaps);
+        let show = args.dry_run && !ui.quiet;
+        super::snap::apply(&args.audio, &info, &mut loaded.parsed.list, window, show)?;
     }
     let ctx = common::context(
         Some(info.duration),

@@ -125,7 +125,10 @@ impl Decoder {
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(params, &opts)
             .map_err(|e| AudioError::decode(&name, e))?;
-        let sample_rate = params.sample_rate.unwrap_or(info.duration.sample_rate).max(1);
+        let sample_rate = params
+            .sample_rate
+            .unwrap_or(info.duration.sample_rate)
+            .max(1);
         let time_base = track.time_base.map_or((1, u64::from(sample_rate)), |tb| {
             (u64::from(tb.numer.get()), u64::from(tb.denom.get()))
         });
@@ -192,8 +195,8 @@ impl Decoder {
         let hop = (u64::from(self.sample_rate) * u64::from(hop_ms.max(1)) / 1000).max(1);
         let first = i64::try_from(from.as_millis() * u64::from(self.sample_rate) / 1000)
             .unwrap_or(i64::MAX);
-        let last = i64::try_from(to.as_millis() * u64::from(self.sample_rate) / 1000)
-            .unwrap_or(i64::MAX);
+        let last =
+            i64::try_from(to.as_millis() * u64::from(self.sample_rate) / 1000).unwrap_or(i64::MAX);
         let mut acc = Accumulator::new(hop as usize);
         self.decode_range(first, last, &mut acc)?;
         acc.flush();

@@ -22,8 +22,8 @@
 //! else (another version, a damaged file) is ignored and rewritten. Writing it is best
 //! effort: a read-only directory only costs the next run a decode.
 
-use super::decode::{Accumulator, Decoder};
 use super::AudioError;
+use super::decode::{Accumulator, Decoder};
 use crate::probe::ProbeInfo;
 use crate::time::SampleTime;
 use std::io::{Read, Seek, SeekFrom};
@@ -79,11 +79,7 @@ impl Envelope {
 /// The envelope of the audio at `path` in `buckets` slices, from the cache next to it when
 /// that is current, else decoded (and the cache written).
 pub fn envelope(path: &Path, buckets: usize) -> Result<Envelope, AudioError> {
-    let name = path.display().to_string();
-    let info = crate::probe::probe_path(path).map_err(|e| AudioError::Unsupported {
-        file: name.clone(),
-        message: e.to_string(),
-    })?;
+    let info = crate::probe::probe_path(path)?;
     envelope_of(path, &info, buckets, true)
 }
 
@@ -95,7 +91,11 @@ pub fn envelope_of(
     use_cache: bool,
 ) -> Result<Envelope, AudioError> {
     let cache = cache_path(path);
-    let key = if use_cache { cache_key(path).ok() } else { None };
+    let key = if use_cache {
+        cache_key(path).ok()
+    } else {
+        None
+    };
     if let Some(k) = &key {
         if let Some(env) = read_cache(&cache, k, info) {
             log::debug!("{}: envelope from {}", path.display(), cache.display());
@@ -123,7 +123,9 @@ fn decode(path: &Path, info: &ProbeInfo, n: usize) -> Result<Envelope, AudioErro
     let mut dec = Decoder::open(path, info)?;
     let total = info.duration.samples.max(1);
     // Buckets of whole samples: the last bucket takes the remainder.
-    let hop = usize::try_from(total.div_ceil(n as u64)).unwrap_or(usize::MAX).max(1);
+    let hop = usize::try_from(total.div_ceil(n as u64))
+        .unwrap_or(usize::MAX)
+        .max(1);
     let mut acc = Accumulator::new(hop);
     let last = i64::try_from(total).unwrap_or(i64::MAX);
     dec.decode_range(0, last, &mut acc)?;

@@ -34,6 +34,9 @@ pub enum AudioError {
         /// Symphonia's message.
         message: String,
     },
+    /// The file could not be measured (see [`crate::probe::ProbeError`]).
+    #[error(transparent)]
+    Probe(#[from] crate::probe::ProbeError),
     /// Nothing here that can be decoded.
     #[error("{file}: cannot decode: {message}")]
     Unsupported {

@@ -103,7 +103,10 @@ mod tests {
             *v = 0.0;
         }
         assert!(find(&curve(&rms), 0.01, Time::from_millis(150), false).is_empty());
-        assert_eq!(find(&curve(&rms), 0.01, Time::from_millis(150), true).len(), 1);
+        assert_eq!(
+            find(&curve(&rms), 0.01, Time::from_millis(150), true).len(),
+            1
+        );
     }
 
     #[test]

@@ -84,7 +84,11 @@ pub fn suggest(
             continue;
         }
         let from = ch.start.saturating_sub(opts.window).saturating_sub(margin);
-        let to = ch.start.saturating_add(opts.window).saturating_add(margin).min(end);
+        let to = ch
+            .start
+            .saturating_add(opts.window)
+            .saturating_add(margin)
+            .min(end);
         windows.push((i, dec.frames(from, to, HOP_MS)?));
     }
     if windows.is_empty() {
@@ -93,7 +97,10 @@ pub fn suggest(
     let sparse = sparse_sample(&mut dec, end)?;
     let reference = pause::reference_level(windows.iter().map(|(_, f)| f).chain(sparse.iter()));
     let threshold = reference * 10f32.powf(opts.threshold_db / 20.0);
-    log::debug!("{}: snap reference rms {reference:.4}, threshold {threshold:.5}", path.display());
+    log::debug!(
+        "{}: snap reference rms {reference:.4}, threshold {threshold:.5}",
+        path.display()
+    );
     let mut out = Vec::new();
     for (i, frames) in &windows {
         let reaches_end = frames.time_of(frames.len()) >= end;

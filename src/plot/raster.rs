@@ -46,5 +46,7 @@ pub fn png(svg: &str) -> Result<Vec<u8>, PlotError> {
         resvg::tiny_skia::Transform::default(),
         &mut pixmap.as_mut(),
     );
-    pixmap.encode_png().map_err(|e| PlotError::Png(e.to_string()))
+    pixmap
+        .encode_png()
+        .map_err(|e| PlotError::Png(e.to_string()))
 }

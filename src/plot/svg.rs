@@ -3,6 +3,7 @@
 use super::raster::FONT_FAMILIES;
 use super::{LEFT, MARK_COLOR, Picture, STRIP_SPAN, column_of, plot_width};
 use crate::audio::Frames;
+use crate::report::xml_escape as esc;
 use crate::time::Time;
 use crate::validate::{Diagnostic, Severity};
 use std::fmt::Write as _;
@@ -31,7 +32,9 @@ pub fn svg(pic: &Picture<'_>) -> String {
     let wave_top = TITLE_H + LABEL_ROWS * LABEL_ROW_H + 4;
     let strips_top = wave_top + WAVE_H + DIAG_H;
     let cols = strip_columns(width);
-    let rows = u32::try_from(pic.strips.len()).unwrap_or(u32::MAX).div_ceil(cols);
+    let rows = u32::try_from(pic.strips.len())
+        .unwrap_or(u32::MAX)
+        .div_ceil(cols);
     let footer = whole_list(pic.diagnostics).count() as u32 * 16;
     let height = strips_top + rows * (STRIP_H + GAP) + footer + GAP;
     let mut o = String::new();
@@ -100,7 +103,10 @@ fn overview(o: &mut String, pic: &Picture<'_>, width: u32, top: u32) {
             let x = f64::from(LEFT) + k as f64 + 0.5;
             let _ = write!(d, "M{x} {:.1}V{:.1}", mid - h, mid + h);
         }
-        let _ = write!(o, r#"<path d="{d}" stroke="{colour}" stroke-width="1" fill="none"/>"#);
+        let _ = write!(
+            o,
+            r#"<path d="{d}" stroke="{colour}" stroke-width="1" fill="none"/>"#
+        );
     }
     let dur = pic.envelope.duration.to_time_round();
     let (wave_top, wave_bottom) = (top, top + WAVE_H);
@@ -124,7 +130,11 @@ fn overview(o: &mut String, pic: &Picture<'_>, width: u32, top: u32) {
         let _ = write!(
             o,
             r#"<line x1="{x}.5" y1="{ly}" x2="{x}.5" y2="{wave_bottom}" stroke="{colour}" stroke-width="1" shape-rendering="crispEdges"{}/>"#,
-            if past { r#" stroke-dasharray="3 2""# } else { "" }
+            if past {
+                r#" stroke-dasharray="3 2""#
+            } else {
+                ""
+            }
         );
         let label = format!("{} {}", i + 1, clip(&ch.title, LABEL_CHARS));
         let label = if past {
@@ -149,7 +159,9 @@ fn diagnostics(o: &mut String, pic: &Picture<'_>, width: u32, wave_bottom: u32) 
     let dur = pic.envelope.duration.to_time_round();
     let mut stacked: Vec<(u32, u32)> = Vec::new();
     for d in &pic.diagnostics[..] {
-        let Some(ch) = d.chapter.and_then(|c| pic.chapters.chapters.get(c.wrapping_sub(1)))
+        let Some(ch) = d
+            .chapter
+            .and_then(|c| pic.chapters.chapters.get(c.wrapping_sub(1)))
         else {
             continue;
         };
@@ -228,21 +240,4 @@ fn clip(s: &str, n: usize) -> String {
         t.push('…');
         t
     }
-}
-
-/// XML text escaping.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            // Control characters are not allowed in XML 1.0.
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -33,10 +33,10 @@ mod snap;
 pub use crate::chapter::{UrlError, ascii_url};
 pub use diagnostic::{Diagnostic, Rule, Severity, UnknownRule};
 pub use drift::drift;
-pub use snap::snap;
 pub use limits::{CountLimit, Limits};
 use profile::Policy;
 pub use profile::{Profile, Target, UnknownProfile, UnknownTarget};
+pub use snap::snap;
 
 /// Everything validation needs besides the chapters themselves.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
