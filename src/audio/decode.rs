@@ -166,7 +166,7 @@ impl Decoder {
     }
 
     /// Seeks so that decoding resumes a little before playable time `at`.
-    fn seek_before(&mut self, at: Time) -> Result<(), AudioError> {
+    pub(crate) fn seek_before(&mut self, at: Time) -> Result<(), AudioError> {
         let from = at.as_millis().saturating_sub(PRIME.as_millis());
         let raw = from * u64::from(self.sample_rate) / 1000 + self.skip;
         let raw = raw.saturating_sub(self.sym_delay);

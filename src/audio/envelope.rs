@@ -118,26 +118,69 @@ pub fn cache_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Decodes the whole file once, into `n` buckets.
+/// Decodes the whole file once, into `n` buckets. Long files are cut into a few parts at
+/// bucket boundaries, decoded in parallel (each part seeks, so only its own frames decode).
 fn decode(path: &Path, info: &ProbeInfo, n: usize) -> Result<Envelope, AudioError> {
-    let mut dec = Decoder::open(path, info)?;
+    use rayon::prelude::*;
     let total = info.duration.samples.max(1);
     // Buckets of whole samples: the last bucket takes the remainder.
-    let hop = usize::try_from(total.div_ceil(n as u64))
-        .unwrap_or(usize::MAX)
-        .max(1);
-    let mut acc = Accumulator::new(hop);
-    let last = i64::try_from(total).unwrap_or(i64::MAX);
-    dec.decode_range(0, last, &mut acc)?;
-    acc.flush();
-    acc.peak.resize(n.min(acc.peak.len().max(n)), 0.0);
-    acc.rms.resize(acc.peak.len(), 0.0);
+    let hop = total.div_ceil(n as u64).max(1);
+    let rate = u64::from(info.duration.sample_rate.max(1));
+    // Parts of at least ten minutes: a seek and its priming cost nothing next to that.
+    let parts = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(usize::try_from(total / (600 * rate)).unwrap_or(1))
+        .clamp(1, 8) as u64;
+    let buckets_per_part = (n as u64).div_ceil(parts);
+    let decoded: Vec<(Vec<f32>, Vec<f32>, u32)> = (0..parts)
+        .into_par_iter()
+        .map(|k| {
+            let first = (k * buckets_per_part * hop).min(total);
+            let last = ((k + 1) * buckets_per_part * hop).min(total);
+            decode_part(path, info, first, last, hop)
+        })
+        .collect::<Result<_, _>>()?;
+    let mut peaks = Vec::with_capacity(n);
+    let mut rms = Vec::with_capacity(n);
+    let mut sample_rate = info.duration.sample_rate;
+    for (p, r, sr) in decoded {
+        peaks.extend(p);
+        rms.extend(r);
+        sample_rate = sr;
+    }
+    peaks.resize(n, 0.0);
+    rms.resize(n, 0.0);
     Ok(Envelope {
-        peaks: acc.peak,
-        rms: acc.rms,
-        sample_rate: dec.sample_rate(),
+        peaks,
+        rms,
+        sample_rate,
         duration: info.duration,
     })
+}
+
+/// Peak and RMS of playable samples `[first, last)` in buckets of `hop`.
+fn decode_part(
+    path: &Path,
+    info: &ProbeInfo,
+    first: u64,
+    last: u64,
+    hop: u64,
+) -> Result<(Vec<f32>, Vec<f32>, u32), AudioError> {
+    let mut dec = Decoder::open(path, info)?;
+    let mut acc = Accumulator::new(usize::try_from(hop).unwrap_or(usize::MAX));
+    if first > 0 {
+        let rate = u64::from(dec.sample_rate().max(1));
+        dec.seek_before(crate::time::Time::from_millis(first * 1000 / rate))?;
+    }
+    let to_i = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    dec.decode_range(to_i(first), to_i(last), &mut acc)?;
+    acc.flush();
+    // Exactly this part's buckets, so the next part's start where they should even when a
+    // damaged frame was skipped here.
+    let count = usize::try_from((last - first).div_ceil(hop)).unwrap_or(0);
+    acc.peak.resize(count, 0.0);
+    acc.rms.resize(count, 0.0);
+    Ok((acc.peak, acc.rms, dec.sample_rate()))
 }
 
 /// Size, mtime and a CRC of the head and tail: what says "the same audio".
