@@ -158,7 +158,7 @@ fn overview(o: &mut String, pic: &Picture<'_>, width: u32, top: u32) {
 fn diagnostics(o: &mut String, pic: &Picture<'_>, width: u32, wave_bottom: u32) {
     let dur = pic.envelope.duration.to_time_round();
     let mut stacked: Vec<(u32, u32)> = Vec::new();
-    for d in &pic.diagnostics[..] {
+    for d in pic.diagnostics {
         let Some(ch) = d
             .chapter
             .and_then(|c| pic.chapters.chapters.get(c.wrapping_sub(1)))
