@@ -171,11 +171,16 @@ fn diagnostics(o: &mut String, pic: &Picture<'_>, width: u32, wave_bottom: u32) 
         stacked.push((x, n));
         let y = wave_bottom + 12 + (n % 2) * 11 + 11;
         let c = severity_color(d.severity);
+        // Near the right edge the code goes left of the marker, so it is not cut off.
+        let (tx, anchor) = if x > width * 3 / 4 {
+            (x.saturating_sub(5), "end")
+        } else {
+            (x + 5, "start")
+        };
         let _ = write!(
             o,
-            r#"<path d="M{x}.5 {} l-4 7 h8 z" fill="{c}"/><text x="{}" y="{y}" fill="{c}" font-size="10">{}</text>"#,
+            r#"<path d="M{x}.5 {} l-4 7 h8 z" fill="{c}"/><text x="{tx}" y="{y}" fill="{c}" font-size="10" text-anchor="{anchor}">{}</text>"#,
             wave_bottom + 1,
-            x + 5,
             d.rule
         );
     }
