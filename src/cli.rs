@@ -77,6 +77,8 @@ pub enum Command {
     Man(ManArgs),
     /// List a feed's items and chapter sources, or add chapters.json links to it.
     Feed(FeedArgs),
+    /// Draw the waveform with chapter marks and diagnostics (PNG or SVG).
+    Plot(PlotArgs),
 }
 
 /// `chapmark feed`.
@@ -244,6 +246,10 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
+    /// Suggest moving each chapter start to the nearest pause within this window (default
+    /// 2s; `1.5s`, `500ms`): decodes only the audio around each start.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_name = "WINDOW")]
+    pub snap: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub validate: ValidateOpts,
@@ -290,6 +296,10 @@ pub struct WriteArgs {
     /// Validate and print what would be written, without writing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Move each chapter start that is in sound to the nearest pause within this window (default
+    /// 2s; `1.5s`, `500ms`): with `--dry-run`, prints the moves.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_name = "WINDOW")]
+    pub snap: Option<String>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub validate: ValidateOpts,
@@ -343,6 +353,9 @@ pub struct BatchArgs {
     /// Insert a chapter with this title at 0:00 when the first chapter starts later.
     #[arg(long)]
     pub intro: Option<String>,
+    /// Also draw one picture per episode (PNG, as `chapmark plot`) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub plot: Option<PathBuf>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub validate: ValidateOpts,
@@ -367,6 +380,28 @@ impl WriteArgs {
             .or(self.chapters_arg.as_deref())
             .unwrap_or(std::path::Path::new("-"))
     }
+}
+
+/// `chapmark plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// The episode audio.
+    pub audio: PathBuf,
+    /// Chapters to draw (show notes or a chapter file); without it, the embedded ones.
+    #[arg(long, short = 'c')]
+    pub chapters: Option<PathBuf>,
+    /// The picture to write: `.png` or `.svg`.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Picture width in pixels.
+    #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(400..=16000))]
+    pub width: u32,
+    /// Also draw suggested snaps to pauses within this window (default 2s).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_name = "WINDOW")]
+    pub snap: Option<String>,
+    /// Decode the audio again instead of using (and writing) the `AUDIO.peaks` cache.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[cfg(test)]

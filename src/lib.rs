@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod audio;
 pub mod batch;
 pub mod chapter;
 pub mod container;
@@ -28,6 +29,8 @@ pub mod feed;
 pub mod format;
 pub mod image;
 pub mod limits;
+#[cfg(feature = "plot")]
+pub mod plot;
 pub mod probe;
 pub mod report;
 pub mod time;

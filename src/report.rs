@@ -214,7 +214,7 @@ pub fn render_github(report: &FileReport) -> String {
 
 /// Escapes text for XML 1.0 content and attributes; characters XML 1.0 cannot carry at all
 /// (most C0 controls) become U+FFFD so a hostile title cannot break the document.
-fn xml_escape(s: &str) -> String {
+pub(crate) fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -382,6 +382,11 @@ fn process(entry: &Entry, args: &BatchArgs) -> Record {
         record.status = Status::Unreadable;
         record.error = Some(format!("{e:#}"));
     }
+    if let Some(dir) = &args.plot {
+        if let Err(e) = super::plot::plot_into(dir, entry, record.chapters_file.as_deref()) {
+            log::warn!("{}: no picture: {e:#}", entry.audio.display());
+        }
+    }
     record.elapsed_ms = elapsed_ms(started);
     record
 }

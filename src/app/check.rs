@@ -109,6 +109,7 @@ pub fn run(args: CheckArgs, ui: Ui) -> Outcome {
                 .extend(drift_diagnostics(embedded.as_ref(), &lists));
             // What a default `write` of these chapters would give readers.
             add_file_checks(&args, container, &parsed.list, false, &mut report)?;
+            add_snaps(&args, &parsed.list, &mut report)?;
             // Back into the validator's order (whole-list first, then by line), stably, so
             // a line's drift follows that line's other diagnostics.
             report
@@ -239,7 +240,26 @@ fn embedded_report(
     }
     // What readers make of the chapters as they are stored.
     add_file_checks(args, container, &parsed.list, true, &mut report)?;
+    add_snaps(args, &parsed.list, &mut report)?;
     Ok(report)
+}
+
+/// `--snap`: the `snap` suggestions, after the chapter's other diagnostics.
+fn add_snaps(args: &CheckArgs, list: &ChapterList, report: &mut FileReport) -> anyhow::Result<()> {
+    let Some(window) = &args.snap else {
+        return Ok(());
+    };
+    let Some(audio) = &args.audio else {
+        return Err(super::io::usage("--snap needs the audio file"));
+    };
+    let snaps = super::snap::suggest(audio, None, list, window)?;
+    report
+        .diagnostics
+        .extend(chapmark::validate::snap(list, &snaps));
+    report
+        .diagnostics
+        .sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
+    Ok(())
 }
 
 /// The validator's `too-few` for an empty list talks about notes lines; for a file without

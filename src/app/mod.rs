@@ -8,7 +8,9 @@ mod convert;
 mod docs;
 mod feed;
 mod io;
+mod plot;
 mod probe;
+mod snap;
 mod stdin;
 mod write;
 
@@ -89,6 +91,7 @@ fn run(command: Command, ui: Ui) -> Outcome {
         Command::Completions(a) => docs::completions(a.shell),
         Command::Man(a) => docs::man(a.out_dir.as_deref()),
         Command::Feed(a) => feed::run(a, ui),
+        Command::Plot(a) => plot::run(a, ui),
     }
 }
 

@@ -48,6 +48,10 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     let mut loaded = common::load_chapters(args.chapters_path(), None)?;
     let missing = common::load_images(&mut loaded, args.chapters_path());
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
+    if let Some(window) = &args.snap {
+        let show = args.dry_run && !ui.quiet;
+        super::snap::apply(&args.audio, &info, &mut loaded.parsed.list, window, show)?;
+    }
     let audio_name = args.audio.display().to_string();
     let mut report = validate_for_write(&args, &info, &loaded)?;
     report.diagnostics.extend(missing);

@@ -97,11 +97,14 @@ pub enum Rule {
     /// `mixed-stream`: the audio changes sample rate or channel count part-way through (a
     /// stitched MP3), which some players mis-time.
     MixedStream,
+    /// `snap`: a chapter starts in sound and a pause (where speech resumes) is near; the
+    /// diagnostic names the suggested start (`check --snap`, applied by `write --snap`).
+    Snap,
 }
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 27] = [
+    pub const ALL: [Rule; 28] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -129,6 +132,7 @@ impl Rule {
         Rule::FfmpegDropsChapter,
         Rule::ExtensionMismatch,
         Rule::MixedStream,
+        Rule::Snap,
     ];
 
     /// The stable kebab-case code.
@@ -161,6 +165,7 @@ impl Rule {
             Rule::FfmpegDropsChapter => "ffmpeg-drops-chapter",
             Rule::ExtensionMismatch => "extension-mismatch",
             Rule::MixedStream => "mixed-stream",
+            Rule::Snap => "snap",
         }
     }
 }

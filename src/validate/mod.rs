@@ -29,6 +29,7 @@ mod drift;
 mod limits;
 mod profile;
 mod rules;
+mod snap;
 mod sources;
 mod stream;
 
@@ -40,6 +41,7 @@ pub use limits::{CountLimit, Limits};
 use profile::Policy;
 pub use profile::{Profile, Target, UnknownProfile, UnknownTarget};
 pub use rules::missing_images;
+pub use snap::snap;
 pub use sources::{Source, drift_between};
 pub use stream::{StreamChange, stream_changes};
 
