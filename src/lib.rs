@@ -25,6 +25,7 @@ pub mod container;
 pub mod format;
 pub mod limits;
 pub mod probe;
+pub mod remap;
 pub mod report;
 pub mod time;
 pub mod validate;

@@ -76,11 +76,16 @@ pub enum Rule {
     UrlTooLong,
     /// `drift`: the chapters embedded in a file differ from the listed ones.
     Drift,
+    /// `remap`: a chapter's start fell inside audio that the edit removed; it was moved to
+    /// where the remaining audio resumes.
+    RemapCut,
+    /// `remap`: the audio around a chapter's start matched only weakly.
+    RemapUncertain,
 }
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 18] = [
+    pub const ALL: [Rule; 20] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -99,6 +104,8 @@ impl Rule {
         Rule::UrlNotAscii,
         Rule::UrlTooLong,
         Rule::Drift,
+        Rule::RemapCut,
+        Rule::RemapUncertain,
     ];
 
     /// The stable kebab-case code.
@@ -122,6 +129,8 @@ impl Rule {
             Rule::UrlNotAscii => "url-not-ascii",
             Rule::UrlTooLong => "url-too-long",
             Rule::Drift => "drift",
+            Rule::RemapCut => "remap-cut",
+            Rule::RemapUncertain => "remap-uncertain",
         }
     }
 }
