@@ -7,6 +7,7 @@ mod common;
 mod convert;
 mod io;
 mod probe;
+mod remap;
 mod write;
 
 use crate::cli::{Cli, ColorChoice, Command, ExitStatus};
@@ -82,6 +83,7 @@ fn run(command: Command, ui: Ui) -> Outcome {
         Command::Show(a) => write::run_show(a, ui),
         Command::Strip(a) => write::run_strip(a, ui),
         Command::Batch(a) => batch::run(a, ui),
+        Command::Remap(a) => remap::run(a, ui),
     }
 }
 

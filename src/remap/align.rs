@@ -27,6 +27,9 @@ const FLAT_DB: f64 = 1.0;
 const PENALTY: f32 = 4.0;
 /// Cap of the per-frame error, so one click does not outweigh a second of agreement.
 const CAP: f32 = 12.0;
+/// Levels below this (dB) are all "silence": one codec's silence is digital zero, another's
+/// a noise floor 40 dB higher, and neither says anything about timing.
+const QUIET_DB: f32 = -60.0;
 /// Shifts closer than this (frames) are the same segment.
 const SAME: f64 = 2.0;
 
@@ -367,7 +370,10 @@ fn excess(old: &[[f32; BANDS]], new: &[[f32; BANDS]], t: usize, lag: i64, g: &[f
     let (Some(o), Some(w)) = (old.get(t), usize::try_from(t as i64 + lag).ok().and_then(|i| new.get(i))) else {
         return CAP - PENALTY;
     };
-    let e: f32 = (0..BANDS).map(|b| (o[b] + g[b] - w[b]).abs().min(CAP)).sum::<f32>() / BANDS as f32;
+    let e: f32 = (0..BANDS)
+        .map(|b| ((o[b] + g[b]).max(QUIET_DB) - w[b].max(QUIET_DB)).abs().min(CAP))
+        .sum::<f32>()
+        / BANDS as f32;
     e - PENALTY
 }
 
