@@ -196,7 +196,10 @@ fn cli_prints_the_edit_and_writes_into_the_new_mp3() {
     let truth = v["truth"].as_array().expect("truth");
     for (c, t) in written.chapters.iter().zip(truth) {
         let want = t["new"].as_f64().expect("new");
-        assert!((c.start.as_secs_f64() - want).abs() <= TOLERANCE, "{c:?} vs {want}");
+        assert!(
+            (c.start.as_secs_f64() - want).abs() <= TOLERANCE,
+            "{c:?} vs {want}"
+        );
     }
 }
 
@@ -208,7 +211,14 @@ fn manual_edits_move_chapters_without_audio() {
     let out = chapmark()
         .args(["remap", "--chapters"])
         .arg(&notes)
-        .args(["--edit", "insert 03:00 30s", "--edit", "cut 06:00-06:20", "--shift", "+2.5s"])
+        .args([
+            "--edit",
+            "insert 03:00 30s",
+            "--edit",
+            "cut 06:00-06:20",
+            "--shift",
+            "+2.5s",
+        ])
         .args(["--to", "mp4chaps"])
         .assert()
         .success();

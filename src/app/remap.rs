@@ -72,7 +72,9 @@ fn old_chapters(old: &Path, chapters: Option<&Path>) -> anyhow::Result<(ChapterL
 /// `--edit` / `--shift` without audio.
 fn manual(args: &RemapArgs) -> anyhow::Result<(Remap, String)> {
     let Some(path) = args.chapters.as_deref() else {
-        return Err(usage("give OLD and NEW audio, or --chapters with --edit/--shift"));
+        return Err(usage(
+            "give OLD and NEW audio, or --chapters with --edit/--shift",
+        ));
     };
     let loaded = common::load_chapters(path, None)?;
     let edits = args
@@ -88,7 +90,10 @@ fn manual(args: &RemapArgs) -> anyhow::Result<(Remap, String)> {
         .transpose()
         .map_err(|e| usage(format!("--shift {e}")))?
         .unwrap_or(0.0);
-    Ok((remap::apply(&loaded.parsed.list, &edits, shift), loaded.name))
+    Ok((
+        remap::apply(&loaded.parsed.list, &edits, shift),
+        loaded.name,
+    ))
 }
 
 fn print_summary(r: &Remap, from_audio: bool) {

@@ -193,7 +193,12 @@ impl<'a> Haystack<'a> {
     }
 
     /// Best integer lag (and score) for `probe` at old frame `start`, among `lags`.
-    fn best_fine(&self, probe: &Probe, start: usize, lags: std::ops::RangeInclusive<i64>) -> Option<(i64, f32)> {
+    fn best_fine(
+        &self,
+        probe: &Probe,
+        start: usize,
+        lags: std::ops::RangeInclusive<i64>,
+    ) -> Option<(i64, f32)> {
         let mut best: Option<(i64, f32)> = None;
         for lag in lags {
             let Some(at) = usize::try_from(start as i64 + lag).ok() else {
@@ -217,7 +222,11 @@ impl<'a> Haystack<'a> {
         let (l, r) = (f64::from(at(lag - 1)), f64::from(at(lag + 1)));
         let c = f64::from(peak);
         let denom = l - 2.0 * c + r;
-        let off = if denom < -1e-9 { 0.5 * (l - r) / denom } else { 0.0 };
+        let off = if denom < -1e-9 {
+            0.5 * (l - r) / denom
+        } else {
+            0.0
+        };
         lag as f64 + off.clamp(-0.5, 0.5)
     }
 
@@ -348,7 +357,12 @@ fn gain(old: &[[f32; BANDS]], new: &[[f32; BANDS]], span: &Span) -> [f32; BANDS]
     let mut n = 0usize;
     let lag = span.lag.round() as i64;
     for t in (span.start as usize..span.end as usize).step_by(5) {
-        let (Some(o), Some(w)) = (old.get(t), usize::try_from(t as i64 + lag).ok().and_then(|i| new.get(i))) else {
+        let (Some(o), Some(w)) = (
+            old.get(t),
+            usize::try_from(t as i64 + lag)
+                .ok()
+                .and_then(|i| new.get(i)),
+        ) else {
             continue;
         };
         for b in 0..BANDS {
@@ -367,11 +381,20 @@ fn gain(old: &[[f32; BANDS]], new: &[[f32; BANDS]], span: &Span) -> [f32; BANDS]
 /// Error of old frame `t` against the new at `lag` after the gain `g`, minus the penalty:
 /// negative where the frame matches.
 fn excess(old: &[[f32; BANDS]], new: &[[f32; BANDS]], t: usize, lag: i64, g: &[f32; BANDS]) -> f32 {
-    let (Some(o), Some(w)) = (old.get(t), usize::try_from(t as i64 + lag).ok().and_then(|i| new.get(i))) else {
+    let (Some(o), Some(w)) = (
+        old.get(t),
+        usize::try_from(t as i64 + lag)
+            .ok()
+            .and_then(|i| new.get(i)),
+    ) else {
         return CAP - PENALTY;
     };
     let e: f32 = (0..BANDS)
-        .map(|b| ((o[b] + g[b]).max(QUIET_DB) - w[b].max(QUIET_DB)).abs().min(CAP))
+        .map(|b| {
+            ((o[b] + g[b]).max(QUIET_DB) - w[b].max(QUIET_DB))
+                .abs()
+                .min(CAP)
+        })
         .sum::<f32>()
         / BANDS as f32;
     e - PENALTY
@@ -383,14 +406,38 @@ fn excess(old: &[[f32; BANDS]], new: &[[f32; BANDS]], t: usize, lag: i64, g: &[f
 pub fn refine(old: &[[f32; BANDS]], new: &[[f32; BANDS]], spans: &mut [Span]) {
     let gains: Vec<[f32; BANDS]> = spans.iter().map(|s| gain(old, new, s)).collect();
     for i in 0..spans.len() {
-        let (Some(span), Some(g)) = (spans.get(i).copied(), gains.get(i)) else { continue };
+        let (Some(span), Some(g)) = (spans.get(i).copied(), gains.get(i)) else {
+            continue;
+        };
         let lag = span.lag.round() as i64;
-        let lo = if i == 0 { 0.0 } else { spans.get(i - 1).map_or(0.0, |p| p.end - BLOCK as f64) };
-        let hi = spans.get(i + 1).map_or(old.len() as f64, |n| n.start + BLOCK as f64);
+        let lo = if i == 0 {
+            0.0
+        } else {
+            spans.get(i - 1).map_or(0.0, |p| p.end - BLOCK as f64)
+        };
+        let hi = spans
+            .get(i + 1)
+            .map_or(old.len() as f64, |n| n.start + BLOCK as f64);
         let first_block_end = (span.start + BLOCK as f64).min(span.end);
         let last_block_start = (span.end - BLOCK as f64).max(span.start);
-        let start = extend(old, new, lag, g, first_block_end as usize, lo.max(0.0) as usize, true);
-        let end = extend(old, new, lag, g, last_block_start as usize, hi as usize, false);
+        let start = extend(
+            old,
+            new,
+            lag,
+            g,
+            first_block_end as usize,
+            lo.max(0.0) as usize,
+            true,
+        );
+        let end = extend(
+            old,
+            new,
+            lag,
+            g,
+            last_block_start as usize,
+            hi as usize,
+            false,
+        );
         if let Some(s) = spans.get_mut(i) {
             s.start = start as f64;
             s.end = end as f64;
@@ -399,11 +446,15 @@ pub fn refine(old: &[[f32; BANDS]], new: &[[f32; BANDS]], spans: &mut [Span]) {
     // Overlaps (an insertion: both shifts claim the frames round the boundary) are split
     // where the sum of errors is least.
     for i in 1..spans.len() {
-        let (Some(a), Some(b)) = (spans.get(i - 1).copied(), spans.get(i).copied()) else { continue };
+        let (Some(a), Some(b)) = (spans.get(i - 1).copied(), spans.get(i).copied()) else {
+            continue;
+        };
         if b.start >= a.end {
             continue;
         }
-        let (Some(ga), Some(gb)) = (gains.get(i - 1), gains.get(i)) else { continue };
+        let (Some(ga), Some(gb)) = (gains.get(i - 1), gains.get(i)) else {
+            continue;
+        };
         let (la, lb) = (a.lag.round() as i64, b.lag.round() as i64);
         let (from, to) = (b.start as usize, a.end as usize);
         let mut best = (f32::MAX, from);
