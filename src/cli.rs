@@ -235,6 +235,10 @@ pub struct BatchArgs {
     /// Where each episode's chapters are, e.g. `{dir}/{stem}.chapters.json`.
     #[arg(long)]
     pub chapters_pattern: Option<String>,
+    /// Remap each episode's chapters from its old version under this folder (same relative
+    /// path; its embedded chapters, else its sidecar) by matching the audio, as `remap`.
+    #[arg(long, conflicts_with = "chapters_pattern")]
+    pub remap_from: Option<PathBuf>,
     /// Insert a chapter with this title at 0:00 when the first chapter starts later.
     #[arg(long)]
     pub intro: Option<String>,

@@ -237,3 +237,41 @@ fn manual_edits_move_chapters_without_audio() {
     assert!(err.contains("inserted 30.0 s at 03:00.000"), "{err}");
     assert!(err.contains("removed 20.0 s at 06:00.000"), "{err}");
 }
+
+#[test]
+fn batch_remaps_a_back_catalogue_from_the_old_folder() {
+    let v = variant("insert_mid");
+    let g = generated();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (old_dir, new_dir) = (dir.path().join("old/show"), dir.path().join("new/show"));
+    std::fs::create_dir_all(&old_dir).expect("mkdir");
+    std::fs::create_dir_all(&new_dir).expect("mkdir");
+    // Old: an M4A with the chapters embedded; new: re-edited and re-encoded to MP3.
+    let old = old_dir.join("ep1.m4a");
+    std::fs::copy(v["old"].as_str().expect("old"), &old).expect("copy");
+    chapmark::write(
+        &old,
+        &old_list(&g.truth),
+        &chapmark::EmbedOptions::default(),
+    )
+    .expect("embedding the old chapters");
+    let new = new_dir.join("ep1.mp3");
+    std::fs::copy(v["new"].as_str().expect("new"), &new).expect("copy");
+    chapmark()
+        .arg("batch")
+        .arg(dir.path().join("new"))
+        .arg("--remap-from")
+        .arg(dir.path().join("old"))
+        .assert()
+        .success();
+    let written = chapmark::read_embedded(&new).expect("read back");
+    let truth = v["truth"].as_array().expect("truth");
+    assert_eq!(written.chapters.len(), truth.len());
+    for (c, t) in written.chapters.iter().zip(truth) {
+        let want = t["new"].as_f64().expect("new");
+        assert!(
+            (c.start.as_secs_f64() - want).abs() <= TOLERANCE,
+            "{c:?} vs {want}"
+        );
+    }
+}

@@ -351,18 +351,26 @@ pub fn segments(blocks: &[Block]) -> Vec<Span> {
     out.into_iter().map(|(s, _, _)| s).collect()
 }
 
+/// Old frame `t` and the new frame `lag` later, when both exist.
+fn pair<'a>(
+    old: &'a [[f32; BANDS]],
+    new: &'a [[f32; BANDS]],
+    t: usize,
+    lag: i64,
+) -> Option<(&'a [f32; BANDS], &'a [f32; BANDS])> {
+    let w = usize::try_from(t as i64 + lag)
+        .ok()
+        .and_then(|i| new.get(i))?;
+    Some((old.get(t)?, w))
+}
+
 /// Per-band mean level difference new − old over a segment (the gain change).
 fn gain(old: &[[f32; BANDS]], new: &[[f32; BANDS]], span: &Span) -> [f32; BANDS] {
     let mut sum = [0.0f64; BANDS];
     let mut n = 0usize;
     let lag = span.lag.round() as i64;
     for t in (span.start as usize..span.end as usize).step_by(5) {
-        let (Some(o), Some(w)) = (
-            old.get(t),
-            usize::try_from(t as i64 + lag)
-                .ok()
-                .and_then(|i| new.get(i)),
-        ) else {
+        let Some((o, w)) = pair(old, new, t, lag) else {
             continue;
         };
         for b in 0..BANDS {
@@ -381,12 +389,7 @@ fn gain(old: &[[f32; BANDS]], new: &[[f32; BANDS]], span: &Span) -> [f32; BANDS]
 /// Error of old frame `t` against the new at `lag` after the gain `g`, minus the penalty:
 /// negative where the frame matches.
 fn excess(old: &[[f32; BANDS]], new: &[[f32; BANDS]], t: usize, lag: i64, g: &[f32; BANDS]) -> f32 {
-    let (Some(o), Some(w)) = (
-        old.get(t),
-        usize::try_from(t as i64 + lag)
-            .ok()
-            .and_then(|i| new.get(i)),
-    ) else {
+    let Some((o, w)) = pair(old, new, t, lag) else {
         return CAP - PENALTY;
     };
     let e: f32 = (0..BANDS)

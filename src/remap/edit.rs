@@ -41,12 +41,7 @@ impl Edit {
 
 /// `MM:SS.mmm` (or `H:MM:SS.mmm`), always with milliseconds: edits are exact.
 fn stamp(t: Time) -> String {
-    let (h, m, s, ms) = t.parts();
-    if h > 0 {
-        format!("{h}:{m:02}:{s:02}.{ms:03}")
-    } else {
-        format!("{m:02}:{s:02}.{ms:03}")
-    }
+    crate::validate::format_length(t)
 }
 
 fn span(t: Time) -> String {
