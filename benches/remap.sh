@@ -40,7 +40,7 @@ echo "== remap result (40 min)"
 "$bin" remap "$work/old40.mp3" "$work/new40.m4a" -c "$work/ch40.json" --to mp4chaps
 
 echo "== timing"
-hyperfine --warmup 1 --runs 5 --export-json "$here/benches/remap-results.json" \
+hyperfine --warmup 1 --runs 3 --export-json "$here/benches/remap-results.json" \
   -n chapmark-remap "$bin -q remap $work/old40.mp3 $work/new40.m4a -c $work/ch40.json" \
   -n ffmpeg-decode-both "ffmpeg -v error -i $work/old40.mp3 -f null - && ffmpeg -v error -i $work/new40.m4a -f null -"
 python3 - "$here/benches/remap-results.json" <<'PY'

@@ -512,3 +512,52 @@ fn extend(
 pub fn secs(frames: f64) -> f64 {
     frames / f64::from(FRAME_RATE)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic, non-repeating feature sequence (a random walk of levels, like speech
+    /// loudness).
+    fn walk(n: usize, seed: u64) -> Vec<[f32; BANDS]> {
+        let mut x = seed;
+        let mut level = -30.0f32;
+        (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                let r = ((x >> 33) as f32 / (1u64 << 31) as f32) - 0.5;
+                level = (level + 8.0 * r).clamp(-70.0, -5.0);
+                [level, level - 6.0 + 2.0 * r]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_an_insertion_with_a_gain_change() {
+        let old = walk(6_000, 1);
+        let filler = walk(300, 2);
+        let mut new: Vec<[f32; BANDS]> = Vec::new();
+        new.extend_from_slice(&old[..1_000]);
+        new.extend_from_slice(&filler);
+        new.extend_from_slice(&old[1_000..]);
+        for f in &mut new {
+            f[0] += 3.0;
+            f[1] += 3.0;
+        }
+        let blocks = match_blocks(&old, &new);
+        let mut spans = segments(&blocks);
+        refine(&old, &new, &mut spans);
+        assert_eq!(spans.len(), 2, "{spans:?}");
+        assert!(spans[0].lag.abs() < 0.5 && (spans[1].lag - 300.0).abs() < 0.5);
+        assert!((spans[0].end - 1_000.0).abs() <= 2.0, "{spans:?}");
+        assert!((spans[1].start - 1_000.0).abs() <= 2.0, "{spans:?}");
+    }
+
+    #[test]
+    fn an_unrelated_sequence_matches_nowhere() {
+        let blocks = match_blocks(&walk(6_000, 3), &walk(6_000, 4));
+        assert!(blocks.iter().all(|b| b.lag.is_none()), "{blocks:?}");
+    }
+}
