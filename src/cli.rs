@@ -79,6 +79,8 @@ pub enum Command {
     Feed(FeedArgs),
     /// Draw the waveform with chapter marks and diagnostics (PNG or SVG).
     Plot(PlotArgs),
+    /// Move chapters onto a re-edited or re-encoded episode by matching its audio.
+    Remap(RemapArgs),
 }
 
 /// `chapmark feed`.
@@ -350,6 +352,10 @@ pub struct BatchArgs {
     /// Where each episode's chapters are, e.g. `{dir}/{stem}.chapters.json`.
     #[arg(long)]
     pub chapters_pattern: Option<String>,
+    /// Remap each episode's chapters from its old version under this folder (same relative
+    /// path; its embedded chapters, else its sidecar) by matching the audio, as `remap`.
+    #[arg(long, conflicts_with = "chapters_pattern")]
+    pub remap_from: Option<PathBuf>,
     /// Insert a chapter with this title at 0:00 when the first chapter starts later.
     #[arg(long)]
     pub intro: Option<String>,
@@ -402,6 +408,39 @@ pub struct PlotArgs {
     /// Decode the audio again instead of using (and writing) the `AUDIO.peaks` cache.
     #[arg(long)]
     pub no_cache: bool,
+}
+
+/// `chapmark remap`.
+#[derive(Debug, Args)]
+pub struct RemapArgs {
+    /// The old audio, whose chapters are right (omit with `--edit`/`--shift`).
+    #[arg(required_unless_present_any = ["edit", "shift"])]
+    pub old: Option<PathBuf>,
+    /// The new audio: re-edited, re-encoded, or both.
+    #[arg(required_unless_present_any = ["edit", "shift"])]
+    pub new: Option<PathBuf>,
+    /// The old audio's chapters (show notes or a chapter file); default: those embedded in OLD.
+    #[arg(long, short = 'c')]
+    pub chapters: Option<PathBuf>,
+    /// A known edit, in old time, instead of matching audio: `insert 03:00 30s`,
+    /// `cut 06:00-06:20` (repeatable; needs `--chapters`).
+    #[arg(long, requires = "chapters", conflicts_with_all = ["old", "new"])]
+    pub edit: Vec<String>,
+    /// Shift every chapter by this much (`+2.5s`, `-500ms`), with or without `--edit`.
+    #[arg(long, requires = "chapters", conflicts_with_all = ["old", "new"], allow_hyphen_values = true)]
+    pub shift: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub to: Format,
+    /// Write the chapters to this file instead of standard output.
+    #[arg(short, long, conflicts_with = "write")]
+    pub output: Option<PathBuf>,
+    /// Write the remapped chapters into NEW (validated, crash-safe) instead of printing them.
+    #[arg(long, requires = "new")]
+    pub write: bool,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub validate: ValidateOpts,
 }
 
 #[cfg(test)]

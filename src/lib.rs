@@ -32,6 +32,7 @@ pub mod limits;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod probe;
+pub mod remap;
 pub mod report;
 pub mod time;
 pub mod validate;

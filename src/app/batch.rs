@@ -4,10 +4,13 @@ use super::common;
 use super::io::usage;
 use super::{Outcome, Ui};
 use crate::cli::{BatchArgs, ExitStatus, Mp4ChaptersArg};
+use chapmark::ChapterList;
 use chapmark::api::embed::{self, add_intro, apply};
 use chapmark::api::lock::{Access, prepare_audio};
 use chapmark::batch::{self, Entry, Record, Shard, Status};
+use chapmark::format::text::ParseIssue;
 use chapmark::report;
+use chapmark::validate::Diagnostic;
 use chapmark::write::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -392,9 +395,15 @@ fn process(entry: &Entry, args: &BatchArgs) -> Record {
 }
 
 fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow::Result<()> {
-    let chapters =
-        find_chapters(entry, args.chapters_pattern.as_deref()).map_err(anyhow::Error::msg)?;
-    record.chapters_file = Some(chapters.display().to_string());
+    let sidecar = match args.remap_from {
+        Some(_) => None,
+        None => Some(
+            find_chapters(entry, args.chapters_pattern.as_deref()).map_err(anyhow::Error::msg)?,
+        ),
+    };
+    if let Some(c) = &sidecar {
+        record.chapters_file = Some(c.display().to_string());
+    }
     // Resuming after a killed run: wait for any other chapmark on this file, then undo a
     // half-done in-place write before measuring, so neither the duration nor the plan is made
     // from a half-written file.
@@ -406,22 +415,21 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     let _guard = prepare_audio(&entry.audio, access)?;
     let info = common::probe_audio(&entry.audio)?;
     record.duration = Some(info.duration.as_secs_f64());
-    let mut loaded = common::load_chapters(&chapters, None)?;
-    let missing = common::load_images(&mut loaded, &chapters);
-    add_intro(&mut loaded.parsed.list, args.intro.as_deref());
-    record.chapters = loaded.parsed.list.len();
+    let (mut list, issues, extra) = episode_chapters(entry, args, sidecar.as_deref(), record)?;
+    add_intro(&mut list, args.intro.as_deref());
+    record.chapters = list.len();
     let mut ctx = common::context(
         Some(info.duration),
         args.validate.profile,
         embed::target_for(info.container),
     );
     ctx.stream_changes = chapmark::validate::stream_changes(&info);
-    let mut diags = chapmark::validate::validate(&loaded.parsed.list, &loaded.parsed.issues, &ctx);
-    diags.extend(missing);
+    let mut diags = chapmark::validate::validate(&list, &issues, &ctx);
+    diags.extend(extra);
     let id3_version = match info.container {
         chapmark::probe::Container::Mp3 => Some(common::planned_id3_version(
             &entry.audio,
-            &loaded.parsed.list,
+            &list,
             None,
             false,
         )?),
@@ -431,7 +439,7 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
         &mut diags,
         &entry.audio,
         info.container,
-        &loaded.parsed.list,
+        &list,
         id3_version,
         false,
         args.validate.profile,
@@ -447,7 +455,7 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
         return Ok(());
     }
     let opts = super::write::embed_options(None, false, Mp4ChaptersArg::Both);
-    let plan = embed::plan_write(&entry.audio, &info, &loaded.parsed.list, &opts)?;
+    let plan = embed::plan_write(&entry.audio, &info, &list, &opts)?;
     if matches!(plan, Plan::Unchanged) {
         record.status = Status::Unchanged;
         return Ok(());
@@ -456,4 +464,61 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     record.bytes_written = written.bytes;
     record.status = Status::Written;
     Ok(())
+}
+
+/// The episode's chapters: its sidecar (with the images it names loaded; a missing one is an
+/// `image-missing` diagnostic), or with `--remap-from` the old version's chapters remapped.
+fn episode_chapters(
+    entry: &Entry,
+    args: &BatchArgs,
+    sidecar: Option<&Path>,
+    record: &mut Record,
+) -> anyhow::Result<(ChapterList, Vec<ParseIssue>, Vec<Diagnostic>)> {
+    match (sidecar, &args.remap_from) {
+        (Some(c), _) => {
+            let mut loaded = common::load_chapters(c, None)?;
+            let missing = common::load_images(&mut loaded, c);
+            Ok((loaded.parsed.list, loaded.parsed.issues, missing))
+        }
+        (None, Some(from)) => remapped(entry, from, record),
+        (None, None) => anyhow::bail!("no chapters"),
+    }
+}
+
+/// `--remap-from`: the old version's chapters (embedded, else its sidecar), remapped onto
+/// this episode by matching audio; the remap's warnings join the validation's.
+fn remapped(
+    entry: &Entry,
+    from: &Path,
+    record: &mut Record,
+) -> anyhow::Result<(ChapterList, Vec<ParseIssue>, Vec<Diagnostic>)> {
+    let old = old_version(&from.join(&entry.key))
+        .ok_or_else(|| anyhow::anyhow!("no old version at {}", from.join(&entry.key).display()))?;
+    record.chapters_file = Some(old.display().to_string());
+    let mut list = chapmark::read_embedded(&old)?;
+    if list.is_empty() {
+        let old_entry = Entry {
+            audio: old.clone(),
+            chapters: None,
+            key: entry.key.clone(),
+        };
+        let sidecar = find_chapters(&old_entry, None).map_err(anyhow::Error::msg)?;
+        list = common::load_chapters(&sidecar, None)?.parsed.list;
+    }
+    let r = chapmark::remap::remap(&old, &entry.audio, &list)?;
+    Ok((r.list, Vec::new(), r.diagnostics))
+}
+
+/// The old version at `path`, or, for a back catalogue re-encoded to another container, the
+/// file with the same stem and another audio extension.
+fn old_version(path: &Path) -> Option<PathBuf> {
+    if path.is_file() {
+        return Some(path.to_path_buf());
+    }
+    [
+        "mp3", "m4a", "m4b", "mp4", "aac", "flac", "ogg", "opus", "wav",
+    ]
+    .iter()
+    .map(|ext| path.with_extension(ext))
+    .find(|p| p.is_file())
 }

@@ -10,6 +10,7 @@ mod feed;
 mod io;
 mod plot;
 mod probe;
+mod remap;
 mod snap;
 mod stdin;
 mod write;
@@ -92,6 +93,7 @@ fn run(command: Command, ui: Ui) -> Outcome {
         Command::Man(a) => docs::man(a.out_dir.as_deref()),
         Command::Feed(a) => feed::run(a, ui),
         Command::Plot(a) => plot::run(a, ui),
+        Command::Remap(a) => remap::run(a, ui),
     }
 }
 

@@ -100,11 +100,16 @@ pub enum Rule {
     /// `snap`: a chapter starts in sound and a pause (where speech resumes) is near; the
     /// diagnostic names the suggested start (`check --snap`, applied by `write --snap`).
     Snap,
+    /// `remap`: a chapter's start fell inside audio that the edit removed; it was moved to
+    /// where the remaining audio resumes.
+    RemapCut,
+    /// `remap`: the audio around a chapter's start matched only weakly.
+    RemapUncertain,
 }
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 28] = [
+    pub const ALL: [Rule; 30] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -133,6 +138,8 @@ impl Rule {
         Rule::ExtensionMismatch,
         Rule::MixedStream,
         Rule::Snap,
+        Rule::RemapCut,
+        Rule::RemapUncertain,
     ];
 
     /// The stable kebab-case code.
@@ -166,6 +173,8 @@ impl Rule {
             Rule::ExtensionMismatch => "extension-mismatch",
             Rule::MixedStream => "mixed-stream",
             Rule::Snap => "snap",
+            Rule::RemapCut => "remap-cut",
+            Rule::RemapUncertain => "remap-uncertain",
         }
     }
 }
