@@ -2,7 +2,7 @@
 //! journal, or the equivalent rebuild where the file system cannot.
 
 use super::fault::{FaultPoint, fault};
-use super::journal::{JOURNAL_CAP, Journal, remove_journal, write_journal};
+use super::journal::{JOURNAL_CAP, Journal, log_rollback_failed, remove_journal, write_journal};
 use super::patch::{checked_patches, patch_in_place, write_patches};
 use super::rebuild::rebuild_into_place;
 use super::recover::recover;
@@ -72,12 +72,7 @@ pub(super) fn insert_in_place(
     if let Err(e) = write_patches(&mut file, &sorted, total).and_then(|()| file.sync_all()) {
         drop(file);
         if let Err(r) = recover(target) {
-            log::error!(
-                "{}: writing failed and so did rolling back ({r}); the journal {} will be \
-                 applied by the next run",
-                target.display(),
-                jpath.display()
-            );
+            log_rollback_failed(target, &jpath, &r);
         }
         return Err(io_err(target, "writing in place")(e));
     }

@@ -40,6 +40,17 @@ pub(super) fn read_journal(jpath: &Path) -> io::Result<Option<Vec<u8>>> {
     Ok(Some(buf))
 }
 
+/// A write failed and rolling it back failed too: the journal stays for the next run, which
+/// the message says (one wording for every in-place strategy).
+pub(super) fn log_rollback_failed(target: &Path, jpath: &Path, err: &dyn std::fmt::Display) {
+    log::error!(
+        "{}: writing failed and so did rolling back ({err}); the journal {} will be applied by \
+         the next run",
+        target.display(),
+        jpath.display()
+    );
+}
+
 /// Deletes a journal once the file it protects is synced. The directory is deliberately not
 /// synced afterwards: if a power cut brings the journal back, the next run rolls the (complete,
 /// synced) write back to the original — one of the two states we promise — and skipping that

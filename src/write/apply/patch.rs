@@ -3,7 +3,7 @@
 
 use super::fault::{FaultPoint, fault};
 use super::io_err;
-use super::journal::{JOURNAL_CAP, Journal, remove_journal, write_journal};
+use super::journal::{JOURNAL_CAP, Journal, log_rollback_failed, remove_journal, write_journal};
 use super::journal_path;
 use super::rebuild::rebuild_into_place;
 use crate::write::{Patch, Piece, WriteError};
@@ -101,12 +101,7 @@ pub(super) fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, Wr
             Ok(()) => {
                 let _ = remove_journal(&jpath);
             }
-            Err(r) => log::error!(
-                "{}: writing failed and so did rolling back ({r}); the journal {} will be \
-                 applied by the next run",
-                target.display(),
-                jpath.display()
-            ),
+            Err(r) => log_rollback_failed(target, &jpath, &r),
         }
         return Err(io_err(target, "writing in place")(e));
     }
