@@ -94,7 +94,11 @@ fn respond(s: &Session, req: &mut Request) -> ResponseBox {
     }
     let method = req.method().clone();
     match (method, route) {
-        (Method::Get, Route::Index) => asset(INDEX, "text/html; charset=utf-8"),
+        (Method::Get, Route::Index) => {
+            // The token is hex: safe to put in the page as is.
+            let page = INDEX.replace("__TOKEN__", &s.allowed.token);
+            secure(typed(Response::from_data(page.into_bytes()), "text/html; charset=utf-8").boxed())
+        }
         (Method::Get, Route::Asset("editor.js")) => asset(SCRIPT, "text/javascript; charset=utf-8"),
         (Method::Get, Route::Asset(_)) => asset(STYLE, "text/css; charset=utf-8"),
         (Method::Get | Method::Head, Route::Audio) => {
@@ -298,7 +302,15 @@ fn check(s: &Session, call: &Call) -> ResponseBox {
         }
         Err(bad) => bad,
     };
-    reply(200, &verdict(&diagnostics))
+    // Each row's start as the page should draw it, even when another row is not a time.
+    let starts: Vec<Option<u64>> = call
+        .chapters
+        .iter()
+        .map(|r| parse_timestamp(r.start.trim()).ok().map(Time::as_millis))
+        .collect();
+    let mut body = verdict(&diagnostics);
+    body["startsMs"] = json!(starts);
+    reply(200, &body)
 }
 
 /// Diagnostics with their counts and whether a Save would go ahead.
