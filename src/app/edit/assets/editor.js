@@ -458,7 +458,11 @@ function onPointerMove(ev) {
   if (ed.drag < 0) return;
   const c = $('wave');
   const x = ev.clientX - c.getBoundingClientRect().left;
-  setStart(ed.drag, Math.min(ed.durationMs, Math.max(0, msOf(x, c.clientWidth))));
+  // To a round time the pointer can actually resolve at this zoom (1 s, 0.1 s or 10 ms).
+  const perPx = (ed.to - ed.from) / c.clientWidth;
+  const step = perPx >= 500 ? 1000 : perPx >= 50 ? 100 : 10;
+  const ms = Math.round(msOf(x, c.clientWidth) / step) * step;
+  setStart(ed.drag, Math.min(ed.durationMs, Math.max(0, ms)));
 }
 
 function onPointerUp() {
