@@ -65,6 +65,17 @@ impl Editor {
         std::str::from_utf8(&head[9..12]).unwrap().parse().unwrap()
     }
 
+    /// Waits up to `secs` for the server to stop by itself; its exit status.
+    fn exits_within(&mut self, secs: u64) -> Option<std::process::ExitStatus> {
+        for _ in 0..secs * 10 {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                return Some(st);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+
     fn host(&self) -> (&'static str, String) {
         ("Host", format!("127.0.0.1:{}", self.port))
     }
@@ -108,6 +119,26 @@ fn drive(scenario: &str, ed: &Editor, audio: &Path, shots: &Path) -> Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
+/// A copy of the silent PEP Think fixture; for the README's pictures, a speech-like MP3 of
+/// the same length instead (benches/make-speechlike.sh), so the waveform shows something.
+fn episode_for_pictures(dir: &Path) -> PathBuf {
+    if std::env::var_os("CHAPMARK_SCREENSHOTS").is_none() {
+        let audio = dir.join("pep-think.m4a");
+        std::fs::copy(fixture(EPISODE), &audio).unwrap();
+        return audio;
+    }
+    let audio = dir.join("pep-think.mp3");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/make-speechlike.sh");
+    let st = Command::new("bash")
+        .arg(script)
+        .arg("2280")
+        .arg(&audio)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    audio
+}
+
 fn show(audio: &Path) -> Value {
     let o = Command::new(env!("CARGO_BIN_EXE_chapmark"))
         .arg("show")
@@ -124,10 +155,12 @@ fn edit_move_refuse_fix_and_save_the_pep_think_episode() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let audio = tmp.path().join("pep-think.m4a");
-    std::fs::copy(fixture(EPISODE), &audio).unwrap();
-    let ed = Editor::start(&audio, Some(&fixture(NOTES)));
+    let audio = episode_for_pictures(tmp.path());
+    let mut ed = Editor::start(&audio, Some(&fixture(NOTES)));
     let out = drive("pep", &ed, &audio, &shots_dir(tmp.path()));
+    // Closing the page stopped the server (its goodbye, then the reload grace period).
+    let st = ed.exits_within(15).expect("the server stops when the page is closed");
+    assert!(st.success(), "{st}");
 
     eprintln!("{out}");
     assert_eq!(out["rows"], 3, "{out}");
@@ -147,7 +180,9 @@ fn edit_move_refuse_fix_and_save_the_pep_think_episode() {
     assert!(out["refused"].as_str().unwrap().contains("not saved"), "{out}");
     assert_eq!(out["unchanged"], true, "a refused save left the file as it was");
     assert_eq!(out["fixedProblems"], "", "{out}");
-    assert!(out["saved"].as_str().unwrap().starts_with("saved 3 chapters"), "{out}");
+    let name = audio.file_name().unwrap().to_string_lossy();
+    let saved = format!("saved 3 chapters to {name}");
+    assert!(out["saved"].as_str().unwrap().starts_with(&saved), "{out}");
     assert_eq!(out["changed"], true);
     assert_eq!(out["hash1"], out["hash2"], "two saves in a row: byte-identical");
     assert!(out["saved2"].as_str().unwrap().contains("unchanged"), "{out}");
