@@ -193,6 +193,17 @@ fn edit_move_refuse_fix_and_save_the_pep_think_episode() {
     assert_eq!(out["altN"], "Title of chapter 1");
     assert_eq!(out["altS"], "03:20.500");
 
+    // Export, paste and reload.
+    let vtt = std::fs::read_to_string(audio.with_extension("vtt")).unwrap();
+    assert!(vtt.starts_with("WEBVTT") && vtt.contains("00:27:00.000 --> "), "{vtt}");
+    assert!(vtt.contains("物理AIの「実装ギャップ」(改訂)"), "{vtt}");
+    let pasted = serde_json::json!([
+        ["00:00", "はじめに", ""],
+        ["05:00", "本題", "https://example.com/a"]
+    ]);
+    assert_eq!(out["pasted"], pasted);
+    assert_eq!(out["reloaded"], out["afterSave"]);
+
     drop(ed);
     let shown = show(&audio);
     let chapters = shown["chapters"].as_array().unwrap();

@@ -66,7 +66,7 @@ async function saveAndWait(page) {
 async function pep(page) {
   const rows = page.locator('#chapters tbody tr');
   out.firstTitle = await rows.nth(0).locator('input.title').inputValue();
-  await page.waitForSelector('body[data-waveform="ready"]', { timeout: 60000 });
+  await page.waitForSelector('body[data-waveform="ready"]', { timeout: 400000 });
   await checked(page, 0);
   if (shots) await page.screenshot({ path: join(shots, 'edit-loaded.png'), fullPage: true });
 
@@ -110,6 +110,23 @@ async function pep(page) {
   out.afterSave = await page.evaluate(() => ed.rows.map((r) => [r.start, r.title]));
   await keyboard(page);
   if (shots) await page.screenshot({ path: join(shots, 'edit-saved.png'), fullPage: true });
+
+  // Export as WebVTT next to the episode; paste show notes; reload what the file holds.
+  await page.selectOption('#format', 'vtt');
+  await page.click('#export');
+  await page.waitForFunction(() => /export/.test(document.getElementById('status').textContent));
+  out.exported = await page.locator('#status').textContent();
+  await page.click('#paste');
+  await page.fill('#paste-text', '0:00 はじめに\n05:00 本題 https://example.com/a\n');
+  let b4 = await checks(page);
+  await page.click('#paste-ok');
+  await checked(page, b4);
+  out.pasted = await page.evaluate(() => ed.rows.map((r) => [r.start, r.title, r.url]));
+  page.once('dialog', (d) => d.accept());
+  b4 = await checks(page);
+  await page.click('#reload');
+  await checked(page, b4);
+  out.reloaded = await page.evaluate(() => ed.rows.map((r) => [r.start, r.title]));
 }
 
 async function keyboard(page) {

@@ -145,6 +145,7 @@ fn post_call(s: &Session, call: &str, body: &Call) -> ResponseBox {
         "save" => save(s, body),
         "export" => export(s, body),
         "snaps" => snaps(s, body),
+        "reload" => reload(s),
         "heartbeat" => text(200, "ok"),
         "bye" => {
             s.bye();
@@ -369,6 +370,19 @@ fn save(s: &Session, call: &Call) -> ResponseBox {
     ));
     body["chapters"] = json!(rows);
     reply(200, &body)
+}
+
+/// What the episode holds now (after a Save, or another program's change).
+fn reload(s: &Session) -> ResponseBox {
+    let _writing = s.writing.lock();
+    match chapmark::read_embedded(&s.audio) {
+        Ok(back) => {
+            let rows = rows_of(&back, true, hours(s));
+            *lock_base(s) = back;
+            reply(200, &json!({ "chapters": rows }))
+        }
+        Err(e) => reply(500, &json!({ "message": e.to_string() })),
+    }
 }
 
 fn refused(s: &Session, diagnostics: &[Diagnostic]) -> ResponseBox {

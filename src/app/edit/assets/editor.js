@@ -253,10 +253,11 @@ async function exportFile() {
 
 async function reload() {
   if (ed.dirty && !confirm('Discard the unsaved changes and reload the chapters from the file?')) return;
-  const { data } = await call('state');
+  const { ok, data } = await call('reload', {});
+  if (!ok) { say(data.message || 'cannot read the file', 'error'); return; }
   ed.dirty = false;
   setRows(data.chapters);
-  say(`reloaded ${data.chapters.length} chapters`);
+  say(`the file holds ${data.chapters.length} chapters`);
 }
 
 async function suggestSnaps() {
