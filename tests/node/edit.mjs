@@ -33,6 +33,11 @@ try {
   out.readyMs = Math.round(await page.evaluate(() => window.chapmarkReadyMs));
   out.rows = await page.locator('#chapters tbody tr').count();
   if (scenario === 'pep') await pep(page);
+  if (process.env.EDIT_WAIT_WAVEFORM) {
+    // Figures for the report only (a cold waveform of a long episode takes a while).
+    await page.waitForSelector('body[data-waveform="ready"]', { timeout: 600000 });
+    out.waveformMs = Math.round(await page.evaluate(() => performance.now()));
+  }
   assert.deepEqual(errors, [], 'no script errors');
   await page.close({ runBeforeUnload: false });
 } finally {

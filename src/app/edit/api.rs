@@ -423,8 +423,13 @@ fn export(s: &Session, call: &Call) -> ResponseBox {
     };
     let bytes = format::write(fmt, &list, &opts);
     let _writing = s.writing.lock();
+    // Say so when an earlier file is replaced (the notes the list came from, perhaps).
+    let replaced = if out.exists() { " (replaced the earlier file)" } else { "" };
     match super::super::common::emit(Some(&out), &bytes) {
-        Ok(()) => reply(200, &json!({ "message": format!("exported {}", out.display()) })),
+        Ok(()) => {
+            let message = format!("exported {}{replaced}", out.display());
+            reply(200, &json!({ "message": message }))
+        }
         Err(e) => reply(500, &json!({ "message": format!("{e:#}") })),
     }
 }

@@ -390,7 +390,8 @@ function drawMarks(g, w, h) {
   }
   ed.rows.forEach((r, i) => {
     if (r.ms === null || r.ms === undefined) return;
-    const x = xOf(Math.min(r.ms, ed.durationMs), w);
+    // A start past the end is drawn at the right edge, where it can be seen and grabbed.
+    const x = Math.min(xOf(Math.min(r.ms, ed.durationMs), w), w - 6);
     if (x < -2 || x > w + 2) return;
     g.fillStyle = bad.has(i) ? '#c62828' : (i === ed.drag ? '#ff8f00' : '#1d1d1f');
     g.fillRect(Math.round(x) - 1, 0, 2, h);
