@@ -159,7 +159,9 @@ fn edit_move_refuse_fix_and_save_the_pep_think_episode() {
     let mut ed = Editor::start(&audio, Some(&fixture(NOTES)));
     let out = drive("pep", &ed, &audio, &shots_dir(tmp.path()));
     // Closing the page stopped the server (its goodbye, then the reload grace period).
-    let st = ed.exits_within(15).expect("the server stops when the page is closed");
+    let st = ed
+        .exits_within(15)
+        .expect("the server stops when the page is closed");
     assert!(st.success(), "{st}");
 
     eprintln!("{out}");
@@ -177,15 +179,27 @@ fn edit_move_refuse_fix_and_save_the_pep_think_episode() {
         past_end.contains("past-end") && past_end.contains("past the end of the audio"),
         "{past_end}"
     );
-    assert!(out["refused"].as_str().unwrap().contains("not saved"), "{out}");
-    assert_eq!(out["unchanged"], true, "a refused save left the file as it was");
+    assert!(
+        out["refused"].as_str().unwrap().contains("not saved"),
+        "{out}"
+    );
+    assert_eq!(
+        out["unchanged"], true,
+        "a refused save left the file as it was"
+    );
     assert_eq!(out["fixedProblems"], "", "{out}");
     let name = audio.file_name().unwrap().to_string_lossy();
     let saved = format!("saved 3 chapters to {name}");
     assert!(out["saved"].as_str().unwrap().starts_with(&saved), "{out}");
     assert_eq!(out["changed"], true);
-    assert_eq!(out["hash1"], out["hash2"], "two saves in a row: byte-identical");
-    assert!(out["saved2"].as_str().unwrap().contains("unchanged"), "{out}");
+    assert_eq!(
+        out["hash1"], out["hash2"],
+        "two saves in a row: byte-identical"
+    );
+    assert!(
+        out["saved2"].as_str().unwrap().contains("unchanged"),
+        "{out}"
+    );
 
     // Keyboard: the toolbar first, every control named, Alt+N and Alt+S work.
     assert_eq!(out["firstTab"], "profile");
@@ -195,7 +209,10 @@ fn edit_move_refuse_fix_and_save_the_pep_think_episode() {
 
     // Export, paste and reload.
     let vtt = std::fs::read_to_string(audio.with_extension("vtt")).unwrap();
-    assert!(vtt.starts_with("WEBVTT") && vtt.contains("00:27:00.000 --> "), "{vtt}");
+    assert!(
+        vtt.starts_with("WEBVTT") && vtt.contains("00:27:00.000 --> "),
+        "{vtt}"
+    );
     assert!(vtt.contains("物理AIの「実装ギャップ」(改訂)"), "{vtt}");
     let pasted = serde_json::json!([
         ["00:00", "はじめに", ""],
@@ -220,8 +237,14 @@ fn edit_move_refuse_fix_and_save_the_pep_think_episode() {
         got,
         vec![
             (100_000, "物理AIの「実装ギャップ」(改訂)"),
-            (810_000, "レアアース輸出規制と台湾抑止──中国の「経済的シグナリング」と日本の課題"),
-            (1_620_000, "AI競争という神話──非対称的な「AI二極化」と日本の立ち位置"),
+            (
+                810_000,
+                "レアアース輸出規制と台湾抑止──中国の「経済的シグナリング」と日本の課題"
+            ),
+            (
+                1_620_000,
+                "AI競争という神話──非対称的な「AI二極化」と日本の立ち位置"
+            ),
         ],
         "{shown}"
     );
@@ -243,12 +266,27 @@ fn requests_without_the_token_from_elsewhere_or_for_other_files_are_refused() {
 
     assert_eq!(ed.status("/", &ok), 403, "no token");
     assert_eq!(ed.status("/api/state", &ok), 403, "no token");
-    assert_eq!(ed.status("/media/ep.m4a?token=0000", &ok), 403, "wrong token");
+    assert_eq!(
+        ed.status("/media/ep.m4a?token=0000", &ok),
+        403,
+        "wrong token"
+    );
     let rebound = [("Host", format!("attacker.example:{}", ed.port))];
-    assert_eq!(ed.status(&format!("/?token={t}"), &rebound), 403, "dns rebinding");
+    assert_eq!(
+        ed.status(&format!("/?token={t}"), &rebound),
+        403,
+        "dns rebinding"
+    );
     assert_eq!(ed.status(&format!("/?token={t}"), &[]), 403, "no host");
-    let foreign = [ed.host(), ("Origin", "https://attacker.example".to_string())];
-    assert_eq!(ed.status(&format!("/api/state?token={t}"), &foreign), 403, "origin");
+    let foreign = [
+        ed.host(),
+        ("Origin", "https://attacker.example".to_string()),
+    ];
+    assert_eq!(
+        ed.status(&format!("/api/state?token={t}"), &foreign),
+        403,
+        "origin"
+    );
     for path in [
         "/media/secret.txt",
         "/media/../secret.txt",
@@ -287,7 +325,14 @@ fn a_three_hour_episode_loads_in_under_a_second() {
     assert!(st.success());
     let notes = tmp.path().join("notes.txt");
     let text: String = (0..40)
-        .map(|i| format!("{}:{:02}:00 第{}章 チャプター\n", i * 4 / 60, i * 4 % 60, i + 1))
+        .map(|i| {
+            format!(
+                "{}:{:02}:00 第{}章 チャプター\n",
+                i * 4 / 60,
+                i * 4 % 60,
+                i + 1
+            )
+        })
         .collect();
     std::fs::write(&notes, text).unwrap();
     let ed = Editor::start(&audio, Some(&notes));

@@ -97,7 +97,13 @@ fn respond(s: &Session, req: &mut Request) -> ResponseBox {
         (Method::Get, Route::Index) => {
             // The token is hex: safe to put in the page as is.
             let page = INDEX.replace("__TOKEN__", &s.allowed.token);
-            secure(typed(Response::from_data(page.into_bytes()), "text/html; charset=utf-8").boxed())
+            secure(
+                typed(
+                    Response::from_data(page.into_bytes()),
+                    "text/html; charset=utf-8",
+                )
+                .boxed(),
+            )
         }
         (Method::Get, Route::Asset("editor.js")) => asset(SCRIPT, "text/javascript; charset=utf-8"),
         (Method::Get, Route::Asset(_)) => asset(STYLE, "text/css; charset=utf-8"),
@@ -182,7 +188,9 @@ fn hours(s: &Session) -> bool {
 }
 
 fn lock_base(s: &Session) -> std::sync::MutexGuard<'_, ChapterList> {
-    s.base.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    s.base
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The page's rows for `list`; `keep` links each row to its chapter in the base list.
@@ -416,7 +424,9 @@ fn export(s: &Session, call: &Call) -> ResponseBox {
         || "chapters".to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let out = s.audio.with_file_name(format!("{stem}.{}", fmt.extension()));
+    let out = s
+        .audio
+        .with_file_name(format!("{stem}.{}", fmt.extension()));
     let opts = WriteOptions {
         duration: Some(s.info.duration.to_time_round()),
         audio_file: Some(s.allowed.audio_name.clone()),
@@ -424,7 +434,11 @@ fn export(s: &Session, call: &Call) -> ResponseBox {
     let bytes = format::write(fmt, &list, &opts);
     let _writing = s.writing.lock();
     // Say so when an earlier file is replaced (the notes the list came from, perhaps).
-    let replaced = if out.exists() { " (replaced the earlier file)" } else { "" };
+    let replaced = if out.exists() {
+        " (replaced the earlier file)"
+    } else {
+        ""
+    };
     match super::super::common::emit(Some(&out), &bytes) {
         Ok(()) => {
             let message = format!("exported {}{replaced}", out.display());

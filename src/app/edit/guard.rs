@@ -52,7 +52,10 @@ pub struct Parts<'a> {
 
 /// Admits a request or says why not.
 pub fn admit(s: &Allowed, req: &Parts<'_>) -> Result<Route, Refusal> {
-    let ours = [format!("127.0.0.1:{}", s.port), format!("localhost:{}", s.port)];
+    let ours = [
+        format!("127.0.0.1:{}", s.port),
+        format!("localhost:{}", s.port),
+    ];
     match req.host {
         Some(h) if ours.iter().any(|o| o.eq_ignore_ascii_case(h)) => {}
         _ => return Err((403, "host not allowed")),
@@ -166,7 +169,10 @@ mod tests {
         let s = session();
         let ok = admit(&s, &parts("/?token=abc123", "127.0.0.1:4321", None));
         assert_eq!(ok, Ok(Route::Index));
-        let ok = admit(&s, &parts("/media/ep.m4a?token=abc123", "localhost:4321", None));
+        let ok = admit(
+            &s,
+            &parts("/media/ep.m4a?token=abc123", "localhost:4321", None),
+        );
         assert_eq!(ok, Ok(Route::Audio));
         let ok = admit(
             &s,
@@ -190,7 +196,11 @@ mod tests {
         assert_eq!(rebound, Err((403, "host not allowed")));
         let other_port = admit(&s, &parts("/?token=abc123", "127.0.0.1:80", None));
         assert_eq!(other_port, Err((403, "host not allowed")));
-        let foreign = parts("/?token=abc123", "127.0.0.1:4321", Some("http://evil.example"));
+        let foreign = parts(
+            "/?token=abc123",
+            "127.0.0.1:4321",
+            Some("http://evil.example"),
+        );
         assert_eq!(admit(&s, &foreign), Err((403, "origin not allowed")));
         let null = parts("/?token=abc123", "127.0.0.1:4321", Some("null"));
         assert_eq!(admit(&s, &null), Err((403, "origin not allowed")));
@@ -210,7 +220,10 @@ mod tests {
             "/media/ep.m4a%00",
             "/api/../media/ep.m4a",
         ] {
-            let got = admit(&s, &parts(&format!("{url}?token=abc123"), "127.0.0.1:4321", None));
+            let got = admit(
+                &s,
+                &parts(&format!("{url}?token=abc123"), "127.0.0.1:4321", None),
+            );
             assert!(matches!(got, Err((403 | 400, _))), "{url}: {got:?}");
         }
     }

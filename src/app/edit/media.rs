@@ -43,7 +43,10 @@ pub fn serve(path: &Path, range: Option<&str>, mime: &str) -> ResponseBox {
     .collect();
     if status == 206 {
         let last = to.saturating_sub(1);
-        headers.extend(header("Content-Range", &format!("bytes {from}-{last}/{len}")));
+        headers.extend(header(
+            "Content-Range",
+            &format!("bytes {from}-{last}/{len}"),
+        ));
     }
     Response::new(
         StatusCode(status),
