@@ -73,7 +73,6 @@ async function pep(page) {
   out.firstTitle = await rows.nth(0).locator('input.title').inputValue();
   await page.waitForSelector('body[data-waveform="ready"]', { timeout: 400000 });
   await checked(page, 0);
-  if (shots) await page.screenshot({ path: join(shots, 'edit-loaded.png'), fullPage: true });
 
   // Chapter 2 by typing.
   await typeStart(page, 1, '13:30');
