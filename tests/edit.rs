@@ -170,6 +170,9 @@ fn edit_move_refuse_fix_and_save_the_pep_think_episode() {
         out["firstTitle"],
         "Physical AIの「実装ギャップ」──研究と現場のあいだにある深い溝"
     );
+    let apple = out["appleFirst"].as_str().unwrap();
+    assert!(apple.contains("first-not-zero"), "{apple}");
+    assert_eq!((&out["added"], &out["afterDelete"]), (&4.into(), &3.into()));
     assert_eq!(out["typed"], "13:30");
     // Dragged from 25:05 towards 27:00: within a few pixels (≈2 s each) of it.
     let dragged = out["draggedMs"].as_u64().unwrap();

@@ -74,6 +74,25 @@ async function pep(page) {
   await page.waitForSelector('body[data-waveform="ready"]', { timeout: 400000 });
   await checked(page, 0);
 
+  // The profile is a menu: Apple wants the first chapter at 0:00.
+  let b = await checks(page);
+  await page.selectOption('#profile', 'apple');
+  await checked(page, b);
+  out.appleFirst = await rows.nth(0).locator('.problems').textContent();
+  b = await checks(page);
+  await page.selectOption('#profile', 'default');
+  await checked(page, b);
+
+  // Add a chapter at the playhead, then delete it.
+  b = await checks(page);
+  await page.click('#add');
+  await checked(page, b);
+  out.added = await rows.count();
+  b = await checks(page);
+  await rows.nth(0).locator('button.del').click();
+  await checked(page, b);
+  out.afterDelete = await rows.count();
+
   // Chapter 2 by typing.
   await typeStart(page, 1, '13:30');
   out.typed = await rows.nth(1).locator('input.start').inputValue();

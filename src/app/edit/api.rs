@@ -243,7 +243,11 @@ fn peaks(s: &Session) -> ResponseBox {
 /// The rows as a chapter list, or the `bad-timestamp` errors of the rows that are not
 /// times. Chapters loaded from the file keep their images, descriptions and link labels.
 fn to_list(s: &Session, rows: &[Row]) -> Result<ChapterList, Vec<Diagnostic>> {
-    let base = lock_base(s);
+    list_of(&lock_base(s), rows)
+}
+
+/// [`to_list`] against the chapters the page was given.
+fn list_of(base: &ChapterList, rows: &[Row]) -> Result<ChapterList, Vec<Diagnostic>> {
     let mut bad = Vec::new();
     let mut out = ChapterList {
         meta: base.meta.clone(),
@@ -510,4 +514,66 @@ fn secure(mut r: ResponseBox) -> ResponseBox {
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(start: &str, title: &str, url: &str, orig: Option<usize>) -> Row {
+        Row {
+            start: start.into(),
+            title: title.into(),
+            url: url.into(),
+            orig,
+        }
+    }
+
+    #[test]
+    fn rows_keep_what_the_page_does_not_edit() {
+        let mut first = Chapter::new(Time::from_secs(0), "はじめに");
+        first.description = Some("概要".into());
+        first.link = Some(Link {
+            url: "https://example.com/a".into(),
+            label: Some("出典".into()),
+        });
+        first.end = Some(Time::from_secs(60));
+        let base = ChapterList::new(vec![first, Chapter::new(Time::from_secs(60), "本題")]);
+        let rows = [
+            row("0:05", "はじめに(改)", "https://example.com/a", Some(0)),
+            row("2:00.5", "新しい章", "", None),
+            row("01:00", "本題", "https://example.com/b", Some(1)),
+        ];
+        let list = list_of(&base, &rows).unwrap();
+        let first = &list.chapters[0];
+        assert_eq!(first.start, Time::from_secs(5));
+        assert_eq!(first.title, "はじめに(改)");
+        assert_eq!(first.description.as_deref(), Some("概要"));
+        assert_eq!(first.link.as_ref().unwrap().label.as_deref(), Some("出典"));
+        assert_eq!(first.end, None, "ends follow the moved starts");
+        assert_eq!(list.chapters[1].start, Time::from_millis(120_500));
+        assert_eq!(list.chapters[1].link, None);
+        let third = list.chapters[2].link.as_ref().unwrap();
+        assert_eq!(
+            (third.url.as_str(), third.label.as_deref()),
+            ("https://example.com/b", None)
+        );
+    }
+
+    #[test]
+    fn rows_that_are_not_times_are_bad_timestamps() {
+        let base = ChapterList::default();
+        let rows = [row("0:00", "a", "", None), row("1:xx", "b", "", None)];
+        let bad = list_of(&base, &rows).unwrap_err();
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].rule, Rule::BadTimestamp);
+        assert_eq!(bad[0].chapter, Some(2));
+        assert!(
+            bad[0]
+                .message
+                .starts_with("chapter 2: start `1:xx` is not a time"),
+            "{}",
+            bad[0].message
+        );
+    }
 }
