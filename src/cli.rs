@@ -81,6 +81,8 @@ pub enum Command {
     Plot(PlotArgs),
     /// Move chapters onto a re-edited or re-encoded episode by matching its audio.
     Remap(RemapArgs),
+    /// Edit chapters in the browser: waveform, playback, live validation, Save.
+    Edit(EditArgs),
 }
 
 /// `chapmark feed`.
@@ -408,6 +410,25 @@ pub struct PlotArgs {
     /// Decode the audio again instead of using (and writing) the `AUDIO.peaks` cache.
     #[arg(long)]
     pub no_cache: bool,
+}
+
+/// `chapmark edit`.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The episode audio; Save writes the chapters into it.
+    pub audio: PathBuf,
+    /// Chapters to start from (show notes or a chapter file); without it, the embedded ones.
+    #[arg(long, short = 'c')]
+    pub chapters: Option<PathBuf>,
+    /// Print the editor's address but do not open a browser.
+    #[arg(long)]
+    pub no_open: bool,
+    /// The validation profile selected when the page opens (changeable there).
+    #[arg(long, value_enum, default_value_t = Profile::Default)]
+    pub profile: Profile,
+    /// Port on 127.0.0.1 (default: a free one chosen by the system).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
 }
 
 /// `chapmark remap`.

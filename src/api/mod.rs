@@ -223,12 +223,7 @@ pub fn write(
     }
     let mut list = list.clone();
     embed::add_intro(&mut list, options.intro.as_deref());
-    let ctx = context(&info, options.profile, options.min_chapter);
-    // The limits of the forms actually written (a QuickTime-only MP4 has no 255 limit).
-    let limits = embed::write_limits(info.container, options);
-    let mut diagnostics = rules::validate_with(&list, &[], &ctx, &limits);
-    diagnostics.extend(embed::file_diagnostics(path, &info, &list, options)?);
-    diagnostics.sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
+    let diagnostics = validate_for_write(path, &info, &list, options)?;
     if !report::passed(&diagnostics, options.deny_warnings) {
         return Err(Error::invalid(path, diagnostics));
     }
@@ -238,6 +233,26 @@ pub fn write(
         diagnostics,
         ..written
     })
+}
+
+/// The diagnostics [`write()`] decides on, without writing: `list` (intro already added)
+/// checked against the probed audio with the profile's rules, the limits of the forms the
+/// write would store, and the file's own rules (tag version, existing frames). An editor
+/// shows these live, so the refusal on Save never comes as a surprise. Sorted as `check`
+/// prints them: whole-list diagnostics first, then by line and chapter.
+pub fn validate_for_write(
+    path: &Path,
+    info: &ProbeInfo,
+    list: &ChapterList,
+    options: &EmbedOptions,
+) -> Result<Vec<Diagnostic>, Error> {
+    let ctx = context(info, options.profile, options.min_chapter);
+    // The limits of the forms actually written (a QuickTime-only MP4 has no 255 limit).
+    let limits = embed::write_limits(info.container, options);
+    let mut diagnostics = rules::validate_with(list, &[], &ctx, &limits);
+    diagnostics.extend(embed::file_diagnostics(path, info, list, options)?);
+    diagnostics.sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
+    Ok(diagnostics)
 }
 
 /// Removes every chapter from the audio file at `path`, in place, as the CLI's `strip` does.

@@ -6,6 +6,7 @@ mod check;
 mod common;
 mod convert;
 mod docs;
+mod edit;
 mod feed;
 mod io;
 mod plot;
@@ -94,6 +95,7 @@ fn run(command: Command, ui: Ui) -> Outcome {
         Command::Feed(a) => feed::run(a, ui),
         Command::Plot(a) => plot::run(a, ui),
         Command::Remap(a) => remap::run(a, ui),
+        Command::Edit(a) => edit::run(a, ui),
     }
 }
 

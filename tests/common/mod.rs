@@ -98,7 +98,7 @@ pub fn available(tool: &str) -> bool {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success()),
-        "music-metadata" | "mp4box" => {
+        "music-metadata" | "mp4box" | "playwright-core" => {
             on_path("node") && node_modules().join(tool).join("package.json").is_file()
         }
         _ => on_path(tool),
