@@ -44,6 +44,9 @@ pub(crate) struct LameTag {
     pub padding: u16,
     /// Whether the tag's CRC-16 over the first 190 bytes of the frame matches.
     pub crc_ok: bool,
+    /// The tag's own copy of the stream's byte count (`MusicLength`, VBR header frame
+    /// included); LAME and ffmpeg write the Xing byte count here too.
+    pub music_length: Option<u32>,
 }
 
 /// Looks for a VBR header in `frame` (the first frame's bytes, as many as are available).
@@ -124,6 +127,7 @@ fn parse_lame(frame: &[u8], at: usize) -> Option<LameTag> {
     let dp = frame.get(at + 21..at + 24)?;
     let delay = (u16::from(dp[0]) << 4) | (u16::from(dp[1]) >> 4);
     let padding = (u16::from(dp[1] & 0x0F) << 8) | u16::from(dp[2]);
+    let music_length = be32(frame, at + 28);
     let crc_ok = match (be16(frame, at + 34), frame.get(..at + 34)) {
         (Some(stored), Some(covered)) => crc16_lame(covered) == stored,
         _ => false,
@@ -146,6 +150,7 @@ fn parse_lame(frame: &[u8], at: usize) -> Option<LameTag> {
         delay,
         padding,
         crc_ok,
+        music_length,
     })
 }
 
@@ -168,7 +173,7 @@ fn parse_vbri(frame: &[u8]) -> Option<VbrHeader> {
 }
 
 /// CRC-16 as LAME computes its tag checksum (polynomial 0x8005, reflected, initial 0).
-fn crc16_lame(data: &[u8]) -> u16 {
+pub(crate) fn crc16_lame(data: &[u8]) -> u16 {
     let mut crc: u16 = 0;
     for &b in data {
         crc ^= u16::from(b);
