@@ -298,6 +298,9 @@ pub struct WriteArgs {
     /// Validate and print what would be written, without writing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Measure an MP3 by walking every frame even when its LAME/Xing header proves the length.
+    #[arg(long)]
+    pub verify: bool,
     /// Move each chapter start that is in sound to the nearest pause within this window (default
     /// 2s; `1.5s`, `500ms`): with `--dry-run`, prints the moves.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_name = "WINDOW")]
@@ -362,6 +365,9 @@ pub struct BatchArgs {
     /// Also draw one picture per episode (PNG, as `chapmark plot`) into this directory.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
+    /// Measure each MP3 by walking every frame even when its LAME/Xing header proves the length.
+    #[arg(long)]
+    pub verify: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub validate: ValidateOpts,

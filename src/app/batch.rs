@@ -413,7 +413,7 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
         Access::Write
     };
     let _guard = prepare_audio(&entry.audio, access)?;
-    let info = common::probe_audio(&entry.audio)?;
+    let info = common::probe_for_write(&entry.audio, args.verify)?;
     record.duration = Some(info.duration.as_secs_f64());
     let (mut list, issues, extra) = episode_chapters(entry, args, sidecar.as_deref(), record)?;
     add_intro(&mut list, args.intro.as_deref());

@@ -86,15 +86,21 @@ pub(crate) fn prove<R: Read + Seek>(
     let bits = first.raw & SAME_STREAM_MASK;
     let mono = first.channels == 1;
     let Some(next) = frame_at(src, audio_start, bits, mono)? else {
-        return Ok(Err("no frame of the stream right after the vbr header frame"));
+        return Ok(Err(
+            "no frame of the stream right after the vbr header frame",
+        ));
     };
     let lens = len_bounds(first).unwrap_or((u32::MAX, 0));
     let Some(last) = tail(src, (audio_start, audio_end), bits, mono, lens)? else {
-        return Ok(Err("the last frames do not end exactly at the end of the audio"));
+        return Ok(Err(
+            "the last frames do not end exactly at the end of the audio",
+        ));
     };
     if vbr.kind == VbrHeaderKind::Info {
         if last.bitrate_kbps != next.bitrate_kbps {
-            return Ok(Err("an info (cbr) stream whose first and last bitrates differ"));
+            return Ok(Err(
+                "an info (cbr) stream whose first and last bitrates differ",
+            ));
         }
         if !cbr_fits(&next, frames, audio) {
             return Ok(Err("the frame count does not match the cbr byte count"));
