@@ -349,9 +349,14 @@ pub struct BatchArgs {
     /// Write a JSON Lines report, one record per episode.
     #[arg(long)]
     pub report: Option<PathBuf>,
-    /// Process only shard K of N (`1/4`), a stable split for CI matrices and job arrays.
-    #[arg(long)]
+    /// Process only shard K of N (`1/4`), a stable split for CI matrices and job arrays; `auto`
+    /// reads K and N from a Kubernetes indexed Job, an AWS Batch array job or a Slurm array.
+    #[arg(long, value_name = "K/N|auto")]
     pub shard: Option<String>,
+    /// With `--shard auto`: the number of shards where the runner does not say (a Kubernetes
+    /// indexed Job's completions).
+    #[arg(long, value_name = "N", requires = "shard")]
+    pub shard_count: Option<u32>,
     /// Where each episode's chapters are, e.g. `{dir}/{stem}.chapters.json`.
     #[arg(long)]
     pub chapters_pattern: Option<String>,

@@ -23,12 +23,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
+    let env = |var: &str| std::env::var(var).ok();
     let shard: Option<Shard> = args
         .shard
         .as_deref()
-        .map(str::parse)
+        .map(|s| super::shard::resolve(s, args.shard_count, &env))
         .transpose()
-        .map_err(|e: batch::BatchError| usage(e.to_string()))?;
+        .map_err(usage)?;
     let jobs = jobs(args.jobs)?;
 
     let mut entries = collect(&args.paths)?;
