@@ -22,6 +22,9 @@ const RUNNER_VARS: &[&str] = &[
     "SLURM_ARRAY_TASK_STEP",
 ];
 
+/// Runner variables set for one run.
+type Env<'a> = Vec<(&'a str, String)>;
+
 /// Twelve episodes with show notes.
 fn archive(dir: &Path) {
     for i in 0..12 {
@@ -137,7 +140,7 @@ fn unclear_environments_are_usage_errors() {
     let dir = tmp.path();
     archive(dir);
     let s = |v: &str| v.to_string();
-    let cases: Vec<(Vec<&str>, Vec<(&str, String)>, &str)> = vec![
+    let cases: Vec<(Vec<&str>, Env, &str)> = vec![
         (vec!["--shard", "auto"], vec![], "no job runner"),
         (
             vec!["--shard", "auto"],

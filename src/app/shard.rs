@@ -35,7 +35,7 @@ pub fn resolve(
             .parse()
             .map_err(|e: chapmark::batch::BatchError| e.to_string());
     }
-    let found: Vec<(&str, Result<(u32, u32), String>)> = [
+    let found: Vec<(&str, Indexed)> = [
         ("kubernetes", kubernetes(env, count)),
         ("aws batch", aws(env, count)),
         ("slurm", slurm(env, count)),
@@ -93,7 +93,11 @@ fn agree(from_env: Option<(u32, &str)>, flag: Option<u32>) -> Result<u32, String
     }
 }
 
-type Found = Option<Result<(u32, u32), String>>;
+/// The 0-based index and the count, or why they cannot be trusted.
+type Indexed = Result<(u32, u32), String>;
+
+/// `None` when the runner's variables are not set.
+type Found = Option<Indexed>;
 
 fn kubernetes(env: &dyn Fn(&str) -> Option<String>, count: Option<u32>) -> Found {
     let index = number(env, "JOB_COMPLETION_INDEX")?;

@@ -82,11 +82,6 @@ pub(crate) fn probe<R: Read + Seek>(
     warnings.extend(stitched.warnings());
 
     let tags = tag_summary(&lead, &trailing, &walk, &mut warnings);
-    let bitrate_mode = if walk.min_kbps == walk.max_kbps {
-        "cbr"
-    } else {
-        "vbr"
-    };
     Ok(ProbeInfo {
         container: Container::Mp3,
         codec: first.codec().to_string(),
@@ -105,7 +100,7 @@ pub(crate) fn probe<R: Read + Seek>(
             version: first.version,
             layer: first.layer,
             samples_per_frame: first.samples,
-            bitrate_mode,
+            bitrate_mode: bitrate_mode(&walk),
             vbr_header: vbr.as_ref().map(|v| v.kind),
             header_frames: vbr.as_ref().and_then(|v| v.frames),
             encoder: g.encoder,
@@ -119,6 +114,15 @@ pub(crate) fn probe<R: Read + Seek>(
         }),
         warnings,
     })
+}
+
+/// `cbr` when every frame seen has the same bitrate, else `vbr`.
+fn bitrate_mode(walk: &frames::Walk) -> &'static str {
+    if walk.min_kbps == walk.max_kbps {
+        "cbr"
+    } else {
+        "vbr"
+    }
 }
 
 /// Where the stream is: after the leading tags (ending at `lead_end`), from its first frame
