@@ -336,3 +336,35 @@ fn a_forty_minute_proven_stream_costs_under_a_megabyte_of_reads() {
     assert_eq!(essentials(&fast), essentials(&walk));
     assert!(fast_read < 1_000_000, "{fast_read}");
 }
+
+/// The same comparison over any folder of MP3s (`XING_SURVEY_DIR`), for gathering evidence
+/// on real files: `XING_SURVEY_DIR=~/podcasts cargo test --test xing_skip -- --ignored`.
+#[test]
+#[ignore = "needs XING_SURVEY_DIR"]
+fn survey() {
+    let dir = PathBuf::from(std::env::var_os("XING_SURVEY_DIR").expect("XING_SURVEY_DIR"));
+    let (mut proven, mut walked) = (0, 0);
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let Ok(walk) = probe::probe_path_with(&p, ProbeOptions::VERIFY) else {
+            continue;
+        };
+        if walk.mp3.is_none() {
+            continue;
+        }
+        let fast = probe::probe_path_with(&p, ProbeOptions::TRUST_PROVEN).unwrap();
+        assert_eq!(essentials(&fast), essentials(&walk), "{}", p.display());
+        let how = if from_header(&fast) {
+            "proven"
+        } else {
+            "walked"
+        };
+        eprintln!("{how} {}", p.display());
+        if from_header(&fast) {
+            proven += 1;
+        } else {
+            walked += 1;
+        }
+    }
+    eprintln!("{proven} proven, {walked} walked, all equal");
+}
