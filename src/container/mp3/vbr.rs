@@ -173,7 +173,7 @@ fn parse_vbri(frame: &[u8]) -> Option<VbrHeader> {
 }
 
 /// CRC-16 as LAME computes its tag checksum (polynomial 0x8005, reflected, initial 0).
-pub(crate) fn crc16_lame(data: &[u8]) -> u16 {
+fn crc16_lame(data: &[u8]) -> u16 {
     let mut crc: u16 = 0;
     for &b in data {
         crc ^= u16::from(b);
