@@ -144,6 +144,10 @@ enum Lie {
     Cut(usize),
     /// `n` bytes of silence-looking junk appended after the audio.
     Appended(usize),
+    /// The header of the frame right after the VBR header frame zeroed (counts intact).
+    FirstHeaderZeroed,
+    /// The header of the last frame (of a 128 kb/s CBR file: 417 or 418 bytes) zeroed.
+    LastHeaderZeroed,
 }
 
 fn lie(orig: &[u8], how: Lie) -> Vec<u8> {
@@ -166,6 +170,20 @@ fn lie(orig: &[u8], how: Lie) -> Vec<u8> {
             put32(&mut b, frames_at + 4, bytes as u32);
             put32(&mut b, h.lame + 28, bytes as u32);
             reseal(&mut b, &h);
+        }
+        Lie::FirstHeaderZeroed => {
+            let walk = probe_both(orig).0;
+            let at =
+                h.frame + be32(&b, frames_at + 4) as usize - walk.audio_bytes.unwrap() as usize;
+            b[at..at + 4].fill(0);
+        }
+        Lie::LastHeaderZeroed => {
+            let end = h.frame + be32(&b, frames_at + 4) as usize;
+            let at = [end - 417, end - 418]
+                .into_iter()
+                .find(|&p| b[p] == 0xFF && b[p + 1] == 0xFB)
+                .expect("the last frame");
+            b[at..at + 4].fill(0);
         }
         Lie::Cut(n) => b.truncate(b.len() - n),
         Lie::Appended(n) => b.extend(std::iter::repeat_n(0x55, n)),
@@ -225,6 +243,9 @@ fn counts_that_lie_are_walked_and_exact() {
         ("lame-cbr128.mp3", Lie::Appended(417)),
         ("ffmpeg-libmp3lame.mp3", Lie::Frames(1)),
         ("ffmpeg-libmp3lame.mp3", Lie::BytesResealed(-1)),
+        ("lame-vbr-v5.mp3", Lie::FirstHeaderZeroed),
+        ("lame-cbr128.mp3", Lie::FirstHeaderZeroed),
+        ("lame-cbr128.mp3", Lie::LastHeaderZeroed),
     ];
     for (name, how) in cases {
         let bytes = lie(&fixture(name), how);
