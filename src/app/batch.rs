@@ -249,11 +249,11 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Job>> {
     }
     let mut seen = HashSet::new();
     jobs.retain(|j| match j {
-        Job::Episode(e) => {
-            seen.insert(fs::canonicalize(&e.audio).unwrap_or_else(|_| e.audio.clone()))
-        }
+        Job::Episode(e) => seen.insert(super::same_file::id(&e.audio)),
         Job::Unlisted { .. } => true,
     });
+    // The list lives for the whole run: no slack left from growing it.
+    jobs.shrink_to_fit();
     Ok(jobs)
 }
 

@@ -11,6 +11,7 @@ mod io;
 mod plot;
 mod probe;
 mod remap;
+mod same_file;
 mod shard;
 mod snap;
 mod stdin;
