@@ -65,7 +65,7 @@ run() {
 : > "$out.tmp"
 {
   echo "# batch-manifest-10k.sh $(date -u +%FT%TZ) $(uname -srm), $(nproc) cores, jobs=$jobs"
-  echo "# chapmark $("$CHAPMARK" --version 2>/dev/null | head -1)"
+  echo "# chapmark $("$CHAPMARK" --version 2>/dev/null | head -1), binary $CHAPMARK"
   echo "# mode count wall_s max_rss_kb report_lines"
 } > "$out.tmp.head"
 for n in $counts; do

@@ -51,7 +51,7 @@ reads() {
 
 {
   echo "# xing-skip-reads.sh $(date -u +%FT%TZ) $(uname -srm), $(nproc) cores"
-  echo "# chapmark $("$CHAPMARK" --version 2>/dev/null | head -1)"
+  echo "# chapmark $("$CHAPMARK" --version 2>/dev/null | head -1), binary $CHAPMARK"
   for kind in cbr vbr; do
     src=${!kind}
     size=$(stat -c %s "$src")
