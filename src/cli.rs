@@ -300,6 +300,9 @@ pub struct WriteArgs {
     /// Validate and print what would be written, without writing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Measure an MP3 by walking every frame even when its LAME/Xing header proves the length.
+    #[arg(long)]
+    pub verify: bool,
     /// Move each chapter start that is in sound to the nearest pause within this window (default
     /// 2s; `1.5s`, `500ms`): with `--dry-run`, prints the moves.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "2s", value_name = "WINDOW")]
@@ -348,9 +351,14 @@ pub struct BatchArgs {
     /// Write a JSON Lines report, one record per episode.
     #[arg(long)]
     pub report: Option<PathBuf>,
-    /// Process only shard K of N (`1/4`), a stable split for CI matrices and job arrays.
-    #[arg(long)]
+    /// Process only shard K of N (`1/4`), a stable split for CI matrices and job arrays; `auto`
+    /// reads K and N from a Kubernetes indexed Job, an AWS Batch array job or a Slurm array.
+    #[arg(long, value_name = "K/N|auto")]
     pub shard: Option<String>,
+    /// With `--shard auto`: the number of shards where the runner does not say (a Kubernetes
+    /// indexed Job's completions).
+    #[arg(long, value_name = "N", requires = "shard")]
+    pub shard_count: Option<u32>,
     /// Where each episode's chapters are, e.g. `{dir}/{stem}.chapters.json`.
     #[arg(long)]
     pub chapters_pattern: Option<String>,
@@ -364,6 +372,9 @@ pub struct BatchArgs {
     /// Also draw one picture per episode (PNG, as `chapmark plot`) into this directory.
     #[arg(long, value_name = "DIR")]
     pub plot: Option<PathBuf>,
+    /// Measure each MP3 by walking every frame even when its LAME/Xing header proves the length.
+    #[arg(long)]
+    pub verify: bool,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub validate: ValidateOpts,

@@ -38,6 +38,9 @@ pub struct EmbedOptions {
     pub mp4_chapters: Mp4Chapters,
     /// Write to this file instead of changing the input in place.
     pub output: Option<PathBuf>,
+    /// Measure an MP3 by walking every frame even when its LAME/Xing header proves the
+    /// length (see [`crate::probe::ProbeOptions`]); the CLI's `--verify`.
+    pub verify: bool,
 }
 
 /// How a plan was carried out (`unchanged`, `in place`, `grown in place`, `rewritten`, …).

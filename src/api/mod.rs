@@ -217,7 +217,13 @@ pub fn write(
 ) -> Result<Written, Error> {
     let path = path.as_ref();
     let _guard = prepare_audio(path, Access::Write)?;
-    let info = probe_unlocked(path)?;
+    let probe_opts = if options.verify {
+        crate::probe::ProbeOptions::VERIFY
+    } else {
+        crate::probe::ProbeOptions::TRUST_PROVEN
+    };
+    let info = crate::probe::probe_path_with(path, probe_opts)
+        .map_err(|e| Error::wrap(ErrorKind::Probe, path, e))?;
     if !embed::holds_chapters(info.container) {
         return Err(embed::unsupported(path, info.container));
     }

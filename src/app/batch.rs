@@ -23,12 +23,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
+    let env = |var: &str| std::env::var(var).ok();
     let shard: Option<Shard> = args
         .shard
         .as_deref()
-        .map(str::parse)
+        .map(|s| super::shard::resolve(s, args.shard_count, &env))
         .transpose()
-        .map_err(|e: batch::BatchError| usage(e.to_string()))?;
+        .map_err(usage)?;
     let jobs = jobs(args.jobs)?;
 
     let mut entries = collect(&args.paths)?;
@@ -248,11 +249,11 @@ fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Job>> {
     }
     let mut seen = HashSet::new();
     jobs.retain(|j| match j {
-        Job::Episode(e) => {
-            seen.insert(fs::canonicalize(&e.audio).unwrap_or_else(|_| e.audio.clone()))
-        }
+        Job::Episode(e) => seen.insert(super::same_file::id(&e.audio)),
         Job::Unlisted { .. } => true,
     });
+    // The list lives for the whole run: no slack left from growing it.
+    jobs.shrink_to_fit();
     Ok(jobs)
 }
 
@@ -413,7 +414,7 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
         Access::Write
     };
     let _guard = prepare_audio(&entry.audio, access)?;
-    let info = common::probe_audio(&entry.audio)?;
+    let info = common::probe_for_write(&entry.audio, args.verify)?;
     record.duration = Some(info.duration.as_secs_f64());
     let (mut list, issues, extra) = episode_chapters(entry, args, sidecar.as_deref(), record)?;
     add_intro(&mut list, args.intro.as_deref());

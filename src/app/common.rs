@@ -52,12 +52,27 @@ pub fn load_images(loaded: &mut Loaded, path: &Path) -> Vec<Diagnostic> {
 /// exist is named as the audio input, so a typo is not mistaken for a problem with the
 /// chapters file.
 pub fn probe_audio(path: &Path) -> anyhow::Result<ProbeInfo> {
+    probe_audio_with(path, probe::ProbeOptions::VERIFY)
+}
+
+/// [`probe_audio`] for a write: an MP3 whose LAME/Xing header proves its length is not
+/// walked unless `verify` (the `--verify` flag).
+pub fn probe_for_write(path: &Path, verify: bool) -> anyhow::Result<ProbeInfo> {
+    let opts = if verify {
+        probe::ProbeOptions::VERIFY
+    } else {
+        probe::ProbeOptions::TRUST_PROVEN
+    };
+    probe_audio_with(path, opts)
+}
+
+fn probe_audio_with(path: &Path, opts: probe::ProbeOptions) -> anyhow::Result<ProbeInfo> {
     if let Err(e) = std::fs::symlink_metadata(path)
         && e.kind() == std::io::ErrorKind::NotFound
     {
         anyhow::bail!("audio file {}: not found", path.display());
     }
-    Ok(probe::probe_path(path)?)
+    Ok(probe::probe_path_with(path, opts)?)
 }
 
 /// Parses a `--duration` argument: a timestamp (`38:00`, `1:02:03.500`) or seconds (`2280`,

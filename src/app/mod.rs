@@ -12,6 +12,8 @@ mod io;
 mod plot;
 mod probe;
 mod remap;
+mod same_file;
+mod shard;
 mod snap;
 mod stdin;
 mod write;

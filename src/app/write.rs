@@ -40,7 +40,7 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
         Access::Write
     };
     let _guard = prepare_audio(&args.audio, access)?;
-    let info = common::probe_audio(&args.audio)?;
+    let info = common::probe_for_write(&args.audio, args.verify)?;
     if !embed::holds_chapters(info.container) {
         return Err(embed::unsupported(&args.audio, info.container).into());
     }

@@ -181,15 +181,17 @@ impl Container {
     }
 }
 
-/// Measures the file whose container detection found (`found`).
+/// Measures the file whose container detection found (`found`), walking every MP3 frame
+/// when `verify`.
 pub(crate) fn probe<R: Read + Seek + Send + Sync>(
     container: Container,
     mut src: io::Source<R>,
     name: &str,
     found: &Detected,
+    verify: bool,
 ) -> Result<ProbeInfo, ProbeError> {
     match container {
-        Container::Mp3 => mp3::probe(&mut src, name, found),
+        Container::Mp3 => mp3::probe(&mut src, name, found, verify),
         Container::Mp4 => mp4::probe(&mut src, name, found.start),
         Container::Wav => wav::probe(src.into_inner(), name, found.start),
         Container::Flac => flac::probe(src.into_inner(), name, found.start),

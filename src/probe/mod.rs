@@ -293,15 +293,40 @@ impl ProbeError {
     }
 }
 
-/// Measures one file. Errors name the file by its path as given.
+/// How much of the file the probe may take on trust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProbeOptions {
+    /// Walk every MP3 frame even when the Xing/LAME header proves the length (`--verify`).
+    /// Without it, a file whose header passes the checks described in
+    /// `container::mp3::proven` is measured from a few reads at the start and end of its
+    /// audio, with the same result.
+    pub verify: bool,
+}
+
+impl ProbeOptions {
+    /// Every frame walked: what [`probe_path`] and [`probe_reader`] do, and `--verify`.
+    pub const VERIFY: ProbeOptions = ProbeOptions { verify: true };
+    /// The frame walk skipped where the file proves its length: what `write` and `batch`
+    /// do unless asked to verify.
+    pub const TRUST_PROVEN: ProbeOptions = ProbeOptions { verify: false };
+}
+
+/// Measures one file, walking every frame of an MP3. Errors name the file by its path as
+/// given.
 pub fn probe_path(path: &Path) -> Result<ProbeInfo, ProbeError> {
+    probe_path_with(path, ProbeOptions::VERIFY)
+}
+
+/// [`probe_path`] with options.
+pub fn probe_path_with(path: &Path, opts: ProbeOptions) -> Result<ProbeInfo, ProbeError> {
     let name = path.display().to_string();
     let file = crate::write::special::open_regular(path).map_err(|source| ProbeError::Io {
         file: name.clone(),
         action: "opening",
         source,
     })?;
-    probe_reader(file, Some(&name))
+    probe_reader_with(file, Some(&name), opts)
 }
 
 /// Measures audio from any seekable reader.
@@ -313,10 +338,20 @@ pub fn probe_reader<R: Read + Seek + Send + Sync>(
     reader: R,
     name: Option<&str>,
 ) -> Result<ProbeInfo, ProbeError> {
+    probe_reader_with(reader, name, ProbeOptions::VERIFY)
+}
+
+/// [`probe_reader`] with options: a reader over a remote object (ranged reads) should pass
+/// [`ProbeOptions::TRUST_PROVEN`], so a proven MP3 costs a few reads.
+pub fn probe_reader_with<R: Read + Seek + Send + Sync>(
+    reader: R,
+    name: Option<&str>,
+    opts: ProbeOptions,
+) -> Result<ProbeInfo, ProbeError> {
     let name = name.unwrap_or("<stream>");
     let mut src = io::Source::new(reader).map_err(|e| ProbeError::io(name, e))?;
     let found = detect::detect(&mut src, name)?;
-    let info = container::probe(found.container, src, name, &found)?;
+    let info = container::probe(found.container, src, name, &found, opts.verify)?;
     let mut info = info.with_bitrate();
     if info.container != Container::Mp3 {
         // A leading ID3v2 tag on a non-MP3 file (seen on FLAC): report it too.

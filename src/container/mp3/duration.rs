@@ -1,13 +1,17 @@
 //! The playable length of an MPEG audio stream: every frame walked, then the LAME gapless
 //! delay and padding applied as ffmpeg does.
 
+use super::header::FrameHeader;
+use super::segments::Stitched;
 use super::vbr::{self, VbrHeader, VbrHeaderKind};
-use super::{DECODER_DELAY, LeadingTags, Mp3Details, first_frame, frames, leading_tags, segments};
+use super::{
+    DECODER_DELAY, LeadingTags, Mp3Details, first_frame, frames, leading_tags, proven, segments,
+};
 use crate::container::io::Source;
 use crate::container::{Container, id3v2};
 use crate::probe::detect::Detected;
 use crate::probe::{Method, ProbeError, ProbeInfo, TagSummary};
-use std::io::{Read, Seek};
+use std::io::{self, Read, Seek};
 
 /// Length of the playable audio under ffmpeg's gapless rules (`mp3dec.c` + `demux.c`).
 ///
@@ -31,10 +35,13 @@ fn gapless_length(frames: u64, stated: u64, spf: u64, delay: u64, padding: u64) 
 }
 
 /// Measures an MPEG audio stream. `found` carries the leading tags detection already read.
+/// Every frame is walked when `verify`, else only when the VBR header does not prove the
+/// length (see `proven`).
 pub(crate) fn probe<R: Read + Seek>(
     src: &mut Source<R>,
     name: &str,
     found: &Detected,
+    verify: bool,
 ) -> Result<ProbeInfo, ProbeError> {
     let io = |e| ProbeError::io(name, e);
     let mut warnings = Vec::new();
@@ -52,12 +59,14 @@ pub(crate) fn probe<R: Read + Seek>(
         .map_err(io)?
         .to_vec();
     let vbr = vbr::parse(&first, &frame_bytes);
-    let audio_start = match &vbr {
-        Some(_) => first_pos + u64::from(first.len),
-        None => first_pos,
+    let stream = Stream {
+        lead_end: lead.end,
+        first_pos,
+        first: &first,
+        vbr: vbr.as_ref(),
+        audio_end,
     };
-    let mut stitched =
-        segments::walk(src, first_pos, &first, vbr.as_ref(), audio_start, audio_end).map_err(io)?;
+    let (mut stitched, from_header) = measure(src, &stream, verify).map_err(io)?;
     let walk = std::mem::take(&mut stitched.walk);
 
     let spf = u64::from(first.samples);
@@ -73,11 +82,6 @@ pub(crate) fn probe<R: Read + Seek>(
     warnings.extend(stitched.warnings());
 
     let tags = tag_summary(&lead, &trailing, &walk, &mut warnings);
-    let bitrate_mode = if walk.min_kbps == walk.max_kbps {
-        "cbr"
-    } else {
-        "vbr"
-    };
     Ok(ProbeInfo {
         container: Container::Mp3,
         codec: first.codec().to_string(),
@@ -96,7 +100,7 @@ pub(crate) fn probe<R: Read + Seek>(
             version: first.version,
             layer: first.layer,
             samples_per_frame: first.samples,
-            bitrate_mode,
+            bitrate_mode: bitrate_mode(&walk),
             vbr_header: vbr.as_ref().map(|v| v.kind),
             header_frames: vbr.as_ref().and_then(|v| v.frames),
             encoder: g.encoder,
@@ -106,9 +110,52 @@ pub(crate) fn probe<R: Read + Seek>(
             junk_bytes: walk.junk_bytes,
             truncated_bytes: walk.truncated_bytes,
             segments: stitched.segments,
+            length_from_header: from_header,
         }),
         warnings,
     })
+}
+
+/// `cbr` when every frame seen has the same bitrate, else `vbr`.
+fn bitrate_mode(walk: &frames::Walk) -> &'static str {
+    if walk.min_kbps == walk.max_kbps {
+        "cbr"
+    } else {
+        "vbr"
+    }
+}
+
+/// Where the stream is: after the leading tags (ending at `lead_end`), from its first frame
+/// `first` at `first_pos` (carrying the VBR header `vbr`, if any) to `audio_end`.
+struct Stream<'a> {
+    lead_end: u64,
+    first_pos: u64,
+    first: &'a FrameHeader,
+    vbr: Option<&'a VbrHeader>,
+    audio_end: u64,
+}
+
+/// Walks the stream, or (unless `verify`) takes its frames from a VBR header that proves
+/// them; `true` in the second place when the header did.
+fn measure<R: Read + Seek>(
+    src: &mut Source<R>,
+    s: &Stream<'_>,
+    verify: bool,
+) -> io::Result<(Stitched, bool)> {
+    if let (Some(v), false) = (s.vbr, verify) {
+        match proven::prove(src, s.lead_end, s.first_pos, s.first, v, s.audio_end)? {
+            Ok(p) => {
+                let single = Stitched::single(s.first_pos, s.first, v, &p, s.audio_end);
+                return Ok((single, true));
+            }
+            Err(why) => log::debug!("walking every frame: {why}"),
+        }
+    }
+    let audio_start = match s.vbr {
+        Some(_) => s.first_pos + u64::from(s.first.len),
+        None => s.first_pos,
+    };
+    segments::walk(src, s.first_pos, s.first, s.vbr, audio_start, s.audio_end).map(|w| (w, false))
 }
 
 /// The playable length and gapless figures from the VBR header's LAME tag, if any.

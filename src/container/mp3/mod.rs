@@ -16,6 +16,7 @@
 mod duration;
 mod frames;
 mod header;
+mod proven;
 mod segments;
 mod vbr;
 
@@ -103,6 +104,12 @@ pub struct Mp3Details {
     /// The separately encoded parts of the stream (one for an ordinary file): see
     /// [`Segment`] for where a stitched file is split and how its length is counted.
     pub segments: Vec<Segment>,
+    /// The frames were not walked: the Xing/LAME header proved the frame and byte counts
+    /// (checked at the start and end of the audio; see the `proven` module), so `frames`,
+    /// `audio_bytes` and one segment come from it, and the bitrates from the frames looked
+    /// at. Never set when the caller asked to verify.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub length_from_header: bool,
 }
 
 struct LeadingTags {

@@ -143,6 +143,31 @@ pub(crate) struct Stitched {
 }
 
 impl Stitched {
+    /// One segment of `frames` audio frames (`audio_bytes` bytes, bitrates `kbps`) after the
+    /// VBR header frame at `first_pos`, ending at `end`: what a walk finds in a file whose
+    /// header proved its length (see `proven`).
+    pub(crate) fn single(
+        first_pos: u64,
+        first: &FrameHeader,
+        vbr: &VbrHeader,
+        proven: &super::proven::Proven,
+        end: u64,
+    ) -> Stitched {
+        let mut seg = Segment::new(first_pos, first_pos, first, Some(vbr));
+        seg.frames = proven.frames;
+        seg.end = end;
+        Stitched {
+            walk: Walk {
+                frames: proven.frames,
+                audio_bytes: proven.audio_bytes,
+                min_kbps: proven.kbps.0,
+                max_kbps: proven.kbps.1,
+                ..Walk::default()
+            },
+            segments: vec![seg],
+        }
+    }
+
     /// Audio frames of the first segment: what its VBR header's count describes.
     pub(crate) fn first_frames(&self) -> u64 {
         self.segments.first().map_or(0, |s| s.frames)

@@ -44,6 +44,13 @@ pub(crate) struct LameTag {
     pub padding: u16,
     /// Whether the tag's CRC-16 over the first 190 bytes of the frame matches.
     pub crc_ok: bool,
+    /// Whether the CRC matches either as LAME computes it (every byte before it: fewer than
+    /// 190 in a mono MPEG-1 frame, whose side info is shorter) or as ffmpeg's muxer does
+    /// (always the first 190 bytes, the CRC field zero). Both cover the Xing counts.
+    pub sealed: bool,
+    /// The tag's own copy of the stream's byte count (`MusicLength`, VBR header frame
+    /// included); LAME and ffmpeg write the Xing byte count here too.
+    pub music_length: Option<u32>,
 }
 
 /// Looks for a VBR header in `frame` (the first frame's bytes, as many as are available).
@@ -110,6 +117,18 @@ fn parse_xing(frame: &[u8], off: usize) -> Option<VbrHeader> {
     })
 }
 
+/// Bytes ffmpeg's muxer covers with the LAME tag CRC whatever the frame layout
+/// (`mp3enc.c`, `mp3_update_xing`).
+const FFMPEG_CRC_SPAN: usize = 190;
+
+/// The bytes ffmpeg's CRC covers when they run past the CRC field at `crc_at`: the first
+/// [`FFMPEG_CRC_SPAN`], with the field as it was when computed (zero).
+fn ffmpeg_span(frame: &[u8], crc_at: usize) -> Option<Vec<u8>> {
+    let mut span = frame.get(..FFMPEG_CRC_SPAN)?.to_vec();
+    span.get_mut(crc_at..crc_at + 2)?.fill(0);
+    Some(span)
+}
+
 /// The LAME extension at `at`: 9-byte encoder version, then fields; delay and padding are
 /// two 12-bit values at +21, the tag CRC at +34 covers every frame byte before it.
 fn parse_lame(frame: &[u8], at: usize) -> Option<LameTag> {
@@ -124,10 +143,15 @@ fn parse_lame(frame: &[u8], at: usize) -> Option<LameTag> {
     let dp = frame.get(at + 21..at + 24)?;
     let delay = (u16::from(dp[0]) << 4) | (u16::from(dp[1]) >> 4);
     let padding = (u16::from(dp[1] & 0x0F) << 8) | u16::from(dp[2]);
-    let crc_ok = match (be16(frame, at + 34), frame.get(..at + 34)) {
+    let music_length = be32(frame, at + 28);
+    let stored = be16(frame, at + 34);
+    let matches = |covered: Option<&[u8]>| match (stored, covered) {
         (Some(stored), Some(covered)) => crc16_lame(covered) == stored,
         _ => false,
     };
+    let crc_ok = matches(frame.get(..at + 34));
+    let sealed =
+        crc_ok || (at + 34 < FFMPEG_CRC_SPAN && matches(ffmpeg_span(frame, at + 34).as_deref()));
     let encoder = version
         .iter()
         .take_while(|&&b| b != 0)
@@ -146,6 +170,8 @@ fn parse_lame(frame: &[u8], at: usize) -> Option<LameTag> {
         delay,
         padding,
         crc_ok,
+        sealed,
+        music_length,
     })
 }
 
@@ -191,6 +217,25 @@ mod tests {
     fn crc16_reference_value() {
         // CRC-16/ARC check value.
         assert_eq!(crc16_lame(b"123456789"), 0xBB3D);
+    }
+
+    #[test]
+    fn ffmpeg_crc_over_190_bytes_seals_a_mono_frame() {
+        // MPEG-1 layer III 128 kb/s 44.1 kHz mono: Xing at 21, LAME tag at 141, CRC at 175.
+        let raw = 0xFFFB_90C0u32;
+        let h = super::super::header::parse(raw).unwrap();
+        let mut frame = vec![0u8; h.len as usize];
+        frame[..4].copy_from_slice(&raw.to_be_bytes());
+        frame[21..25].copy_from_slice(b"Info");
+        frame[28] = 0x0F;
+        frame[141..145].copy_from_slice(b"Lavf");
+        let crc = crc16_lame(&frame[..190]);
+        frame[175..177].copy_from_slice(&crc.to_be_bytes());
+        let lame = parse(&h, &frame).unwrap().lame.unwrap();
+        assert!(!lame.crc_ok && lame.sealed);
+        // A count changed afterwards breaks the seal.
+        frame[32] = 1;
+        assert!(!parse(&h, &frame).unwrap().lame.unwrap().sealed);
     }
 
     #[test]
