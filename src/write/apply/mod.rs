@@ -85,6 +85,7 @@
 
 mod checks;
 mod fault;
+mod group;
 mod insert;
 mod journal;
 pub mod lock;
@@ -98,6 +99,7 @@ pub use checks::remove_stale_temps;
 #[cfg(feature = "fault-injection")]
 pub use fault::FAULT_ENV;
 pub use fault::FaultPoint;
+pub use group::{GROUP_MAX_BYTES, GROUP_MAX_FILES, apply_group, finish_groups};
 pub use recover::{Recovery, recover};
 
 use super::{Piece, Plan, WriteError};

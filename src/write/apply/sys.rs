@@ -118,3 +118,25 @@ pub(super) fn start_writeback(out: &File) {
 
 #[cfg(not(target_os = "linux"))]
 pub(super) fn start_writeback(_: &File) {}
+
+/// `syncfs(2)`: makes everything written to the file system holding `file` durable — the
+/// data and metadata of every file and directory on it, hence every journal, temporary file,
+/// patch, rename and unlink a group commit made — in one call and one device flush, instead
+/// of one `fsync` per file. Only since Linux 5.8 does it report writeback errors; the group
+/// commit therefore also checks each file's own error state with `fdatasync` afterwards
+/// (cheap: nothing is dirty any more).
+#[cfg(target_os = "linux")]
+pub(super) fn sync_fs(file: &File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: syncfs only uses the descriptor, which `file` keeps open for the call.
+    if unsafe { libc::syncfs(file.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(super) fn sync_fs(_: &File) -> io::Result<()> {
+    Err(io::Error::from(io::ErrorKind::Unsupported))
+}
