@@ -43,7 +43,7 @@ use super::insert::{insertable, overwritten_bytes};
 use super::journal::{JOURNAL_CAP, Journal, remove_journal, write_journal_file};
 use super::patch::{Regions, changed_regions, checked_patches, patches_as_pieces, write_patches};
 use super::rebuild::{StagedRebuild, rebuild_into_place, write_temp};
-use super::sys::{insert_start, insert_unsupported, sync_dir, sync_fs};
+use super::sys::{insert_start, insert_unsupported, refill_cache, sync_dir, sync_fs};
 use super::{Recovery, io_err, journal_path, parent_dir, recover, resolve_target};
 use crate::write::{Patch, Piece, Plan, WriteError};
 use std::fs::{self, File, OpenOptions};
@@ -81,6 +81,8 @@ struct Applied {
     file: File,
     /// The journal to retire (in place).
     jpath: Option<PathBuf>,
+    /// Space was inserted at the start (which dropped the file's cached pages).
+    grown: bool,
     written: u64,
 }
 
@@ -109,6 +111,9 @@ pub fn apply_group(items: &[(&Path, &Plan)]) -> Vec<Result<u64, WriteError>> {
             Stage::Applied(a) => {
                 if let Some(j) = &a.jpath {
                     remove_journal(j)?;
+                }
+                if a.grown {
+                    refill_cache(&a.file);
                 }
                 Ok(a.written)
             }
@@ -200,6 +205,7 @@ fn apply_staged(stage: &mut Stage, target: &Path, plan: &Plan) {
     let next = match std::mem::replace(stage, Stage::Done(Ok(0))) {
         Stage::InPlace(mut ip) => match write_in_place(&mut ip) {
             Ok(written) => Stage::Applied(Applied {
+                grown: ip.inserted > 0,
                 file: ip.file,
                 jpath: Some(ip.jpath),
                 written,
@@ -218,6 +224,7 @@ fn apply_staged(stage: &mut Stage, target: &Path, plan: &Plan) {
                     Ok(file) => Stage::Applied(Applied {
                         file,
                         jpath: None,
+                        grown: false,
                         written,
                     }),
                     // Renamed; only the directory sync is lost, as when `sync_dir` fails.

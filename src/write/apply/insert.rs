@@ -6,7 +6,7 @@ use super::journal::{JOURNAL_CAP, Journal, log_rollback_failed, remove_journal, 
 use super::patch::{checked_patches, patch_in_place, write_patches};
 use super::rebuild::rebuild_into_place;
 use super::recover::recover;
-use super::sys::{insert_block_size, insert_start, insert_unsupported};
+use super::sys::{insert_block_size, insert_start, insert_unsupported, refill_cache};
 use super::{io_err, journal_path};
 use crate::write::{Patch, Piece, WriteError};
 use std::fs::{self, File, OpenOptions};
@@ -65,6 +65,7 @@ pub(super) fn insert_in_place(
     }
     fault(FaultPoint::Patched);
     remove_journal(&jpath)?;
+    refill_cache(&file);
     Ok(total)
 }
 
