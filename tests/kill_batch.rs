@@ -154,7 +154,12 @@ fn interrupted_batches_leave_every_file_original_or_finished() {
     lay_out(&expected_dir, &episodes);
     let report = scratch.path().join("report.jsonl");
     let t = Instant::now();
-    assert!(batch(&expected_dir, &report, &[]).status().unwrap().success());
+    assert!(
+        batch(&expected_dir, &report, &[])
+            .status()
+            .unwrap()
+            .success()
+    );
     let clean = t.elapsed();
     let done: HashMap<String, Vec<u8>> = episodes
         .iter()
@@ -163,7 +168,11 @@ fn interrupted_batches_leave_every_file_original_or_finished() {
     let statuses = read_report(&report, "clean run");
     assert!(statuses.values().all(|s| s == "written"), "{statuses:?}");
     assert_eq!(statuses.len(), EPISODES);
-    assert!(debris(&expected_dir).is_empty(), "{:?}", debris(&expected_dir));
+    assert!(
+        debris(&expected_dir).is_empty(),
+        "{:?}",
+        debris(&expected_dir)
+    );
 
     let dir = scratch.path().join("run");
     let mut rng = Rng(0x6772_6f75_7021);
@@ -204,7 +213,10 @@ fn interrupted_batches_leave_every_file_original_or_finished() {
         // Recovery only: --check rolls back what the interruption left, writes nothing.
         let check = scratch.path().join("check.jsonl");
         assert!(
-            batch(&dir, &check, &["--check"]).status().unwrap().success(),
+            batch(&dir, &check, &["--check"])
+                .status()
+                .unwrap()
+                .success(),
             "{ctx}: --check after the interruption failed"
         );
         assert!(debris(&dir).is_empty(), "{ctx}: {:?}", debris(&dir));
@@ -219,10 +231,16 @@ fn interrupted_batches_leave_every_file_original_or_finished() {
             }
         }
         // The rerun finishes the rest.
-        assert!(batch(&dir, &report, &[]).status().unwrap().success(), "{ctx}");
+        assert!(
+            batch(&dir, &report, &[]).status().unwrap().success(),
+            "{ctx}"
+        );
         let second = read_report(&report, &ctx);
         for (name, ..) in &episodes {
-            assert!(fs::read(dir.join(name)).unwrap() == done[name], "{ctx}: {name}");
+            assert!(
+                fs::read(dir.join(name)).unwrap() == done[name],
+                "{ctx}: {name}"
+            );
             if claimed.contains_key(name) {
                 assert_eq!(second[name], "unchanged", "{ctx}: {name}");
             }

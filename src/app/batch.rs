@@ -1,8 +1,8 @@
 //! `chapmark batch`: check or tag a whole archive, in parallel, resumably, shardably.
 
+use super::batch_commit::{Pending, Processed, pipeline};
 use super::common;
 use super::io::usage;
-use super::batch_commit::{Pending, Processed, commit_loop};
 use super::{Outcome, Ui};
 use crate::cli::{BatchArgs, ExitStatus, Mp4ChaptersArg};
 use chapmark::ChapterList;
@@ -13,9 +13,7 @@ use chapmark::format::text::ParseIssue;
 use chapmark::report;
 use chapmark::validate::Diagnostic;
 use chapmark::write::Plan;
-use chapmark::write::apply::GROUP_MAX_FILES;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use std::collections::HashSet;
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -73,19 +71,12 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
             append_record(file, &record, &report_error);
         }
     };
-    // Workers plan episodes while one committer thread applies them in groups (see
-    // `super::batch_commit`): the syncs of one group overlap the planning of the next.
-    let (tx, rx) = std::sync::mpsc::sync_channel(GROUP_MAX_FILES);
-    std::thread::scope(|scope| {
-        let emit = &emit;
-        scope.spawn(move || commit_loop(&rx, emit));
-        pool.install(|| {
-            entries.par_iter().for_each_with(tx, |tx, entry| {
-                // The committer only stops once every sender is gone.
-                let _ = tx.send(process_guarded(entry, &args));
-            });
-        });
-    });
+    pipeline(
+        &pool,
+        &entries,
+        |entry| process_guarded(entry, &args),
+        &emit,
+    );
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }

@@ -4,13 +4,13 @@
 //! durable — an interrupted run's report is a valid prefix that never claims a write the
 //! next run could still roll back.
 
-use chapmark::api::embed;
+use chapmark::api::embed::{self, PlanKind};
 use chapmark::api::lock::AudioGuard;
 use chapmark::batch::{Record, Status};
 use chapmark::write::Plan;
-use chapmark::write::apply::{GROUP_MAX_BYTES, GROUP_MAX_FILES, finish_groups};
+use chapmark::write::apply::{GROUP_MAX_BYTES, GROUP_MAX_FILES, finish_groups, refill_cache};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, Sender};
 use std::time::Instant;
 
 /// A planned write waiting for its group, with the lock that keeps other chapmark processes
@@ -46,11 +46,37 @@ fn finish(record: &mut Record, result: Result<u64, chapmark::Error>) {
     }
 }
 
+/// Runs `work` on every item on the pool's worker threads while one committer thread applies
+/// their writes in groups and hands every finished record to `emit`: the syncs of one group
+/// overlap the reading and planning of the next episodes.
+pub(super) fn pipeline<T: Sync>(
+    pool: &rayon::ThreadPool,
+    items: &[T],
+    work: impl Fn(&T) -> Processed + Sync,
+    emit: &(dyn Fn(Record) + Sync),
+) {
+    use rayon::prelude::*;
+    let (tx, rx) = std::sync::mpsc::sync_channel(GROUP_MAX_FILES);
+    let (warm_tx, warm_rx) = std::sync::mpsc::channel::<PathBuf>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || commit_loop(&rx, emit, &warm_tx));
+        // Files grown at their start lost their cached pages; reading them back is a hint that
+        // can block on a busy disk, so it runs here rather than between two commits.
+        scope.spawn(move || warm_rx.iter().for_each(|p| refill_cache(&p)));
+        pool.install(|| {
+            items.par_iter().for_each_with(tx, |tx, item| {
+                // The committer stops once every sender is gone.
+                let _ = tx.send(work(item));
+            });
+        });
+    });
+}
+
 /// Receives processed episodes until every worker is done. Episodes without a write are
 /// reported at once; writes are gathered into a group while more are waiting (up to
 /// [`GROUP_MAX_FILES`] files and [`GROUP_MAX_BYTES`] bytes) and committed together, so the
 /// groups grow exactly when the workers are faster than the disk.
-pub(super) fn commit_loop(rx: &Receiver<Processed>, emit: &(dyn Fn(Record) + Sync)) {
+fn commit_loop(rx: &Receiver<Processed>, emit: &(dyn Fn(Record) + Sync), warm: &Sender<PathBuf>) {
     let mut last: Option<PathBuf> = None;
     while let Ok(first) = rx.recv() {
         let mut group: Vec<(Record, Pending)> = Vec::new();
@@ -72,7 +98,7 @@ pub(super) fn commit_loop(rx: &Receiver<Processed>, emit: &(dyn Fn(Record) + Syn
         if let Some((_, p)) = group.last() {
             last = Some(p.audio.clone());
         }
-        commit(group, emit);
+        commit(group, emit, warm);
     }
     if let Some(path) = last {
         finish_groups(&path);
@@ -80,7 +106,7 @@ pub(super) fn commit_loop(rx: &Receiver<Processed>, emit: &(dyn Fn(Record) + Syn
 }
 
 /// Applies one group and reports its episodes.
-fn commit(group: Vec<(Record, Pending)>, emit: &(dyn Fn(Record) + Sync)) {
+fn commit(group: Vec<(Record, Pending)>, emit: &(dyn Fn(Record) + Sync), warm: &Sender<PathBuf>) {
     if group.is_empty() {
         return;
     }
@@ -92,6 +118,11 @@ fn commit(group: Vec<(Record, Pending)>, emit: &(dyn Fn(Record) + Sync)) {
     let results = embed::apply_group(&items);
     let share = super::batch::elapsed_ms(started) / group.len() as u64;
     for ((mut record, pending), result) in group.into_iter().zip(results) {
+        if let Ok(w) = &result {
+            if w.kind == PlanKind::GrownInPlace {
+                let _ = warm.send(pending.audio.clone());
+            }
+        }
         finish(&mut record, result.map(|w| w.bytes));
         record.elapsed_ms = record.elapsed_ms.saturating_add(share);
         drop(pending.guard);

@@ -35,6 +35,9 @@
 //! path does; an item whose sync fails is abandoned (journal or temporary file deleted, or
 //! the target rolled back) and reported as failed, the rest of the group goes on.
 //!
+//! A file grown at its start lost its cached pages (see [`refill_cache`](super::refill_cache));
+//! the group leaves refilling them to the caller, off the path of the next group's commit.
+//!
 //! Plans this module does not stage (none today; a strategy added later) are applied one by
 //! one with [`apply`](super::apply), inside the group's order.
 
@@ -43,7 +46,7 @@ use super::insert::{insertable, overwritten_bytes};
 use super::journal::{JOURNAL_CAP, Journal, remove_journal, write_journal_file};
 use super::patch::{Regions, changed_regions, checked_patches, patches_as_pieces, write_patches};
 use super::rebuild::{StagedRebuild, rebuild_into_place, write_temp};
-use super::sys::{insert_start, insert_unsupported, refill_cache, sync_dir, sync_fs};
+use super::sys::{insert_start, insert_unsupported, sync_dir, sync_fs};
 use super::{Recovery, io_err, journal_path, parent_dir, recover, resolve_target};
 use crate::write::{Patch, Piece, Plan, WriteError};
 use std::fs::{self, File, OpenOptions};
@@ -81,8 +84,6 @@ struct Applied {
     file: File,
     /// The journal to retire (in place).
     jpath: Option<PathBuf>,
-    /// Space was inserted at the start (which dropped the file's cached pages).
-    grown: bool,
     written: u64,
 }
 
@@ -111,9 +112,6 @@ pub fn apply_group(items: &[(&Path, &Plan)]) -> Vec<Result<u64, WriteError>> {
             Stage::Applied(a) => {
                 if let Some(j) = &a.jpath {
                     remove_journal(j)?;
-                }
-                if a.grown {
-                    refill_cache(&a.file);
                 }
                 Ok(a.written)
             }
@@ -205,7 +203,6 @@ fn apply_staged(stage: &mut Stage, target: &Path, plan: &Plan) {
     let next = match std::mem::replace(stage, Stage::Done(Ok(0))) {
         Stage::InPlace(mut ip) => match write_in_place(&mut ip) {
             Ok(written) => Stage::Applied(Applied {
-                grown: ip.inserted > 0,
                 file: ip.file,
                 jpath: Some(ip.jpath),
                 written,
@@ -224,7 +221,6 @@ fn apply_staged(stage: &mut Stage, target: &Path, plan: &Plan) {
                     Ok(file) => Stage::Applied(Applied {
                         file,
                         jpath: None,
-                        grown: false,
                         written,
                     }),
                     // Renamed; only the directory sync is lost, as when `sync_dir` fails.
@@ -362,3 +358,7 @@ fn abandon(stage: &mut Stage, target: &Path) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+#[path = "group_tests.rs"]
+mod tests;

@@ -298,6 +298,16 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
     Ok(written)
 }
 
+/// Reads `path` back into the page cache in the background (`posix_fadvise(WILLNEED)`; a
+/// hint, errors ignored). Growing a file at its start ([`Plan::Insert`]) drops its cached
+/// pages, so without this the next command on it (a rerun, `check`) reads the whole file from
+/// the disk again; [`apply`] does it itself, [`apply_group`] leaves it to the caller.
+pub fn refill_cache(path: &Path) {
+    if let Ok(f) = fs::File::open(path) {
+        sys::refill_cache(&f);
+    }
+}
+
 pub(super) fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
