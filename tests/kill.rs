@@ -17,7 +17,7 @@
 
 mod common;
 
-use common::fixture;
+use common::{Rng, fixture};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,22 +29,6 @@ const FAULT_POINTS: u8 = 8;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_chapmark"))
-}
-
-/// SplitMix64: a fixed seed gives the same delays every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 fn chapters(dir: &Path, name: &str, titles: &[&str]) -> PathBuf {

@@ -20,7 +20,7 @@
 
 mod common;
 
-use common::fixture;
+use common::{Rng, fixture};
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -33,19 +33,6 @@ const FAULT_POINTS: u8 = 8;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_chapmark"))
-}
-
-/// SplitMix64: a fixed seed gives the same delays every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 fn batch(dir: &Path, report: &Path, extra: &[&str]) -> Command {
@@ -191,7 +178,7 @@ fn interrupted_batches_leave_every_file_original_or_finished() {
         } else {
             // Up to 1.2× an uninterrupted run, so some kills land after it finished.
             let max = (clean.as_micros() as u64 * 6 / 5).max(1);
-            let delay = Duration::from_micros(rng.next() % max);
+            let delay = Duration::from_micros(rng.below(max));
             let mut child = batch(&dir, &report, &[]).spawn().unwrap();
             std::thread::sleep(delay);
             let _ = child.kill();
