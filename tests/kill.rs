@@ -199,11 +199,18 @@ fn hammer(case: &Case, dir: &Path, ext: &str, rng: &mut Rng) -> Tally {
             let point = (run / 2) as u8 % FAULT_POINTS + 1;
             fault = Some(point);
             what = format!("CHAPMARK_FAULT={point}");
-            let st = write_cmd(&audio, &case.chapters)
+            let out = write_cmd(&audio, &case.chapters)
                 .env("CHAPMARK_FAULT", point.to_string())
-                .status()
+                .stderr(Stdio::piped())
+                .output()
                 .unwrap();
-            check_fault_point(case, &audio, point, st.success());
+            // What the process said, so an unexpected state names its cause.
+            let said = format!(
+                "{}, stderr: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            check_fault_point(case, &audio, point, out.status.success(), &said);
         } else {
             // Up to 1.5× an uninterrupted write, so some kills land after it finished.
             let max = (case.clean.as_micros() as u64 * 3 / 2).max(1);
@@ -243,10 +250,10 @@ fn hammer(case: &Case, dir: &Path, ext: &str, rng: &mut Rng) -> Tally {
 }
 
 /// The state a fault point leaves, before anything recovers.
-fn check_fault_point(case: &Case, audio: &Path, point: u8, exited_ok: bool) {
+fn check_fault_point(case: &Case, audio: &Path, point: u8, exited_ok: bool, said: &str) {
     let bytes = fs::read(audio).unwrap();
     let (j, t) = (journal(audio).exists(), temp(audio).exists());
-    let ctx = format!("{}: fault {point}", case.name);
+    let ctx = format!("{}: fault {point} ({said})", case.name);
     match (case.kind, point) {
         // Patch points on a patch or insert: aborted with a journal; the file is the original
         // until the insert or patch starts, then partly (whether the first half of the patch
