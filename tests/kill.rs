@@ -17,7 +17,7 @@
 
 mod common;
 
-use common::fixture;
+use common::{Rng, fixture};
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -29,22 +29,6 @@ const FAULT_POINTS: u8 = 8;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_chapmark"))
-}
-
-/// SplitMix64: a fixed seed gives the same delays every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
 }
 
 fn chapters(dir: &Path, name: &str, titles: &[&str]) -> PathBuf {
@@ -215,11 +199,18 @@ fn hammer(case: &Case, dir: &Path, ext: &str, rng: &mut Rng) -> Tally {
             let point = (run / 2) as u8 % FAULT_POINTS + 1;
             fault = Some(point);
             what = format!("CHAPMARK_FAULT={point}");
-            let st = write_cmd(&audio, &case.chapters)
+            let out = write_cmd(&audio, &case.chapters)
                 .env("CHAPMARK_FAULT", point.to_string())
-                .status()
+                .stderr(Stdio::piped())
+                .output()
                 .unwrap();
-            check_fault_point(case, &audio, point, st.success());
+            // What the process said, so an unexpected state names its cause.
+            let said = format!(
+                "{}, stderr: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            check_fault_point(case, &audio, point, out.status.success(), &said);
         } else {
             // Up to 1.5× an uninterrupted write, so some kills land after it finished.
             let max = (case.clean.as_micros() as u64 * 3 / 2).max(1);
@@ -259,10 +250,10 @@ fn hammer(case: &Case, dir: &Path, ext: &str, rng: &mut Rng) -> Tally {
 }
 
 /// The state a fault point leaves, before anything recovers.
-fn check_fault_point(case: &Case, audio: &Path, point: u8, exited_ok: bool) {
+fn check_fault_point(case: &Case, audio: &Path, point: u8, exited_ok: bool, said: &str) {
     let bytes = fs::read(audio).unwrap();
     let (j, t) = (journal(audio).exists(), temp(audio).exists());
-    let ctx = format!("{}: fault {point}", case.name);
+    let ctx = format!("{}: fault {point} ({said})", case.name);
     match (case.kind, point) {
         // Patch points on a patch or insert: aborted with a journal; the file is the original
         // until the insert or patch starts, then partly (whether the first half of the patch

@@ -266,6 +266,25 @@ pub fn apply(audio: &Path, out: Option<&Path>, plan: &Plan) -> Result<Written, E
     })
 }
 
+/// Applies the plans of several files in place as one group commit: the crash guarantee of
+/// [`apply`], with two file-system syncs for the whole group instead of two or three per
+/// file (see [`crate::write::apply::apply_group`]). One result per pair, in order; the files
+/// must be distinct and locked for writing by the caller.
+pub fn apply_group(items: &[(&Path, &Plan)]) -> Vec<Result<Written, Error>> {
+    safe::apply_group(items)
+        .into_iter()
+        .zip(items)
+        .map(|(result, (audio, plan))| {
+            let bytes = result.map_err(|e| Error::wrap(ErrorKind::Write, audio, e))?;
+            Ok(Written {
+                kind: PlanKind::of(plan, false),
+                bytes,
+                diagnostics: Vec::new(),
+            })
+        })
+        .collect()
+}
+
 /// Whether `out` is the same file as `audio` (both exist and resolve to one path).
 pub fn same_target(audio: &Path, out: &Path) -> bool {
     match (safe::resolve_target(audio), safe::resolve_target(out)) {

@@ -1,11 +1,12 @@
 //! `chapmark batch`: check or tag a whole archive, in parallel, resumably, shardably.
 
+use super::batch_commit::{Pending, Processed, pipeline};
 use super::common;
 use super::io::usage;
 use super::{Outcome, Ui};
 use crate::cli::{BatchArgs, ExitStatus, Mp4ChaptersArg};
 use chapmark::ChapterList;
-use chapmark::api::embed::{self, add_intro, apply};
+use chapmark::api::embed::{self, add_intro};
 use chapmark::api::lock::{Access, prepare_audio};
 use chapmark::batch::{self, Entry, Record, Shard, Status};
 use chapmark::format::text::ParseIssue;
@@ -13,7 +14,6 @@ use chapmark::report;
 use chapmark::validate::Diagnostic;
 use chapmark::write::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use std::collections::HashSet;
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -60,21 +60,24 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
         .num_threads(jobs)
         .build()
         .map_err(|e| anyhow::anyhow!("cannot start {jobs} worker threads: {e}"))?;
-    pool.install(|| {
-        entries.par_iter().for_each(|entry| {
-            let record = process_guarded(entry, &args);
-            let idx = Status::ALL
-                .iter()
-                .position(|s| *s == record.status)
-                .unwrap_or(0);
-            counts[idx].fetch_add(1, Ordering::Relaxed);
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            show_progress(progress.as_ref(), &record, n, total, ui.quiet);
-            if let Some(file) = &report_file {
-                append_record(file, &record, &report_error);
-            }
-        });
-    });
+    let emit = |record: Record| {
+        let idx = Status::ALL
+            .iter()
+            .position(|s| *s == record.status)
+            .unwrap_or(0);
+        counts[idx].fetch_add(1, Ordering::Relaxed);
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        show_progress(progress.as_ref(), &record, n, total, ui.quiet);
+        if let Some(file) = &report_file {
+            append_record(file, &record, &report_error);
+        }
+    };
+    pipeline(
+        &pool,
+        &entries,
+        |entry| process_guarded(entry, &args),
+        &emit,
+    );
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -336,13 +339,13 @@ fn find_chapters(entry: &Entry, pattern: Option<&str>) -> Result<PathBuf, String
 
 /// [`process`], with a panic (a bug, never expected) turned into an `unreadable` record so
 /// one bad file cannot stop the rest of the archive.
-fn process_guarded(job: &Job, args: &BatchArgs) -> Record {
+fn process_guarded(job: &Job, args: &BatchArgs) -> Processed {
     let entry = match job {
         Job::Episode(entry) => entry,
         Job::Unlisted { entry, error } => {
             let mut record = blank_record(entry);
             record.error = Some(error.clone());
-            return record;
+            return (record, None);
         }
     };
     let started = Instant::now();
@@ -356,7 +359,7 @@ fn process_guarded(job: &Job, args: &BatchArgs) -> Record {
             let mut record = blank_record(entry);
             record.error = Some(format!("internal error (please report): {what}"));
             record.elapsed_ms = elapsed_ms(started);
-            record
+            (record, None)
         },
     )
 }
@@ -375,27 +378,42 @@ fn blank_record(entry: &Entry) -> Record {
     }
 }
 
-fn elapsed_ms(started: Instant) -> u64 {
+pub(super) fn elapsed_ms(started: Instant) -> u64 {
     u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-fn process(entry: &Entry, args: &BatchArgs) -> Record {
+/// One episode up to its plan: a finished record, or a record with the write it waits for.
+/// With `--plot` the write is applied here (the picture is drawn from the written file).
+fn process(entry: &Entry, args: &BatchArgs) -> Processed {
     let started = Instant::now();
     let mut record = blank_record(entry);
-    if let Err(e) = process_inner(entry, args, &mut record) {
-        record.status = Status::Unreadable;
-        record.error = Some(format!("{e:#}"));
-    }
+    let pending = match process_inner(entry, args, &mut record) {
+        Ok(pending) => pending,
+        Err(e) => {
+            record.status = Status::Unreadable;
+            record.error = Some(format!("{e:#}"));
+            None
+        }
+    };
     if let Some(dir) = &args.plot {
+        if let Some(pending) = pending {
+            pending.apply_alone(&mut record);
+        }
         if let Err(e) = super::plot::plot_into(dir, entry, record.chapters_file.as_deref()) {
             log::warn!("{}: no picture: {e:#}", entry.audio.display());
         }
+        record.elapsed_ms = elapsed_ms(started);
+        return (record, None);
     }
     record.elapsed_ms = elapsed_ms(started);
-    record
+    (record, pending)
 }
 
-fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow::Result<()> {
+fn process_inner(
+    entry: &Entry,
+    args: &BatchArgs,
+    record: &mut Record,
+) -> anyhow::Result<Option<Pending>> {
     let sidecar = match args.remap_from {
         Some(_) => None,
         None => Some(
@@ -413,7 +431,7 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     } else {
         Access::Write
     };
-    let _guard = prepare_audio(&entry.audio, access)?;
+    let guard = prepare_audio(&entry.audio, access)?;
     let info = common::probe_for_write(&entry.audio, args.verify)?;
     record.duration = Some(info.duration.as_secs_f64());
     let (mut list, issues, extra) = episode_chapters(entry, args, sidecar.as_deref(), record)?;
@@ -449,22 +467,24 @@ fn process_inner(entry: &Entry, args: &BatchArgs, record: &mut Record) -> anyhow
     record.diagnostics = diags;
     if !ok {
         record.status = Status::Invalid;
-        return Ok(());
+        return Ok(None);
     }
     if args.check {
         record.status = Status::Ok;
-        return Ok(());
+        return Ok(None);
     }
     let opts = super::write::embed_options(None, false, Mp4ChaptersArg::Both);
     let plan = embed::plan_write(&entry.audio, &info, &list, &opts)?;
     if matches!(plan, Plan::Unchanged) {
         record.status = Status::Unchanged;
-        return Ok(());
+        return Ok(None);
     }
-    let written = apply(&entry.audio, None, &plan)?;
-    record.bytes_written = written.bytes;
-    record.status = Status::Written;
-    Ok(())
+    // Written by the committer, with its group; the lock stays held until then.
+    Ok(Some(Pending {
+        audio: entry.audio.clone(),
+        plan,
+        guard,
+    }))
 }
 
 /// The episode's chapters: its sidecar (with the images it names loaded; a missing one is an

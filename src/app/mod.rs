@@ -2,6 +2,7 @@
 //! stderr, colour, progress and the mapping of outcomes to exit codes.
 
 mod batch;
+mod batch_commit;
 mod check;
 mod common;
 mod convert;

@@ -165,3 +165,22 @@ pub fn ffprobe_chapters(path: &Path) -> Vec<(u64, u64, String)> {
         })
         .collect()
 }
+
+/// SplitMix64: a fixed seed gives the same pseudo-random sequence (kill delays, test bytes)
+/// every run.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Below `n` (`n` 0 counts as 1).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}

@@ -6,7 +6,7 @@ use super::journal::{JOURNAL_CAP, Journal, log_rollback_failed, remove_journal, 
 use super::patch::{checked_patches, patch_in_place, write_patches};
 use super::rebuild::rebuild_into_place;
 use super::recover::recover;
-use super::sys::{insert_block_size, insert_start, insert_unsupported};
+use super::sys::{insert_block_size, insert_start, insert_unsupported, refill_cache};
 use super::{io_err, journal_path};
 use crate::write::{Patch, Piece, WriteError};
 use std::fs::{self, File, OpenOptions};
@@ -35,20 +35,7 @@ pub(super) fn insert_in_place(
     })?;
     let sorted = checked_patches(target, patches, grown)?;
     let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();
-    let Some(block) = insert_block_size(&meta) else {
-        log::debug!(
-            "{}: no in-place insertion here; rebuilding",
-            target.display()
-        );
-        return rebuild_into_place(target, fallback);
-    };
-    // The file system only shifts whole blocks, and only inside the file.
-    if size == 0 || !len.is_multiple_of(block) || total > JOURNAL_CAP {
-        log::debug!(
-            "{}: cannot insert {len} bytes in place (block size {block}, file {size} bytes, \
-             {total} patch bytes); rebuilding",
-            target.display()
-        );
+    if !insertable(target, &meta, len, total) {
         return rebuild_into_place(target, fallback);
     }
     let mut file = OpenOptions::new()
@@ -78,12 +65,36 @@ pub(super) fn insert_in_place(
     }
     fault(FaultPoint::Patched);
     remove_journal(&jpath)?;
+    refill_cache(&file);
     Ok(total)
+}
+
+/// Whether `len` bytes can be inserted in place at the start of the file `meta` describes,
+/// with `total` patch bytes to journal; if not, the plan's fallback rebuild is applied.
+pub(super) fn insertable(target: &Path, meta: &fs::Metadata, len: u64, total: u64) -> bool {
+    let size = meta.len();
+    let Some(block) = insert_block_size(meta) else {
+        log::debug!(
+            "{}: no in-place insertion here; rebuilding",
+            target.display()
+        );
+        return false;
+    };
+    // The file system only shifts whole blocks, and only inside the file.
+    if size == 0 || !len.is_multiple_of(block) || total > JOURNAL_CAP {
+        log::debug!(
+            "{}: cannot insert {len} bytes in place (block size {block}, file {size} bytes, \
+             {total} patch bytes); rebuilding",
+            target.display()
+        );
+        return false;
+    }
+    true
 }
 
 /// The original bytes of whatever the patches overwrite, in original offsets: the part of
 /// each patch past the inserted space lands on bytes that were at `offset - len`.
-fn overwritten_bytes(
+pub(super) fn overwritten_bytes(
     target: &Path,
     file: &mut File,
     sorted: &[&Patch],

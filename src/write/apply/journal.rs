@@ -229,6 +229,12 @@ pub(super) fn take<'a>(r: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
 }
 
 pub(super) fn write_journal(jpath: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_journal_file(jpath, bytes, true)
+}
+
+/// Writes a journal; with `sync`, also syncs it and its directory. A group commit writes
+/// its journals without syncing and makes them all durable with one barrier (see `group`).
+pub(super) fn write_journal_file(jpath: &Path, bytes: &[u8], sync: bool) -> Result<(), WriteError> {
     let mut opts = OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -243,13 +249,15 @@ pub(super) fn write_journal(jpath: &Path, bytes: &[u8]) -> Result<(), WriteError
         fault(FaultPoint::JournalHalfWritten);
         f.write_all(&bytes[half..])?;
         // fdatasync: the journal's length and contents are what recovery needs.
-        f.sync_data()
+        if sync { f.sync_data() } else { Ok(()) }
     })();
     if let Err(e) = result {
         // Disk full or similar: the file is untouched; do not leave half a journal.
         let _ = fs::remove_file(jpath);
         return Err(io_err(jpath, "writing the journal")(e));
     }
-    sync_dir(parent_dir(jpath));
+    if sync {
+        sync_dir(parent_dir(jpath));
+    }
     Ok(())
 }

@@ -85,6 +85,7 @@
 
 mod checks;
 mod fault;
+mod group;
 mod insert;
 mod journal;
 pub mod lock;
@@ -98,6 +99,7 @@ pub use checks::remove_stale_temps;
 #[cfg(feature = "fault-injection")]
 pub use fault::FAULT_ENV;
 pub use fault::FaultPoint;
+pub use group::{GROUP_MAX_BYTES, GROUP_MAX_FILES, apply_group, finish_groups};
 pub use recover::{Recovery, recover};
 
 use super::{Piece, Plan, WriteError};
@@ -294,6 +296,16 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
     })?;
     sync_dir(dir);
     Ok(written)
+}
+
+/// Reads `path` back into the page cache in the background (`posix_fadvise(WILLNEED)`; a
+/// hint, errors ignored). Growing a file at its start ([`Plan::Insert`]) drops its cached
+/// pages, so without this the next command on it (a rerun, `check`) reads the whole file from
+/// the disk again; [`apply`] does it itself, [`apply_group`] leaves it to the caller.
+pub fn refill_cache(path: &Path) {
+    if let Ok(f) = fs::File::open(path) {
+        sys::refill_cache(&f);
+    }
 }
 
 pub(super) fn parent_dir(path: &Path) -> &Path {

@@ -61,24 +61,7 @@ pub(super) fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, Wr
         .write(true)
         .open(target)
         .map_err(io_err(target, "opening the file for writing"))?;
-    // Only the bytes that change are journalled and written: a rewritten `moov` differs
-    // from the old one in a few kilobytes of its megabytes of sample tables.
-    let mut originals = Vec::with_capacity(sorted.len());
-    let mut changed = Vec::with_capacity(sorted.len());
-    for p in &sorted {
-        let mut old = vec![0u8; p.data.len()];
-        file.seek(SeekFrom::Start(p.offset))
-            .and_then(|_| file.read_exact(&mut old))
-            .map_err(io_err(target, "reading the bytes to be replaced"))?;
-        for (a, b) in changed_runs(&old, &p.data) {
-            let offset = p.offset + a as u64;
-            originals.push((offset, old[a..b].to_vec()));
-            changed.push(Patch {
-                offset,
-                data: p.data[a..b].to_vec(),
-            });
-        }
-    }
+    let (originals, changed) = changed_regions(target, &mut file, &sorted)?;
     let sorted: Vec<&Patch> = changed.iter().collect();
     let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();
     if total == 0 {
@@ -93,21 +76,57 @@ pub(super) fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, Wr
     if let Err(e) = write_patches(&mut file, &sorted, total).and_then(|()| file.sync_data()) {
         // Put the original bytes back right away; if even that fails, the journal stays for
         // the next run's recovery.
-        let rollback = originals
-            .iter()
-            .try_for_each(|(o, d)| write_at(&mut file, *o, d))
-            .and_then(|()| file.sync_all());
-        match rollback {
-            Ok(()) => {
-                let _ = remove_journal(&jpath);
-            }
-            Err(r) => log_rollback_failed(target, &jpath, &r),
-        }
+        roll_back_now(target, &mut file, &jpath, &originals);
         return Err(io_err(target, "writing in place")(e));
     }
     fault(FaultPoint::Patched);
     remove_journal(&jpath)?;
     Ok(total)
+}
+
+/// Original bytes as `(offset, bytes)` regions, as a journal records them.
+pub(super) type Regions = Vec<(u64, Vec<u8>)>;
+
+/// Puts the original bytes of a failed in-place write back at once and deletes its journal;
+/// if even that fails, the journal stays for the next run's recovery.
+pub(super) fn roll_back_now(target: &Path, file: &mut File, jpath: &Path, originals: &Regions) {
+    let rollback = originals
+        .iter()
+        .try_for_each(|(o, d)| write_at(file, *o, d))
+        .and_then(|()| file.sync_all());
+    match rollback {
+        Ok(()) => {
+            let _ = remove_journal(jpath);
+        }
+        Err(r) => log_rollback_failed(target, jpath, &r),
+    }
+}
+
+/// The parts of the (sorted, checked) patches that really change the file, and the original
+/// bytes they replace: only those are journalled and written, since a rewritten `moov`
+/// differs from the old one in a few kilobytes of its megabytes of sample tables.
+pub(super) fn changed_regions(
+    target: &Path,
+    file: &mut File,
+    sorted: &[&Patch],
+) -> Result<(Regions, Vec<Patch>), WriteError> {
+    let mut originals = Vec::with_capacity(sorted.len());
+    let mut changed = Vec::with_capacity(sorted.len());
+    for p in sorted {
+        let mut old = vec![0u8; p.data.len()];
+        file.seek(SeekFrom::Start(p.offset))
+            .and_then(|_| file.read_exact(&mut old))
+            .map_err(io_err(target, "reading the bytes to be replaced"))?;
+        for (a, b) in changed_runs(&old, &p.data) {
+            let offset = p.offset + a as u64;
+            originals.push((offset, old[a..b].to_vec()));
+            changed.push(Patch {
+                offset,
+                data: p.data[a..b].to_vec(),
+            });
+        }
+    }
+    Ok((originals, changed))
 }
 
 /// Unchanged bytes shorter than this between two changed ones are rewritten rather than

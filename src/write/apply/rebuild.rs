@@ -13,6 +13,42 @@ use std::path::Path;
 /// syncs, and renames it over `target`. Any error (a full disk included) drops the temporary
 /// file, which deletes it: the original is never touched.
 pub(super) fn rebuild_into_place(target: &Path, pieces: &[Piece]) -> Result<u64, WriteError> {
+    let staged = write_temp(target, pieces)?;
+    staged
+        .tmp
+        .as_file()
+        .sync_all()
+        .map_err(io_err(target, "syncing the temporary file"))?;
+    fault(FaultPoint::BeforeRename);
+    let written = staged.rename(target)?;
+    fault(FaultPoint::AfterRename);
+    sync_dir(parent_dir(target));
+    Ok(written)
+}
+
+/// A rebuilt file written to its temporary sibling, not yet synced nor renamed.
+pub(super) struct StagedRebuild {
+    pub(super) tmp: tempfile::NamedTempFile,
+    before: super::checks::Snapshot,
+    written: u64,
+}
+
+impl StagedRebuild {
+    /// Renames the (synced) temporary file over `target`, unless `target` changed meanwhile.
+    pub(super) fn rename(self, target: &Path) -> Result<u64, WriteError> {
+        self.before.check_unchanged(target)?;
+        self.tmp.persist(target).map_err(|e| WriteError::Io {
+            path: target.to_path_buf(),
+            action: "renaming the temporary file into place",
+            source: e.error,
+        })?;
+        Ok(self.written)
+    }
+}
+
+/// Writes the pieces into a temporary sibling of `target` with its permissions and
+/// ownership; the caller syncs and renames it.
+pub(super) fn write_temp(target: &Path, pieces: &[Piece]) -> Result<StagedRebuild, WriteError> {
     let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
     let dir = parent_dir(target);
     super::checks::check_replaceable(target, &meta)?;
@@ -24,19 +60,11 @@ pub(super) fn rebuild_into_place(target: &Path, pieces: &[Piece]) -> Result<u64,
     tmp.as_file()
         .set_permissions(meta.permissions())
         .map_err(io_err(target, "copying permissions"))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(io_err(target, "syncing the temporary file"))?;
-    fault(FaultPoint::BeforeRename);
-    before.check_unchanged(target)?;
-    tmp.persist(target).map_err(|e| WriteError::Io {
-        path: target.to_path_buf(),
-        action: "renaming the temporary file into place",
-        source: e.error,
-    })?;
-    fault(FaultPoint::AfterRename);
-    sync_dir(dir);
-    Ok(written)
+    Ok(StagedRebuild {
+        tmp,
+        before,
+        written,
+    })
 }
 
 /// Streams the pieces into `out`. Original ranges go through [`io::copy`] from file to file,
