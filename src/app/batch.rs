@@ -23,25 +23,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
-    let env = |var: &str| std::env::var(var).ok();
-    let shard: Option<Shard> = args
-        .shard
-        .as_deref()
-        .map(|s| super::shard::resolve(s, args.shard_count, &env))
-        .transpose()
-        .map_err(usage)?;
     let jobs = jobs(args.jobs)?;
-
-    let mut entries = collect(&args.paths)?;
-    if entries.is_empty() && !ui.quiet {
-        eprintln!(
-            "chapmark: warning: no audio files ({}) found",
-            batch::AUDIO_EXTENSIONS.join(", ")
-        );
-    }
-    if let Some(shard) = shard {
-        entries.retain(|e| shard.contains(e.key()));
-    }
+    let entries = select_entries(&args, ui)?;
     let total = entries.len();
     log::info!("{total} episodes, {jobs} jobs");
 
@@ -102,6 +85,28 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
     } else {
         ExitStatus::Ok
     })
+}
+
+/// The episodes under the given paths, narrowed to this runner's shard.
+fn select_entries(args: &BatchArgs, ui: Ui) -> anyhow::Result<Vec<Job>> {
+    let env = |var: &str| std::env::var(var).ok();
+    let shard: Option<Shard> = args
+        .shard
+        .as_deref()
+        .map(|s| super::shard::resolve(s, args.shard_count, &env))
+        .transpose()
+        .map_err(usage)?;
+    let mut entries = collect(&args.paths)?;
+    if entries.is_empty() && !ui.quiet {
+        eprintln!(
+            "chapmark: warning: no audio files ({}) found",
+            batch::AUDIO_EXTENSIONS.join(", ")
+        );
+    }
+    if let Some(shard) = shard {
+        entries.retain(|e| shard.contains(e.key()));
+    }
+    Ok(entries)
 }
 
 /// One finished episode on the progress bar, or as a line when there is no bar.
