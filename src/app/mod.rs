@@ -11,6 +11,8 @@ mod io;
 mod plot;
 mod probe;
 mod remap;
+#[cfg(feature = "s3")]
+mod s3;
 mod snap;
 mod stdin;
 mod write;
@@ -81,6 +83,10 @@ pub(crate) fn error_text(err: &anyhow::Error) -> String {
 }
 
 fn run(command: Command, ui: Ui) -> Outcome {
+    #[cfg(feature = "s3")]
+    if s3::wants(&command) {
+        return s3::run(command, ui);
+    }
     match command {
         Command::Convert(a) => convert::run(a, ui),
         Command::Probe(a) => probe::run(a, ui),
