@@ -36,7 +36,9 @@ pub fn run(command: Command, ui: Ui) -> Outcome {
         Command::Strip(a) => strip(a, ui),
         Command::Show(a) => show(a),
         Command::Batch(a) => batch::run(a, ui),
-        _ => Err(super::io::usage("s3:// addresses work with probe, show, write, strip and batch")),
+        _ => Err(super::io::usage(
+            "s3:// addresses work with probe, show, write, strip and batch",
+        )),
     }
 }
 
@@ -57,7 +59,11 @@ fn probe(args: ProbeArgs, ui: Ui) -> Outcome {
         let done = url_of(p).and_then(|url| {
             let t = Arc::new(Transfer::default());
             let o = chapmark::remote::probe_remote(&remote, &url, &t).map_err(fail)?;
-            log::info!("{url}: {} bytes down in {} requests", t.down(), t.requests());
+            log::info!(
+                "{url}: {} bytes down in {} requests",
+                t.down(),
+                t.requests()
+            );
             Ok((url, o.info))
         });
         match done {
@@ -72,17 +78,27 @@ fn probe(args: ProbeArgs, ui: Ui) -> Outcome {
             }
             Err(e) => {
                 failed = true;
-                let prefix = if ui.color_err { "\x1b[1;31merror\x1b[0m" } else { "error" };
+                let prefix = if ui.color_err {
+                    "\x1b[1;31merror\x1b[0m"
+                } else {
+                    "error"
+                };
                 eprintln!("chapmark: {prefix}: {}", super::error_text(&e));
             }
         }
     }
-    Ok(if failed { ExitStatus::Input } else { ExitStatus::Ok })
+    Ok(if failed {
+        ExitStatus::Input
+    } else {
+        ExitStatus::Ok
+    })
 }
 
 fn show(args: ShowArgs) -> Outcome {
     if args.images.is_some() {
-        return Err(super::io::usage("show --images is not supported for s3:// objects"));
+        return Err(super::io::usage(
+            "show --images is not supported for s3:// objects",
+        ));
     }
     let url = url_of(&args.audio)?;
     let remote = Remote::from_env()?;
@@ -97,7 +113,9 @@ fn show(args: ShowArgs) -> Outcome {
 
 fn write(args: WriteArgs, ui: Ui) -> Outcome {
     if args.output.is_some() || args.snap.is_some() {
-        return Err(super::io::usage("write -o and --snap are not supported for s3:// objects"));
+        return Err(super::io::usage(
+            "write -o and --snap are not supported for s3:// objects",
+        ));
     }
     let url = url_of(&args.audio)?;
     let loaded = common::load_chapters(args.chapters_path(), None)?;
@@ -116,12 +134,20 @@ fn write(args: WriteArgs, ui: Ui) -> Outcome {
         chapmark::remote::probe_remote(&remote, &url, &t)
             .and_then(|mut o| chapmark::remote::plan_remote(&url, &mut o, Some(list), &opts))
             .map(|(plan, _)| {
-                eprintln!("chapmark: dry run: {url}: {} bytes of new data planned", plan.bytes_written());
+                eprintln!(
+                    "chapmark: dry run: {url}: {} bytes of new data planned",
+                    plan.bytes_written()
+                );
             })
     } else {
         chapmark::remote::write_remote(&remote, &url, list, &opts).map(|w| {
             if !ui.quiet {
-                say(&url, &w, &format!("wrote {} chapters to", list.len()), "already has these chapters");
+                say(
+                    &url,
+                    &w,
+                    &format!("wrote {} chapters to", list.len()),
+                    "already has these chapters",
+                );
             }
         })
     };
@@ -130,13 +156,20 @@ fn write(args: WriteArgs, ui: Ui) -> Outcome {
 
 fn strip(args: StripArgs, ui: Ui) -> Outcome {
     if args.output.is_some() {
-        return Err(super::io::usage("strip -o is not supported for s3:// objects"));
+        return Err(super::io::usage(
+            "strip -o is not supported for s3:// objects",
+        ));
     }
     let url = url_of(&args.audio)?;
     let remote = Remote::from_env()?;
     let done = chapmark::remote::strip_remote(&remote, &url).map(|w| {
         if !ui.quiet {
-            say(&url, &w, "removed chapters from", "has no chapters; nothing to strip");
+            say(
+                &url,
+                &w,
+                "removed chapters from",
+                "has no chapters; nothing to strip",
+            );
         }
     });
     finish(done, ui, &url, "", false)

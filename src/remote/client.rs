@@ -248,23 +248,38 @@ impl Remote {
 }
 
 /// A failed request as our error: the service's code and message, never the request.
-pub(crate) fn request_error<E>(url: &S3Url, action: &str, e: SdkError<E, HttpResponse>) -> RemoteError
+pub(crate) fn request_error<E>(
+    url: &S3Url,
+    action: &str,
+    e: SdkError<E, HttpResponse>,
+) -> RemoteError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let detail = match e.as_service_error() {
-        Some(s) => format!(
-            "{} ({})",
-            s.message().unwrap_or("no message"),
-            s.code().unwrap_or("no code")
-        ),
-        None => DisplayErrorContext(&e).to_string(),
+    let status = e.raw_response().map(|r| r.status().as_u16());
+    let detail = match e.as_service_error().map(|s| (s.message(), s.code())) {
+        Some((Some(m), code)) => format!("{m} ({})", code.unwrap_or("no code")),
+        _ => match status {
+            Some(n) => format!("http status {n}: {}", short(&e)),
+            None => short(&e),
+        },
     };
     RemoteError::Request {
         url: url.to_string(),
         action: action.to_string(),
         detail,
     }
+}
+
+/// The error's own words, without the raw response the SDK appends (long, and of no use in
+/// a one-line message).
+fn short<E: std::error::Error + 'static>(e: &SdkError<E, HttpResponse>) -> String {
+    let full = DisplayErrorContext(e).to_string();
+    let cut = full
+        .find(" (ServiceError")
+        .or_else(|| full.find(" (DispatchFailure"))
+        .unwrap_or(full.len());
+    full.get(..cut.min(400)).unwrap_or(&full).to_string()
 }
 
 /// `412 Precondition Failed` (the ETag no longer matches) as "changed underneath".

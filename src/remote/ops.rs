@@ -37,18 +37,30 @@ pub struct Opened {
 }
 
 /// Measures the object at `url` with ranged reads (bytes moved go to `transfer`).
-pub fn probe_remote(remote: &Remote, url: &S3Url, transfer: &Arc<Transfer>) -> Result<Opened, RemoteError> {
+pub fn probe_remote(
+    remote: &Remote,
+    url: &S3Url,
+    transfer: &Arc<Transfer>,
+) -> Result<Opened, RemoteError> {
     let head = remote.head(url, transfer)?;
     let mut reader = RangeReader::new(remote.clone(), url.clone(), head.clone(), transfer.clone());
     let name = url.to_string();
     let info = crate::probe::probe_reader(&mut reader, Some(&name)).map_err(|e| {
-        RemoteError::Api(crate::Error::wrap(crate::ErrorKind::Probe, Path::new(&name), e))
+        RemoteError::Api(crate::Error::wrap(
+            crate::ErrorKind::Probe,
+            Path::new(&name),
+            e,
+        ))
     })?;
     Ok(Opened { head, reader, info })
 }
 
 /// The chapters embedded in the object at `url`.
-pub fn read_embedded_remote(remote: &Remote, url: &S3Url, transfer: &Arc<Transfer>) -> Result<ChapterList, RemoteError> {
+pub fn read_embedded_remote(
+    remote: &Remote,
+    url: &S3Url,
+    transfer: &Arc<Transfer>,
+) -> Result<ChapterList, RemoteError> {
     let mut o = probe_remote(remote, url, transfer)?;
     let shadow = Shadow::fetch(url, &mut o.reader, o.head.len, &o.info)?;
     embed::read_embedded_of(shadow.path(), o.info.container).map_err(|e| named(e, &shadow, url))
@@ -65,7 +77,10 @@ pub fn plan_remote(
     let name = url.to_string();
     let info = &o.info;
     if !embed::holds_chapters(info.container) {
-        return Err(RemoteError::Api(embed::unsupported(Path::new(&name), info.container)));
+        return Err(RemoteError::Api(embed::unsupported(
+            Path::new(&name),
+            info.container,
+        )));
     }
     let shadow = Shadow::fetch(url, &mut o.reader, o.head.len, info)?;
     let Some(list) = list else {
@@ -89,9 +104,13 @@ pub fn plan_remote(
     );
     diagnostics.sort_by_key(|d| (d.line.is_some() || d.chapter.is_some(), d.line, d.chapter));
     if !report::passed(&diagnostics, options.deny_warnings) {
-        return Err(RemoteError::Api(crate::Error::invalid(Path::new(&name), diagnostics)));
+        return Err(RemoteError::Api(crate::Error::invalid(
+            Path::new(&name),
+            diagnostics,
+        )));
     }
-    let plan = embed::plan_write(shadow.path(), info, &list, options).map_err(|e| named(e, &shadow, url))?;
+    let plan = embed::plan_write(shadow.path(), info, &list, options)
+        .map_err(|e| named(e, &shadow, url))?;
     Ok((plan, diagnostics))
 }
 
@@ -159,6 +178,9 @@ fn named(e: crate::Error, shadow: &Shadow, url: &S3Url) -> RemoteError {
     RemoteError::Request {
         url: url.to_string(),
         action: "planning".into(),
-        detail: e.to_string().replace(&format!("{local}: "), "").replace(&local, &url.to_string()),
+        detail: e
+            .to_string()
+            .replace(&format!("{local}: "), "")
+            .replace(&local, &url.to_string()),
     }
 }

@@ -61,7 +61,8 @@ impl RangeReader {
     }
 
     fn fill(&mut self) -> Result<(), RemoteError> {
-        let sequential = self.pos == self.block_start + self.block.len() as u64 && !self.block.is_empty();
+        let sequential =
+            self.pos == self.block_start + self.block.len() as u64 && !self.block.is_empty();
         self.next_len = if sequential {
             (self.next_len * 2).min(MAX_READ)
         } else {
@@ -69,9 +70,9 @@ impl RangeReader {
         };
         let end = self.pos.saturating_add(self.next_len).min(self.head.len);
         self.block = Vec::new();
-        self.block = self
-            .remote
-            .get_range(&self.url, &self.head.etag, self.pos, end, &self.transfer)?;
+        self.block =
+            self.remote
+                .get_range(&self.url, &self.head.etag, self.pos, end, &self.transfer)?;
         self.block_start = self.pos;
         Ok(())
     }
@@ -82,8 +83,8 @@ impl Read for RangeReader {
         if self.pos >= self.head.len || buf.is_empty() {
             return Ok(0);
         }
-        let in_block = self.pos >= self.block_start
-            && self.pos < self.block_start + self.block.len() as u64;
+        let in_block =
+            self.pos >= self.block_start && self.pos < self.block_start + self.block.len() as u64;
         if !in_block {
             self.fill().map_err(io::Error::other)?;
         }
@@ -103,9 +104,8 @@ impl Seek for RangeReader {
             SeekFrom::End(d) => self.head.len.checked_add_signed(d),
             SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
-        self.pos = target.ok_or_else(|| {
-            io::Error::new(io::ErrorKind::InvalidInput, "seek before the start")
-        })?;
+        self.pos = target
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
         Ok(self.pos)
     }
 }

@@ -29,7 +29,12 @@ pub struct Shadow {
 
 impl Shadow {
     /// Fetches what the planner of `info.container` reads from the object behind `reader`.
-    pub fn fetch(url: &S3Url, reader: &mut RangeReader, len: u64, info: &ProbeInfo) -> Result<Shadow, RemoteError> {
+    pub fn fetch(
+        url: &S3Url,
+        reader: &mut RangeReader,
+        len: u64,
+        info: &ProbeInfo,
+    ) -> Result<Shadow, RemoteError> {
         let mut shadow = Shadow::create(url, len)?;
         match info.container {
             Container::Mp3 => {
@@ -67,7 +72,8 @@ impl Shadow {
             .unwrap_or("object");
         let path = dir.path().join(name);
         let file = File::create(&path).map_err(local("creating the planner's shadow"))?;
-        file.set_len(len).map_err(local("sizing the planner's shadow"))?;
+        file.set_len(len)
+            .map_err(local("sizing the planner's shadow"))?;
         Ok(Shadow {
             _dir: dir,
             path,
@@ -81,7 +87,12 @@ impl Shadow {
         &self.path
     }
 
-    fn copy_in(&mut self, reader: &mut RangeReader, start: u64, len: u64) -> Result<(), RemoteError> {
+    fn copy_in(
+        &mut self,
+        reader: &mut RangeReader,
+        start: u64,
+        len: u64,
+    ) -> Result<(), RemoteError> {
         let bytes = reader.range(start, start.saturating_add(len))?;
         let url = self.url.to_string();
         self.file

@@ -15,7 +15,7 @@ import http.client
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 UPSTREAM = int(sys.argv[1])
 MODE = sys.argv[2]
@@ -89,8 +89,13 @@ class Handler(BaseHTTPRequestHandler):
                 first = not state["overwritten"]
                 state["overwritten"] = True
             if first:
+                import boto3  # only this mode needs it: moto refuses unsigned writes
+
                 path = urlsplit(self.path).path
-                forward("PUT", path, {"Content-Length": "21"}, b"a concurrent writer\r\n")
+                bucket, key = unquote(path).lstrip("/").split("/", 1)
+                boto3.client("s3", endpoint_url=f"http://127.0.0.1:{UPSTREAM}", region_name="us-east-1",
+                             aws_access_key_id="testing", aws_secret_access_key="testing"
+                             ).put_object(Bucket=bucket, Key=key, Body=b"a concurrent writer\r\n")
                 log(f"OVERWROTE {path}")
         headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
         if chunked:

@@ -28,12 +28,13 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
             "batch --remap-from and --plot are not supported for s3:// prefixes",
         ));
     }
-    let shard: Option<Shard> = match &args.shard {
-        Some(s) => Some(s.parse().map_err(|e: chapmark::batch::BatchError| {
-            super::super::io::usage(&e.to_string())
-        })?),
-        None => None,
-    };
+    let shard: Option<Shard> =
+        match &args.shard {
+            Some(s) => Some(s.parse().map_err(|e: chapmark::batch::BatchError| {
+                super::super::io::usage(&e.to_string())
+            })?),
+            None => None,
+        };
     let remote = Remote::from_env()?;
     let mut episodes = Vec::new();
     for p in &args.paths {
@@ -44,9 +45,7 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
     opts.deny_warnings = args.validate.deny_warnings;
     opts.intro = args.intro.clone();
     let jobs = args.jobs.unwrap_or(8).max(1);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()?;
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
     let records: Vec<serde_json::Value> = pool.install(|| {
         episodes
             .par_iter()
@@ -100,7 +99,10 @@ fn one(remote: &Remote, e: &Episode, args: &BatchArgs, opts: &EmbedOptions) -> s
     let transfer = Arc::new(Transfer::default());
     let mut rec = Record {
         path: e.url.to_string(),
-        chapters_file: e.sidecar.as_ref().map(|k| e.url.with_key(k.clone()).to_string()),
+        chapters_file: e
+            .sidecar
+            .as_ref()
+            .map(|k| e.url.with_key(k.clone()).to_string()),
         status: Status::Unreadable,
         duration: None,
         chapters: 0,
@@ -160,7 +162,8 @@ fn process(
     let chapters = chapmark::read_chapters(&text).map_err(RemoteError::Api)?;
     rec.chapters = chapters.list.len();
     let mut o = remote::probe_remote(remote, &e.url, transfer)?;
-    rec.duration = Some(o.info.duration.samples as f64 / f64::from(o.info.duration.sample_rate.max(1)));
+    rec.duration =
+        Some(o.info.duration.samples as f64 / f64::from(o.info.duration.sample_rate.max(1)));
     let (plan, diagnostics) = remote::plan_remote(&e.url, &mut o, Some(&chapters.list), opts)?;
     rec.diagnostics = diagnostics;
     if args.check {
@@ -168,8 +171,16 @@ fn process(
         return Ok(());
     }
     let parts = remote::apply_remote(remote, &e.url, &mut o, &plan, transfer)?;
-    rec.status = if parts == 0 { Status::Unchanged } else { Status::Written };
-    rec.bytes_written = if parts == 0 { 0 } else { plan.output_len(o.head.len) };
+    rec.status = if parts == 0 {
+        Status::Unchanged
+    } else {
+        Status::Written
+    };
+    rec.bytes_written = if parts == 0 {
+        0
+    } else {
+        plan.output_len(o.head.len)
+    };
     Ok(())
 }
 
@@ -179,7 +190,10 @@ fn finish(args: &BatchArgs, ui: Ui, records: &[serde_json::Value]) -> Outcome {
     for r in records {
         lines.push_str(&r.to_string());
         lines.push('\n');
-        let status = r.get("status").and_then(|s| s.as_str()).unwrap_or("unreadable");
+        let status = r
+            .get("status")
+            .and_then(|s| s.as_str())
+            .unwrap_or("unreadable");
         *counts.entry(status.to_string()).or_insert(0usize) += 1;
         if status == "unreadable" && !ui.quiet {
             let err = r.get("error").and_then(|s| s.as_str()).unwrap_or_default();
@@ -192,7 +206,11 @@ fn finish(args: &BatchArgs, ui: Ui, records: &[serde_json::Value]) -> Outcome {
     }
     if !ui.quiet {
         let summary: Vec<String> = counts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-        eprintln!("chapmark: {} episodes: {}", records.len(), summary.join(", "));
+        eprintln!(
+            "chapmark: {} episodes: {}",
+            records.len(),
+            summary.join(", ")
+        );
     }
     let has = |s: &str| counts.contains_key(s);
     Ok(if has("unreadable") {
