@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # PROFILE=release for a release build; the figures are dominated by the network and the
 # server, so the debug build (already there during development) gives the same picture.
 profile=${PROFILE:-debug}
-if [ "$profile" = release ]; then cargo build --release --quiet; else cargo build --quiet; fi
+if [ "$profile" = release ]; then cargo build --release --quiet --features s3; else cargo build --quiet --features s3; fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 python3 benches/s3_bench.py "$PWD/target/$profile/chapmark" "$work" "${1:-200}" "${2:-12}" | tee benches/RESULTS-s3.md

@@ -6,7 +6,7 @@ Starts moto_server on a free loopback port, then
     `chapmark write s3://…` and reads the bytes it moved from its message; the baseline
     (download the object, `chapmark write` the local copy, upload it) moves the whole file
     each way;
- 2. times `chapmark batch s3://b/many/ --jobs 8` over N objects with sidecars against the
+ 2. times `chapmark batch s3://bench/many/ --jobs 8` over N objects with sidecars against the
     same download-tag-upload done with boto3 in 8 threads (N=200 by default).
 
 usage: s3_bench.py CHAPMARK WORKDIR [N] [MINUTES_PER_OBJECT]
@@ -20,6 +20,7 @@ import sys
 import time
 
 import boto3
+import botocore.config
 
 chapmark, work = sys.argv[1], sys.argv[2]
 count = int(sys.argv[3]) if len(sys.argv) > 3 else 200
@@ -55,9 +56,10 @@ try:
             time.sleep(0.1)
     env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
                AWS_REGION="us-east-1", AWS_ENDPOINT_URL=endpoint)
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+    cfg = botocore.config.Config(max_pool_connections=16)
+    s3 = boto3.client("s3", config=cfg, endpoint_url=endpoint, region_name="us-east-1",
                       aws_access_key_id="bench", aws_secret_access_key="bench")
-    s3.create_bucket(Bucket="b")
+    s3.create_bucket(Bucket="bench")
     notes = os.path.join(work, "notes.txt")
     with open(notes, "wb") as f:
         f.write(NOTES)
@@ -69,8 +71,8 @@ try:
     m4a = audio(os.path.join(work, "40min.m4a"), 2400, ["-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart"])
     for path in (mp3, m4a):
         key = os.path.basename(path)
-        s3.upload_file(path, "b", key)
-        out = subprocess.run([chapmark, "write", f"s3://b/{key}", notes], env=env,
+        s3.upload_file(path, "bench", key)
+        out = subprocess.run([chapmark, "write", f"s3://bench/{key}", notes], env=env,
                              capture_output=True, text=True, check=True)
         m = re.search(r"(\d+) bytes down, (\d+) up, (\d+) copied", out.stderr)
         size = os.path.getsize(path)
@@ -78,15 +80,19 @@ try:
 
     print(f"\n## {count} objects of {minutes} min, --jobs 8\n")
     one = audio(os.path.join(work, f"{minutes}min.mp3"), minutes * 60, ["-c:a", "libmp3lame", "-b:a", "128k"])
-    s3.upload_file(one, "b", "seed.mp3")
-    for prefix in ("many", "base"):
+    s3.upload_file(one, "bench", "seed.mp3")
+
+    def reset():
+        # The same untagged objects for each contender (moto keeps them in memory: one set).
         for i in range(count):
-            s3.copy_object(Bucket="b", Key=f"{prefix}/ep{i:03}.mp3", CopySource={"Bucket": "b", "Key": "seed.mp3"})
-            s3.put_object(Bucket="b", Key=f"{prefix}/ep{i:03}.txt", Body=NOTES)
+            s3.copy_object(Bucket="bench", Key=f"many/ep{i:03}.mp3", CopySource={"Bucket": "bench", "Key": "seed.mp3"})
+            s3.put_object(Bucket="bench", Key=f"many/ep{i:03}.txt", Body=NOTES)
+
+    reset()
 
     t0 = time.monotonic()
     report = os.path.join(work, "report.jsonl")
-    subprocess.run([chapmark, "batch", "s3://b/many/", "--jobs", "8", "--report", report],
+    subprocess.run([chapmark, "batch", "s3://bench/many/", "--jobs", "8", "--report", report],
                    env=env, check=True, capture_output=True)
     chap = time.monotonic() - t0
     import json
@@ -97,15 +103,16 @@ try:
     def baseline(i):
         local = os.path.join(work, f"dl{i:03}.mp3")
         side = os.path.join(work, f"dl{i:03}.txt")
-        s3.download_file("b", f"base/ep{i:03}.mp3", local)
-        s3.download_file("b", f"base/ep{i:03}.txt", side)
+        s3.download_file("bench", f"many/ep{i:03}.mp3", local)
+        s3.download_file("bench", f"many/ep{i:03}.txt", side)
         subprocess.run([chapmark, "write", local, side], check=True, capture_output=True)
-        s3.upload_file(local, "b", f"base/ep{i:03}.mp3")
+        s3.upload_file(local, "bench", f"many/ep{i:03}.mp3")
         n = os.path.getsize(local)
         os.remove(local)
         os.remove(side)
         return n
 
+    reset()
     t0 = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         moved = sum(pool.map(baseline, range(count)))

@@ -271,6 +271,12 @@ fn mp3_write_rewrite_strip_match_local_and_move_only_the_tag() {
     assert!(head.contains("\"cache_control\": \"max-age=60\""), "{head}");
     assert!(head.contains("\"show\": \"demo\""), "{head}");
 
+    // check measures the object and reads its embedded chapters by ranges too.
+    let out = s.chapmark(&["check", &url, notes]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = s.chapmark(&["check", &url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
     // Again: already there, nothing uploaded.
     let out = s.chapmark(&["write", &url, notes]);
     assert!(out.status.success());

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 mod batch;
 
-fn is_s3(p: &Path) -> bool {
+/// Whether `p` is an `s3://` address.
+pub fn is_s3(p: &Path) -> bool {
     p.to_str().is_some_and(is_s3_url)
 }
 
@@ -104,11 +105,26 @@ fn show(args: ShowArgs) -> Outcome {
     let remote = Remote::from_env()?;
     let t = Arc::new(Transfer::default());
     let mut o = chapmark::remote::probe_remote(&remote, &url, &t).map_err(fail)?;
-    let _ = &mut o;
-    let list = chapmark::remote::read_embedded_remote(&remote, &url, &t).map_err(fail)?;
+    let list = chapmark::remote::embedded_of(&url, &mut o).map_err(fail)?;
     let opts = chapmark::format::WriteOptions::with_duration(Some(o.info.duration.to_time_round()));
     common::emit(None, &chapmark::format::write(args.to, &list, &opts))?;
     Ok(ExitStatus::Ok)
+}
+
+/// `check`'s audio side for an object: its measurement and embedded chapters (when its
+/// container holds chapters).
+pub fn check_audio(
+    audio: &Path,
+) -> anyhow::Result<(chapmark::probe::ProbeInfo, Option<chapmark::ChapterList>)> {
+    let url = url_of(audio)?;
+    let remote = Remote::from_env()?;
+    let t = Arc::new(Transfer::default());
+    let mut o = chapmark::remote::probe_remote(&remote, &url, &t).map_err(fail)?;
+    let embedded = match chapmark::api::embed::target_for(o.info.container) {
+        Some(_) => Some(chapmark::remote::embedded_of(&url, &mut o).map_err(fail)?),
+        None => None,
+    };
+    Ok((o.info, embedded))
 }
 
 fn write(args: WriteArgs, ui: Ui) -> Outcome {

@@ -34,8 +34,8 @@ mod url;
 pub use client::{ObjectHead, Remote, Transfer};
 pub use error::RemoteError;
 pub use ops::{
-    Opened, RemoteWritten, apply_remote, plan_remote, probe_remote, read_embedded_remote,
-    strip_remote, write_remote,
+    Opened, RemoteWritten, apply_remote, embedded_of, plan_remote, probe_remote,
+    read_embedded_remote, strip_remote, write_remote,
 };
 pub use reader::RangeReader;
 pub use url::{S3Url, is_s3_url};

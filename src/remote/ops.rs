@@ -62,6 +62,11 @@ pub fn read_embedded_remote(
     transfer: &Arc<Transfer>,
 ) -> Result<ChapterList, RemoteError> {
     let mut o = probe_remote(remote, url, transfer)?;
+    embedded_of(url, &mut o)
+}
+
+/// The chapters embedded in an opened object.
+pub fn embedded_of(url: &S3Url, o: &mut Opened) -> Result<ChapterList, RemoteError> {
     let shadow = Shadow::fetch(url, &mut o.reader, o.head.len, &o.info)?;
     embed::read_embedded_of(shadow.path(), o.info.container).map_err(|e| named(e, &shadow, url))
 }
