@@ -355,6 +355,36 @@ fn batch_under_a_prefix_with_sidecars() {
             br#"{"version":"1.2.0","chapters":[{"startTime":0,"title":"Only"}]}"#,
         ),
     );
+    // --check validates and writes nothing.
+    let out = s.chapmark(&["batch", "--check", "s3://bkt/show/"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("3 episodes: 2 ok, 1 unreadable"),
+        "{}",
+        stderr(&out)
+    );
+    // The shards split the prefix: each episode in exactly one.
+    let mut seen = 0;
+    for k in 1..=2 {
+        let out = s.chapmark(&[
+            "batch",
+            "--check",
+            "--shard",
+            &format!("{k}/2"),
+            "s3://bkt/show/",
+        ]);
+        let err = stderr(&out);
+        seen += err
+            .split(" episodes:")
+            .next()
+            .unwrap()
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse::<usize>()
+            .unwrap_or(0);
+    }
+    assert_eq!(seen, 3);
     // three.mp3 has no sidecar: unreadable, reported, the others still done.
     let report = s.dir.path().join("report.jsonl");
     let out = s.chapmark(&[

@@ -45,7 +45,7 @@ pub fn run(command: Command, ui: Ui) -> Outcome {
 
 fn url_of(p: &Path) -> anyhow::Result<S3Url> {
     let s = p.to_str().unwrap_or_default();
-    S3Url::parse(s).map_err(|e| super::io::usage(&e.to_string()))
+    S3Url::parse(s).map_err(|e| super::io::usage(e.to_string()))
 }
 
 /// A failed remote operation as the binary's error (an invalid one is printed by the caller).

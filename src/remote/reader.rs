@@ -1,6 +1,7 @@
 //! One object as a `Read + Seek` source, by ranged GETs with growing read-ahead.
 
 use super::{ObjectHead, Remote, RemoteError, S3Url, Transfer};
+use std::collections::VecDeque;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::Arc;
 
@@ -8,20 +9,24 @@ use std::sync::Arc;
 const FIRST_READ: u64 = 64 * 1024;
 /// Read-ahead never grows past this, so memory stays bounded on any object.
 const MAX_READ: u64 = 8 * 1024 * 1024;
+/// Bytes of recent blocks kept: parsers go back over what they read (the MP4 prober reads
+/// `moov` more than once, the planners read the tag the probe read), and a request costs
+/// far more than the memory.
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
 
 /// An object read with ranged GETs, each pinned to the ETag first seen (`If-Match`), so a
 /// replaced object fails the read instead of mixing two versions.
 ///
-/// Keeps one block. A read outside it fetches a new block at the read position; while reads
-/// continue where the block ends the next block is twice as long (up to 8 MiB), so a frame
-/// walk streams the object in a few dozen requests and random reads cost 64 KiB each.
+/// A read that no cached block holds fetches a block at the read position; while reads
+/// continue where the last block ends the next block is twice as long (up to 8 MiB), so a
+/// frame walk streams the object in a few dozen requests and random reads cost 64 KiB each.
 pub struct RangeReader {
     remote: Remote,
     url: S3Url,
     head: ObjectHead,
     transfer: Arc<Transfer>,
-    block: Vec<u8>,
-    block_start: u64,
+    /// Recent blocks `(start, bytes)`, newest last.
+    blocks: VecDeque<(u64, Vec<u8>)>,
     next_len: u64,
     pos: u64,
 }
@@ -34,46 +39,66 @@ impl RangeReader {
             url,
             head,
             transfer,
-            block: Vec::new(),
-            block_start: 0,
+            blocks: VecDeque::new(),
             next_len: FIRST_READ,
             pos: 0,
         }
     }
 
-    /// Bytes `[start, end)` through the block (for the shadow and the uploader).
+    /// Bytes `[start, end)`: what cached blocks hold from `start` on, the rest with one
+    /// request of exactly the missing bytes (not cached: the uploader's padding is read once).
     pub fn range(&mut self, start: u64, end: u64) -> Result<Vec<u8>, RemoteError> {
         let end = end.min(self.head.len);
-        if start >= end {
-            return Ok(Vec::new());
+        let mut out = Vec::new();
+        let mut at = start;
+        while at < end {
+            let Some(have) = self.cached(at) else { break };
+            let n = have
+                .len()
+                .min(usize::try_from(end - at).unwrap_or(usize::MAX));
+            out.extend_from_slice(&have[..n]);
+            at += n as u64;
         }
-        if let Some(b) = self.cached(start, end) {
-            return Ok(b.to_vec());
+        if at < end {
+            out.extend(self.remote.get_range(
+                &self.url,
+                &self.head.etag,
+                at,
+                end,
+                &self.transfer,
+            )?);
         }
-        self.remote
-            .get_range(&self.url, &self.head.etag, start, end, &self.transfer)
+        Ok(out)
     }
 
-    fn cached(&self, start: u64, end: u64) -> Option<&[u8]> {
-        let from = usize::try_from(start.checked_sub(self.block_start)?).ok()?;
-        let to = usize::try_from(end.checked_sub(self.block_start)?).ok()?;
-        self.block.get(from..to)
+    /// The cached bytes from `pos` to the end of the block that holds it.
+    fn cached(&self, pos: u64) -> Option<&[u8]> {
+        self.blocks.iter().rev().find_map(|(start, b)| {
+            let from = usize::try_from(pos.checked_sub(*start)?).ok()?;
+            b.get(from..).filter(|s| !s.is_empty())
+        })
     }
 
     fn fill(&mut self) -> Result<(), RemoteError> {
-        let sequential =
-            self.pos == self.block_start + self.block.len() as u64 && !self.block.is_empty();
+        let sequential = self
+            .blocks
+            .back()
+            .is_some_and(|(s, b)| s + b.len() as u64 == self.pos);
         self.next_len = if sequential {
             (self.next_len * 2).min(MAX_READ)
         } else {
             FIRST_READ
         };
         let end = self.pos.saturating_add(self.next_len).min(self.head.len);
-        self.block = Vec::new();
-        self.block =
+        let block =
             self.remote
                 .get_range(&self.url, &self.head.etag, self.pos, end, &self.transfer)?;
-        self.block_start = self.pos;
+        self.blocks.push_back((self.pos, block));
+        while self.blocks.len() > 1
+            && self.blocks.iter().map(|(_, b)| b.len()).sum::<usize>() > CACHE_BYTES
+        {
+            self.blocks.pop_front();
+        }
         Ok(())
     }
 }
@@ -83,13 +108,10 @@ impl Read for RangeReader {
         if self.pos >= self.head.len || buf.is_empty() {
             return Ok(0);
         }
-        let in_block =
-            self.pos >= self.block_start && self.pos < self.block_start + self.block.len() as u64;
-        if !in_block {
+        if self.cached(self.pos).is_none() {
             self.fill().map_err(io::Error::other)?;
         }
-        let from = usize::try_from(self.pos - self.block_start).map_err(io::Error::other)?;
-        let avail = self.block.get(from..).unwrap_or_default();
+        let avail = self.cached(self.pos).unwrap_or_default();
         let n = avail.len().min(buf.len());
         buf[..n].copy_from_slice(&avail[..n]);
         self.pos += n as u64;

@@ -28,13 +28,13 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
             "batch --remap-from and --plot are not supported for s3:// prefixes",
         ));
     }
-    let shard: Option<Shard> =
-        match &args.shard {
-            Some(s) => Some(s.parse().map_err(|e: chapmark::batch::BatchError| {
-                super::super::io::usage(&e.to_string())
-            })?),
-            None => None,
-        };
+    let shard: Option<Shard> = match &args.shard {
+        Some(s) => Some(
+            s.parse()
+                .map_err(|e: chapmark::batch::BatchError| super::super::io::usage(e.to_string()))?,
+        ),
+        None => None,
+    };
     let remote = Remote::from_env()?;
     let mut episodes = Vec::new();
     for p in &args.paths {
