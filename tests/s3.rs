@@ -447,17 +447,21 @@ fn batch_under_a_prefix_with_sidecars() {
     assert_eq!(ups, 0);
 }
 
-#[test]
-fn a_concurrent_overwrite_is_detected_and_nothing_is_lost() {
-    let Some(s) = Server::start("overwrite") else {
-        return;
-    };
-    let Some(long) = long_audio("mp3") else {
-        return;
-    };
+/// `write` of the long MP3 (as `s3://bkt/ep.mp3`) through the proxy in `mode`.
+fn write_long_through(mode: &str) -> Option<(Server, PathBuf, Output)> {
+    let s = Server::start(mode)?;
+    let long = long_audio("mp3")?;
     s.put("ep.mp3", &long);
     let notes = s.file("notes.txt", NOTES.as_bytes());
     let out = s.chapmark(&["write", "s3://bkt/ep.mp3", notes.to_str().unwrap()]);
+    Some((s, long, out))
+}
+
+#[test]
+fn a_concurrent_overwrite_is_detected_and_nothing_is_lost() {
+    let Some((s, _, out)) = write_long_through("overwrite") else {
+        return;
+    };
     assert_eq!(
         out.status.code(),
         Some(3),
@@ -482,15 +486,9 @@ fn a_concurrent_overwrite_is_detected_and_nothing_is_lost() {
 
 #[test]
 fn a_server_failing_mid_upload_leaves_the_object_alone() {
-    let Some(s) = Server::start("fail-part:2") else {
+    let Some((s, long, out)) = write_long_through("fail-part:2") else {
         return;
     };
-    let Some(long) = long_audio("mp3") else {
-        return;
-    };
-    s.put("ep.mp3", &long);
-    let notes = s.file("notes.txt", NOTES.as_bytes());
-    let out = s.chapmark(&["write", "s3://bkt/ep.mp3", notes.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
         s.get("ep.mp3") == std::fs::read(&long).unwrap(),

@@ -44,7 +44,11 @@ pub enum Part {
 pub fn segments(plan: &Plan, original_len: u64) -> Result<Option<Vec<Segment>>, String> {
     let pieces: Vec<Piece> = match plan {
         Plan::Unchanged => return Ok(None),
-        Plan::Patch(patches) => patch_pieces(patches, original_len),
+        Plan::Patch(patches) => {
+            let mut sorted: Vec<&Patch> = patches.iter().collect();
+            sorted.sort_by_key(|p| p.offset);
+            crate::write::patch_pieces(&sorted, original_len)
+        }
         Plan::Rebuild(pieces)
         | Plan::Insert {
             fallback: pieces, ..
@@ -61,30 +65,6 @@ pub fn segments(plan: &Plan, original_len: u64) -> Result<Option<Vec<Segment>>, 
         })
         .collect::<Result<Vec<_>, _>>()
         .map(Some)
-}
-
-fn patch_pieces(patches: &[Patch], len: u64) -> Vec<Piece> {
-    let mut sorted: Vec<&Patch> = patches.iter().collect();
-    sorted.sort_by_key(|p| p.offset);
-    let mut out = Vec::new();
-    let mut pos = 0u64;
-    for p in sorted {
-        if p.offset > pos {
-            out.push(Piece::Copy {
-                offset: pos,
-                len: p.offset - pos,
-            });
-        }
-        out.push(Piece::Bytes(p.data.clone()));
-        pos = p.offset.saturating_add(p.data.len() as u64).max(pos);
-    }
-    if pos < len {
-        out.push(Piece::Copy {
-            offset: pos,
-            len: len - pos,
-        });
-    }
-    out
 }
 
 /// Groups segments into parts: every original range long enough becomes a server-side copy;
