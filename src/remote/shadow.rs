@@ -48,8 +48,18 @@ impl Shadow {
                 shadow.copy_in(reader, 0, tag.min(MAX_REGION))?;
             }
             Container::Mp4 => shadow.fetch_mp4(reader, len)?,
-            // FLAC and Ogg planners read the whole metadata chain; not offered remotely yet.
-            _ => {}
+            // The FLAC and Ogg planners read more (the metadata chain, whole pages): refused
+            // rather than planned from a shadow that lacks what they read.
+            other => {
+                return Err(RemoteError::Request {
+                    url: url.to_string(),
+                    action: "planning".into(),
+                    detail: format!(
+                        "{} objects are not tagged in object storage yet (mp3 and mp4 are)",
+                        other.name()
+                    ),
+                });
+            }
         }
         Ok(shadow)
     }
