@@ -519,3 +519,39 @@ fn throttling_is_retried() {
     assert!(s.get("ep.mp3") == want);
     assert!(s.proxy_log().lines().count() > 3);
 }
+
+#[test]
+fn m4a_with_moov_at_the_end_and_old_chapters_match_local() {
+    let Some(s) = Server::start("pass") else {
+        return;
+    };
+    let notes = s.file("notes.txt", b"00:00 Intro\n00:01 Next\n");
+    let notes = notes.to_str().unwrap();
+    for fixture in [
+        "m4a/chapters.m4a",
+        "m4a/chapters-image-track.m4a",
+        "audio/aac-moov-end.m4a",
+    ] {
+        let original = common::fixture_bytes(fixture);
+        s.put("ep.m4a", &common::fixture(fixture));
+        // The old chapters (text samples in mdat, read into the planner's shadow) read as
+        // they do from a local copy.
+        let local = s.file("local.m4a", &original);
+        let want = s.chapmark(&["show", local.to_str().unwrap(), "--to", "mp4chaps"]);
+        let got = s.chapmark(&["show", "s3://bkt/ep.m4a", "--to", "mp4chaps"]);
+        assert!(got.status.success(), "{fixture}: {}", stderr(&got));
+        assert_eq!(got.stdout, want.stdout, "{fixture}");
+        for args in [vec!["write", notes], vec!["strip"]] {
+            let before = s.get("ep.m4a");
+            let mut remote = vec![args[0], "s3://bkt/ep.m4a"];
+            remote.extend(&args[1..]);
+            let out = s.chapmark(&remote);
+            assert!(out.status.success(), "{fixture} {args:?}: {}", stderr(&out));
+            let want = local_result(&s, &before, "l.m4a", &args);
+            assert!(
+                s.get("ep.m4a") == want,
+                "{fixture} {args:?}: differs from local"
+            );
+        }
+    }
+}
