@@ -33,6 +33,8 @@ pub mod limits;
 pub mod plot;
 pub mod probe;
 pub mod remap;
+#[cfg(feature = "s3")]
+pub mod remote;
 pub mod report;
 pub mod time;
 pub mod validate;

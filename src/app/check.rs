@@ -46,6 +46,21 @@ fn audio_side(args: &CheckArgs) -> anyhow::Result<AudioSide> {
                     "the audio and the chapters cannot both be `-` (standard input)",
                 ));
             }
+            #[cfg(feature = "s3")]
+            if super::s3::is_s3(audio) {
+                let (info, embedded) = super::s3::check_audio(audio)?;
+                let target = embed::target_for(info.container);
+                let changes = chapmark::validate::stream_changes(&info);
+                let name = audio.display().to_string();
+                return Ok((
+                    name,
+                    Some(info.duration),
+                    target,
+                    embedded,
+                    Some(info.container),
+                    changes,
+                ));
+            }
             let input = super::stdin::audio_input(audio)?;
             let (info, embedded) = read_audio(input.path()).map_err(|e| input.rename_error(e))?;
             let target = embed::target_for(info.container);
@@ -145,6 +160,11 @@ fn add_file_checks(
     let (Some(audio), Some(c)) = (&args.audio, container) else {
         return Ok(());
     };
+    // These rules read the local file's tag; `write s3://…` applies them on its shadow.
+    #[cfg(feature = "s3")]
+    if super::s3::is_s3(audio) {
+        return Ok(());
+    }
     let version = match (c, stored) {
         (Container::Mp3, true) => id3::tag_version(audio)?,
         (Container::Mp3, false) => Some(common::planned_id3_version(audio, list, None, false)?),

@@ -15,6 +15,8 @@ mod probe;
 mod remap;
 mod same_file;
 mod shard;
+#[cfg(feature = "s3")]
+mod s3;
 mod snap;
 mod stdin;
 mod write;
@@ -85,6 +87,10 @@ pub(crate) fn error_text(err: &anyhow::Error) -> String {
 }
 
 fn run(command: Command, ui: Ui) -> Outcome {
+    #[cfg(feature = "s3")]
+    if s3::wants(&command) {
+        return s3::run(command, ui);
+    }
     match command {
         Command::Convert(a) => convert::run(a, ui),
         Command::Probe(a) => probe::run(a, ui),

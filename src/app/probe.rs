@@ -59,7 +59,7 @@ pub fn run(args: ProbeArgs, ui: Ui) -> Outcome {
 }
 
 /// One JSON object: the documented keys first, then everything the probe knows.
-fn json_line(path: &str, info: &ProbeInfo) -> anyhow::Result<String> {
+pub(super) fn json_line(path: &str, info: &ProbeInfo) -> anyhow::Result<String> {
     let mut v = serde_json::to_value(info)?;
     if let Some(obj) = v.as_object_mut() {
         let mut out = serde_json::Map::new();
@@ -82,7 +82,7 @@ fn json_line(path: &str, info: &ProbeInfo) -> anyhow::Result<String> {
     Ok(format!("{}\n", serde_json::to_string(&v)?))
 }
 
-fn human(path: &str, info: &ProbeInfo) -> String {
+pub(super) fn human(path: &str, info: &ProbeInfo) -> String {
     let d = info.duration;
     let method = serde_json::to_value(info.method)
         .ok()

@@ -103,6 +103,30 @@ impl Plan {
     }
 }
 
+/// Same-length patches (sorted by offset, not overlapping) over a file of `size` bytes as
+/// the pieces of a rebuild that gives the same bytes.
+pub(crate) fn patch_pieces(sorted: &[&Patch], size: u64) -> Vec<Piece> {
+    let mut pieces = Vec::with_capacity(sorted.len() * 2 + 1);
+    let mut pos = 0u64;
+    for p in sorted {
+        if p.offset > pos {
+            pieces.push(Piece::Copy {
+                offset: pos,
+                len: p.offset - pos,
+            });
+        }
+        pieces.push(Piece::Bytes(p.data.clone()));
+        pos = pos.max(p.offset.saturating_add(p.data.len() as u64));
+    }
+    if pos < size {
+        pieces.push(Piece::Copy {
+            offset: pos,
+            len: size - pos,
+        });
+    }
+    pieces
+}
+
 /// Total length of a rebuilt file.
 pub(crate) fn pieces_len(pieces: &[Piece]) -> u64 {
     pieces

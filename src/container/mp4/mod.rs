@@ -315,3 +315,14 @@ pub fn plan_write(
 pub fn plan_strip(path: &Path) -> Result<crate::write::Plan, Mp4Error> {
     plan::plan(path, plan::Edit::Strip)
 }
+
+/// Every sample of the chapter tracks (`tref/chap`) as merged `[start, end)` byte ranges:
+/// what the object-storage path fetches for the planner besides `moov` (`remote::shadow`).
+#[cfg(feature = "s3")]
+pub(crate) fn chapter_sample_ranges(path: &Path) -> Result<Vec<(u64, u64)>, Mp4Error> {
+    let ld = chapters::load(path)?;
+    let tracks = chapters::tracks(path, &ld.moov)?;
+    let ids = chapters::chapter_track_ids(&tracks);
+    let old: Vec<&chapters::Track> = tracks.iter().filter(|t| ids.contains(&t.id)).collect();
+    Ok(ours::chapter_sample_ranges(path, &ld.moov, &old).unwrap_or_default())
+}

@@ -189,23 +189,5 @@ pub(super) fn patches_as_pieces(src: &Path, patches: &[Patch]) -> Result<Vec<Pie
         .map_err(io_err(src, "reading metadata"))?
         .len();
     let sorted = checked_patches(src, patches, size)?;
-    let mut pieces = Vec::with_capacity(sorted.len() * 2 + 1);
-    let mut pos = 0u64;
-    for p in sorted {
-        if p.offset > pos {
-            pieces.push(Piece::Copy {
-                offset: pos,
-                len: p.offset - pos,
-            });
-        }
-        pieces.push(Piece::Bytes(p.data.clone()));
-        pos = p.offset + p.data.len() as u64;
-    }
-    if pos < size {
-        pieces.push(Piece::Copy {
-            offset: pos,
-            len: size - pos,
-        });
-    }
-    Ok(pieces)
+    Ok(crate::write::patch_pieces(&sorted, size))
 }
