@@ -84,6 +84,7 @@
 //! lock that makes recovering safe), `fault` (the test hook).
 
 mod checks;
+mod extend;
 mod fault;
 mod insert;
 mod journal;
@@ -101,6 +102,7 @@ pub use fault::FaultPoint;
 pub use recover::{Recovery, recover};
 
 use super::{Piece, Plan, WriteError};
+use extend::extend_in_place;
 use insert::insert_in_place;
 use patch::{patch_in_place, patches_as_pieces};
 use rebuild::{rebuild_into_place, write_pieces};
@@ -193,8 +195,9 @@ impl Applied {
             (Plan::Unchanged, false) => Applied::Unchanged,
             (Plan::Unchanged, true) => Applied::Copied,
             (Plan::Patch(_), false) => Applied::InPlace,
-            (Plan::Insert { .. }, false) => Applied::GrownInPlace,
-            (Plan::Patch(_) | Plan::Insert { .. }, true) | (Plan::Rebuild(_), _) => {
+            (Plan::Insert { .. } | Plan::Extend { .. }, false) => Applied::GrownInPlace,
+            (Plan::Patch(_) | Plan::Insert { .. } | Plan::Extend { .. }, true)
+            | (Plan::Rebuild(_), _) => {
                 Applied::Rewritten
             }
         }
@@ -236,6 +239,11 @@ pub fn apply(path: &Path, plan: &Plan) -> Result<u64, WriteError> {
             patches,
             fallback,
         } => insert_in_place(&target, *len, patches, fallback),
+        Plan::Extend {
+            len,
+            patches,
+            fallback,
+        } => extend_in_place(&target, *len, patches, fallback),
     }
 }
 
@@ -263,6 +271,9 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
         Plan::Patch(patches) => patches_as_pieces(src, patches)?,
         Plan::Rebuild(pieces)
         | Plan::Insert {
+            fallback: pieces, ..
+        }
+        | Plan::Extend {
             fallback: pieces, ..
         } => pieces.clone(),
     };
