@@ -91,14 +91,20 @@ pub(super) fn grow(ed: &Edited<'_>, ld: &mut Loaded, region: &Region) -> Result<
     if region.end >= ld.len {
         return at_end(ed, ld, region);
     }
-    if region.start <= MAX_PREFIX {
+    // Faststart: no media data before moov, so growing at the start rewrites only `ftyp`.
+    let mdat_before = ld
+        .top
+        .iter()
+        .any(|b| &b.typ == b"mdat" && b.end() <= region.start);
+    if !mdat_before && region.start <= MAX_PREFIX {
         return insert_at_start(ed, ld, region);
     }
+    // Nothing behind the region needs moov next to it: move moov to the end.
     if region.tail_payload.is_none() {
         return relocate(ed, ld, region).map(Some);
     }
     log::info!(
-        "{}: moov at {} heads the audio mdat far from the start; rebuilding",
+        "{}: moov at {} heads an audio mdat behind other media data; rebuilding",
         ed.path.display(),
         region.start
     );
