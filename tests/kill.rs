@@ -518,14 +518,7 @@ fn noise_m4a(faststart: bool) -> (tempfile::TempDir, Vec<u8>) {
     let st = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-f", "lavfi", "-i"])
         .arg("anoisesrc=d=150:c=pink:r=44100:a=0.2:s=7")
-        .args([
-            "-ac",
-            "2",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "192k",
-        ])
+        .args(["-ac", "2", "-c:a", "aac", "-b:a", "192k"])
         .args(if faststart {
             &["-movflags", "+faststart"][..]
         } else {

@@ -55,7 +55,11 @@ fn chapters(dir: &Path, img: Option<&str>) -> std::path::PathBuf {
 
 fn tool(cmd: &str, args: &[&str], path: &Path) -> (Vec<u8>, String) {
     let o = std::process::Command::new(cmd)
-        .args(if cmd == "ffmpeg" { &["-nostdin"][..] } else { &[] })
+        .args(if cmd == "ffmpeg" {
+            &["-nostdin"][..]
+        } else {
+            &[]
+        })
         .args(["-v", "error", "-i"])
         .arg(path)
         .args(args)
@@ -67,7 +71,12 @@ fn tool(cmd: &str, args: &[&str], path: &Path) -> (Vec<u8>, String) {
 
 /// The audio packets as demuxed (`-map 0:a -c copy`), hashed.
 fn audio_md5(path: &Path) -> Vec<u8> {
-    tool("ffmpeg", &["-map", "0:a", "-c", "copy", "-f", "md5", "-"], path).0
+    tool(
+        "ffmpeg",
+        &["-map", "0:a", "-c", "copy", "-f", "md5", "-"],
+        path,
+    )
+    .0
 }
 
 fn mutagen_titles(path: &Path) -> Vec<String> {
@@ -117,7 +126,6 @@ fn check_first_write(audio: &Path, json: &Path, images: bool) {
     let (ino, before) = (fs::metadata(audio).unwrap().ino(), audio_md5(audio));
     let len = fs::metadata(audio).unwrap().len();
     let stderr = write_ok(audio, json);
-    eprintln!("{stderr}");
     assert!(stderr.contains("in place"), "{label}: {stderr}");
     let meta = fs::metadata(audio).unwrap();
     assert_eq!(meta.ino(), ino, "{label}: replaced, not grown in place");
@@ -138,7 +146,10 @@ fn check_first_write(audio: &Path, json: &Path, images: bool) {
             audio,
         );
         let codecs = String::from_utf8(out).unwrap();
-        assert!(codecs.contains("mjpeg"), "{label}: no image track: {codecs}");
+        assert!(
+            codecs.contains("mjpeg"),
+            "{label}: no image track: {codecs}"
+        );
     }
     let done = fs::read(audio).unwrap();
     write_ok(audio, json);
@@ -195,10 +206,15 @@ fn a_moov_in_the_middle_is_freed_and_appended() {
     // The old moov is free space; the new one, its chapter samples and the padding follow.
     assert_eq!(
         types,
-        ["ftyp", "free", "mdat", "free", "uuid", "moov", "mdat", "free"]
+        [
+            "ftyp", "free", "mdat", "free", "uuid", "moov", "mdat", "free"
+        ]
     );
     assert!(d[..41763] == bytes[..41763], "audio rewritten");
-    assert!(d[orig_len..orig_len + 24] == bytes[orig_len..], "uuid box moved");
+    assert!(
+        d[orig_len..orig_len + 24] == bytes[orig_len..],
+        "uuid box moved"
+    );
 }
 
 /// Adds `delta` to every 32-bit `stco` entry at or after `from`, in every track; returns the

@@ -112,7 +112,9 @@ impl Plan {
     pub fn output_len(&self, original_len: u64) -> u64 {
         match self {
             Plan::Unchanged | Plan::Patch(_) => original_len,
-            Plan::Insert { len, .. } | Plan::Extend { len, .. } => original_len.saturating_add(*len),
+            Plan::Insert { len, .. } | Plan::Extend { len, .. } => {
+                original_len.saturating_add(*len)
+            }
             Plan::Rebuild(pieces) => pieces_len(pieces),
         }
     }

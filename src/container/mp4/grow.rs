@@ -18,9 +18,9 @@
 //! Each plan carries the equivalent rebuild as its fallback, applied where the file system
 //! cannot insert, for `-o OUT`, and by the applier's own limits.
 
+use super::Mp4Error;
 use super::chapters::Loaded;
 use super::plan::{Prepared, Region, assemble, free_header};
-use super::Mp4Error;
 use crate::write::{Patch, Piece, Plan};
 use std::path::Path;
 
@@ -72,7 +72,12 @@ pub(super) struct Edited<'a> {
 }
 
 impl Edited<'_> {
-    fn build(&self, ld: &Loaded, region: &Region, delta: i64) -> Result<(Vec<u8>, Vec<u8>), Mp4Error> {
+    fn build(
+        &self,
+        ld: &Loaded,
+        region: &Region,
+        delta: i64,
+    ) -> Result<(Vec<u8>, Vec<u8>), Mp4Error> {
         assemble(
             self.path,
             &ld.moov,
@@ -87,7 +92,11 @@ impl Edited<'_> {
 
 /// A plan that grows the region in place, or `None` when only a rebuild will do (the reason
 /// is logged).
-pub(super) fn grow(ed: &Edited<'_>, ld: &mut Loaded, region: &Region) -> Result<Option<Plan>, Mp4Error> {
+pub(super) fn grow(
+    ed: &Edited<'_>,
+    ld: &mut Loaded,
+    region: &Region,
+) -> Result<Option<Plan>, Mp4Error> {
     if region.end >= ld.len {
         return at_end(ed, ld, region);
     }
@@ -138,7 +147,10 @@ fn insert_at_start(
         len = if next > len { next } else { len + INSERT_BLOCK };
     }
     let Some((moov, mdat, free)) = settled else {
-        log::info!("{}: chunk offsets did not settle; rebuilding", ed.path.display());
+        log::info!(
+            "{}: chunk offsets did not settle; rebuilding",
+            ed.path.display()
+        );
         return Ok(None);
     };
     let data = Grown {
@@ -165,7 +177,10 @@ fn insert_at_start(
     );
     Ok(Some(Plan::Insert {
         len,
-        patches: vec![Patch { offset: 0, data: head }],
+        patches: vec![Patch {
+            offset: 0,
+            data: head,
+        }],
         fallback: super::plan::around_region(region, ld.len, data),
     }))
 }
@@ -184,7 +199,10 @@ fn at_end(ed: &Edited<'_>, ld: &Loaded, region: &Region) -> Result<Option<Plan>,
     if end <= ld.len {
         // Only without padding can the new moov be shorter than its region and still not fit
         // (a gap of 1 to 7 bytes, too short for a free box).
-        log::info!("{}: moov leaves a gap too short for a free box; rebuilding", ed.path.display());
+        log::info!(
+            "{}: moov leaves a gap too short for a free box; rebuilding",
+            ed.path.display()
+        );
         return Ok(None);
     }
     log::debug!(
