@@ -361,17 +361,19 @@ fn image_chapters(dir: &Path, name: &str, titles: &[&str], kb: usize, rng: &mut 
 
 fn run_container(ext: &str, original: Vec<u8>, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
+    let (first, second) = four_chapters_twice(dir.path());
+    run_cases(ext, original, seed, dir.path(), first, second);
+}
+
+/// Two chapter files of four chapters with different titles: the first write, then an edit.
+fn four_chapters_twice(dir: &Path) -> (PathBuf, PathBuf) {
     let first = chapters(
-        dir.path(),
+        dir,
         "first.txt",
         &["Intro", "Part one", "Part two", "Outro"],
     );
-    let second = chapters(
-        dir.path(),
-        "second.txt",
-        &["Cold open", "Segment A", "Segment B", "Goodbye"],
-    );
-    run_cases(ext, original, seed, dir.path(), first, second);
+    let titles = ["Cold open", "Segment A", "Segment B", "Goodbye"];
+    (first, chapters(dir, "second.txt", &titles))
 }
 
 fn run_cases(ext: &str, original: Vec<u8>, seed: u64, dir: &Path, first: PathBuf, second: PathBuf) {
@@ -470,16 +472,7 @@ fn interrupted_m4a_writes_leave_the_original_or_the_result() {
 fn interrupted_m4a_writes_at_the_end_leave_the_original_or_the_result() {
     require_tools!("ffmpeg");
     let (dir, original) = noise_m4a(false);
-    let first = chapters(
-        dir.path(),
-        "first.txt",
-        &["Intro", "Part one", "Part two", "Outro"],
-    );
-    let second = chapters(
-        dir.path(),
-        "second.txt",
-        &["Cold open", "Segment A", "Segment B", "Goodbye"],
-    );
+    let (first, second) = four_chapters_twice(dir.path());
     let work = tempfile::tempdir().unwrap();
     let paths = (work.path(), first, second);
     run_cases_named("grow-at-end", "m4a", original, 0x6d34_6165_6e64, paths);

@@ -188,13 +188,7 @@ fn insert_at_start(
 /// `moov` (and what it absorbs) ends the file: write the new one over it and past the end.
 fn at_end(ed: &Edited<'_>, ld: &Loaded, region: &Region) -> Result<Option<Plan>, Mp4Error> {
     let (moov, mdat) = ed.build(ld, region, 0)?;
-    let data = Grown {
-        moov,
-        mdat,
-        free: ed.prepared.padding,
-        tail: false,
-    }
-    .bytes();
+    let data = padded(ed, moov, mdat);
     let end = region.start + data.len() as u64;
     if end <= ld.len {
         // Only without padding can the new moov be shorter than its region and still not fit
@@ -229,13 +223,7 @@ fn relocate(ed: &Edited<'_>, ld: &Loaded, region: &Region) -> Result<Plan, Mp4Er
         tail_payload: None,
     };
     let (moov, mdat) = ed.build(ld, &appended, 0)?;
-    let data = Grown {
-        moov,
-        mdat,
-        free: ed.prepared.padding,
-        tail: false,
-    }
-    .bytes();
+    let data = padded(ed, moov, mdat);
     let region_len = region.end - region.start;
     let mut freed = free_header(region_len);
     // A small region is zeroed (no stale sample tables left behind); a huge one only gets
@@ -277,6 +265,17 @@ fn relocate(ed: &Edited<'_>, ld: &Loaded, region: &Region) -> Result<Plan, Mp4Er
         ],
         fallback,
     })
+}
+
+/// `moov`, its chapter `mdat`, then the padding: a region with nothing behind it.
+fn padded(ed: &Edited<'_>, moov: Vec<u8>, mdat: Vec<u8>) -> Vec<u8> {
+    Grown {
+        moov,
+        mdat,
+        free: ed.prepared.padding,
+        tail: false,
+    }
+    .bytes()
 }
 
 fn too_big(path: &Path) -> Mp4Error {

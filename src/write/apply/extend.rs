@@ -15,12 +15,12 @@
 
 use super::fault::{FaultPoint, fault};
 use super::journal::{JOURNAL_CAP, Journal, log_rollback_failed, remove_journal, write_journal};
-use super::patch::{checked_patches, patch_in_place, write_patches};
+use super::patch::{grown_patches, open_for_writing, patch_in_place, write_patches};
 use super::rebuild::rebuild_into_place;
 use super::recover::recover;
 use super::{io_err, journal_path};
 use crate::write::{Patch, Piece, WriteError};
-use std::fs::{self, OpenOptions};
+
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -35,16 +35,8 @@ pub(super) fn extend_in_place(
     if len == 0 {
         return patch_in_place(target, patches);
     }
-    let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
+    let (meta, sorted, total) = grown_patches(target, len, patches)?;
     let size = meta.len();
-    let grown = size.checked_add(len).ok_or(WriteError::PlanOutOfRange {
-        path: target.to_path_buf(),
-        offset: size,
-        len,
-        size,
-    })?;
-    let sorted = checked_patches(target, patches, grown)?;
-    let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();
     if total > JOURNAL_CAP {
         log::info!(
             "{}: {total} bytes to write at the end; rebuilding instead",
@@ -52,11 +44,7 @@ pub(super) fn extend_in_place(
         );
         return rebuild_into_place(target, fallback);
     }
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(target)
-        .map_err(io_err(target, "opening the file for writing"))?;
+    let mut file = open_for_writing(target)?;
     // The original bytes of whatever the patches overwrite below the old end.
     let mut originals = Vec::with_capacity(sorted.len());
     for p in &sorted {
@@ -78,7 +66,7 @@ pub(super) fn extend_in_place(
     fault(FaultPoint::JournalWritten);
 
     let result = file
-        .set_len(grown)
+        .set_len(size + len)
         .map(|()| fault(FaultPoint::Extended))
         .and_then(|()| write_patches(&mut file, &sorted, total))
         .and_then(|()| file.sync_all());
