@@ -60,13 +60,22 @@ pub(super) fn grown_patches<'a>(
     Ok((meta, sorted, total))
 }
 
-/// Opens `target` for reading and writing in place.
+/// Opens `target` for reading and writing in place; a file we may not write (its mode, a
+/// read-only mount) is [`WriteError::NotWritable`], as for a rebuild.
 pub(super) fn open_for_writing(target: &Path) -> Result<File, WriteError> {
     OpenOptions::new()
         .read(true)
         .write(true)
         .open(target)
-        .map_err(io_err(target, "opening the file for writing"))
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
+                WriteError::NotWritable {
+                    path: target.to_path_buf(),
+                    source: e,
+                }
+            }
+            _ => io_err(target, "opening the file for writing")(e),
+        })
 }
 
 /// Writes same-length patches into `target` under a rollback journal (see the module docs).
