@@ -906,12 +906,13 @@ fn resume_after_partial_run() {
 #[test]
 fn resume_after_a_killed_run() {
     // 2: journal written; 3: patch half written; 4: patched, journal not deleted;
-    // 5: rebuild half copied; 6: before rename; 7: after rename. With one job, episodes are
-    // done in path order: in `show` the first rebuild is season1/ep01.mp3 (no tag) and the
-    // first in-place write season1/ep02.mp3 (a tag with padding). The M4As of `show/season2`
-    // are tagged and stripped first, which leaves room in `moov`, so the killed write of
-    // ep05.m4a is in place.
-    let mp3 = ["2", "3", "4", "5", "6", "7"].map(|f| ("show", f));
+    // 8: space inserted at the start; 9: file extended at its end. With one job, episodes
+    // are done in path order: in `show` the first write is season1/ep01.mp3 (no tag: space
+    // inserted at the start) and the first growth at the end season2/ep05.m4a (moov at the
+    // end, after the MP3s). No episode here is rebuilt (points 5–7): tests/kill.rs covers
+    // those. The M4As of `show/season2` are tagged and stripped first, which leaves room in
+    // `moov`, so the killed write of ep05.m4a is in place.
+    let mp3 = ["2", "3", "4", "8", "9"].map(|f| ("show", f));
     let m4a = ["2", "3", "4"].map(|f| ("show/season2", f));
     for (scope, fault) in mp3.into_iter().chain(m4a) {
         let a = archive();

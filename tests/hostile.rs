@@ -82,9 +82,22 @@ fn chapters(dir: &Path) -> PathBuf {
 }
 
 /// An M4A whose chapter write is a rebuild (`moov` at the end, no free space).
+/// An M4A that only a rebuild can give `moov` more room: faststart, but with a foreign
+/// `mdat` before `moov`, so neither inserting at the start (which would rewrite that media
+/// data) nor growing at the end (`moov` heads the audio) applies.
 fn rebuild_m4a(dir: &Path) -> PathBuf {
     let p = dir.join("ep.m4a");
-    fs::copy(fixture("fixtures/m4a/plain.m4a"), &p).unwrap();
+    let mut d = fs::read(fixture("fixtures/m4a/faststart.m4a")).unwrap();
+    // faststart.m4a: ftyp (28 bytes), then moov, whose one stco has one chunk offset.
+    assert_eq!(&d[32..36], b"moov");
+    let stco = d.windows(4).position(|w| w == b"stco").unwrap();
+    let at = stco + 12;
+    let offset = u32::from_be_bytes(d[at..at + 4].try_into().unwrap()) + 24;
+    d[at..at + 4].copy_from_slice(&offset.to_be_bytes());
+    let mut foreign = vec![0, 0, 0, 24];
+    foreign.extend_from_slice(b"mdatsome other media");
+    d.splice(28..28, foreign);
+    fs::write(&p, d).unwrap();
     p
 }
 

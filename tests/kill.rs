@@ -2,10 +2,10 @@
 //!
 //! Each container gets 200 interrupted writes, half on a file whose chapters do not fit (no
 //! room for the tag / `moov`) and half on a file whose chapters are rewritten in place (room
-//! left by an earlier write: journal + patch). A `moov` that does not fit is rebuilt
-//! (temporary sibling + rename); an ID3 tag that does not fit grows in place (journal +
-//! `FALLOC_FL_INSERT_RANGE` + patch), or is rebuilt where the file system cannot insert (the
-//! case then checks a rebuild). A run is interrupted
+//! left by an earlier write: journal + patch). An ID3 tag or a faststart `moov` that does not
+//! fit grows in place (journal + `FALLOC_FL_INSERT_RANGE` + patch), or is rebuilt (temporary
+//! sibling + rename) where the file system cannot insert (the case then checks a rebuild); a
+//! `moov` at the end of the file grows there (journal + extend + patch). A run is interrupted
 //! either at a fault point (`CHAPMARK_FAULT=n`, every point in turn, the process aborts there)
 //! or by SIGKILL after a delay drawn from a fixed seed. After every run `chapmark show` must
 //! succeed, which has to finish the interrupted write first, and then the file must be byte
@@ -25,7 +25,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const RUNS_PER_CASE: usize = 100;
-const FAULT_POINTS: u8 = 8;
+const FAULT_POINTS: u8 = 9;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_chapmark"))
@@ -105,6 +105,9 @@ enum Kind {
     Patch,
     /// Space inserted at the start, then patched, under a journal (fault points 1–4 and 8).
     Insert,
+    /// The file extended at its end, then patched, under a journal (fault points 1–4 and 9):
+    /// an M4A whose `moov` is at the end.
+    Extend,
 }
 
 /// What a case starts from and must end in.
@@ -150,6 +153,7 @@ fn case(
         // A rebuild renames a new file into place; patch and insert keep the inode.
         kind = match (grows, inode(&audio) == ino) {
             (false, _) => Kind::Patch,
+            (true, true) if name.ends_with("at-end") => Kind::Extend,
             (true, true) => Kind::Insert,
             (true, false) => Kind::Rebuild,
         };
@@ -157,7 +161,7 @@ fn case(
     let done = done.unwrap();
     assert!(done != start);
     assert_eq!(done.len() == start.len(), !grows, "{name}: plan kind");
-    if ext == "m4a" || name.starts_with("rebuild") {
+    if name.starts_with("rebuild") {
         assert_ne!(kind, Kind::Insert, "{name}: grows by a rebuild");
     }
     let show_done = show(&audio);
@@ -258,7 +262,7 @@ fn check_fault_point(case: &Case, audio: &Path, point: u8, exited_ok: bool, said
         // Patch points on a patch or insert: aborted with a journal; the file is the original
         // until the insert or patch starts, then partly (whether the first half of the patch
         // bytes already holds every change depends on the layout) or fully patched.
-        (Kind::Patch | Kind::Insert, 1..=4) => {
+        (Kind::Patch | Kind::Insert | Kind::Extend, 1..=4) => {
             assert!(!exited_ok && j && !t, "{ctx}: journal {j}, temp {t}");
             match point {
                 1 | 2 => assert!(bytes == case.start, "{ctx}: touched before the journal"),
@@ -276,6 +280,14 @@ fn check_fault_point(case: &Case, audio: &Path, point: u8, exited_ok: bool, said
                 "{ctx}: patched early"
             );
             assert!(bytes[grown..] == case.start[..], "{ctx}: original shifted");
+        }
+        // Extend: the original, then zeros up to the new length, nothing patched yet.
+        (Kind::Extend, 9) => {
+            assert!(!exited_ok && j && !t, "{ctx}: journal {j}, temp {t}");
+            assert_eq!(bytes.len(), case.done.len(), "{ctx}: extended");
+            let n = case.start.len();
+            assert!(bytes[..n] == case.start[..], "{ctx}: patched early");
+            assert!(bytes[n..].iter().all(|&b| b == 0), "{ctx}: not zeros");
         }
         // Rebuild points on a rebuild: the original stays until the rename.
         (Kind::Rebuild, 5 | 6) => {
@@ -300,7 +312,10 @@ fn check_fault_point(case: &Case, audio: &Path, point: u8, exited_ok: bool, said
 /// What `show` must have made of each fault point.
 fn check_after_show(case: &Case, bytes: &[u8], point: u8) {
     let rolled_back = match (case.kind, point) {
-        (Kind::Patch | Kind::Insert, 1..=4) | (Kind::Insert, 8) | (Kind::Rebuild, 5 | 6) => true,
+        (Kind::Patch | Kind::Insert | Kind::Extend, 1..=4)
+        | (Kind::Insert, 8)
+        | (Kind::Extend, 9)
+        | (Kind::Rebuild, 5 | 6) => true,
         (Kind::Rebuild, 7) | (_, _) => false,
     };
     let want = if rolled_back { &case.start } else { &case.done };
@@ -337,22 +352,35 @@ fn image_chapters(dir: &Path, name: &str, titles: &[&str], kb: usize, rng: &mut 
 
 fn run_container(ext: &str, original: Vec<u8>, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let first = chapters(
-        dir.path(),
-        "first.txt",
-        &["Intro", "Part one", "Part two", "Outro"],
-    );
-    let second = chapters(
-        dir.path(),
-        "second.txt",
-        &["Cold open", "Segment A", "Segment B", "Goodbye"],
-    );
+    let (first, second) = four_chapters_twice(dir.path());
     run_cases(ext, original, seed, dir.path(), first, second);
 }
 
+/// Two chapter files of four chapters with different titles: the first write, then an edit.
+fn four_chapters_twice(dir: &Path) -> (PathBuf, PathBuf) {
+    let first = chapters(
+        dir,
+        "first.txt",
+        &["Intro", "Part one", "Part two", "Outro"],
+    );
+    let titles = ["Cold open", "Segment A", "Segment B", "Goodbye"];
+    (first, chapters(dir, "second.txt", &titles))
+}
+
 fn run_cases(ext: &str, original: Vec<u8>, seed: u64, dir: &Path, first: PathBuf, second: PathBuf) {
+    run_cases_named("grow", ext, original, seed, (dir, first, second));
+}
+
+/// `grow` names the first case; one ending in `at-end` must grow the file at its end.
+fn run_cases_named(
+    grow: &'static str,
+    ext: &str,
+    original: Vec<u8>,
+    seed: u64,
+    (dir, first, second): (&Path, PathBuf, PathBuf),
+) {
     let started = Instant::now();
-    let grow = case("grow", dir, ext, original, first.clone(), true);
+    let grow = case(grow, dir, ext, original, first.clone(), true);
     // The finished write has room for the next edit, so writing other titles patches it.
     let patch = case("patch", dir, ext, grow.done.clone(), second, false);
     let mut rng = Rng(seed);
@@ -424,8 +452,21 @@ fn interrupted_mp3_writes_with_images_leave_the_original_or_the_result() {
 #[test]
 fn interrupted_m4a_writes_leave_the_original_or_the_result() {
     require_tools!("ffmpeg");
-    let (dir, original) = noise_m4a();
+    let (dir, original) = noise_m4a(true);
     run_container("m4a", original, 0x6d34_615f_6b69_6c6c);
+    drop(dir);
+}
+
+/// The m4a run for a file whose `moov` is at the end: the first write grows the file there
+/// (journal + extend + patch), the second patches the padding it left.
+#[test]
+fn interrupted_m4a_writes_at_the_end_leave_the_original_or_the_result() {
+    require_tools!("ffmpeg");
+    let (dir, original) = noise_m4a(false);
+    let (first, second) = four_chapters_twice(dir.path());
+    let work = tempfile::tempdir().unwrap();
+    let paths = (work.path(), first, second);
+    run_cases_named("grow-at-end", "m4a", original, 0x6d34_6165_6e64, paths);
     drop(dir);
 }
 
@@ -433,7 +474,7 @@ fn interrupted_m4a_writes_leave_the_original_or_the_result() {
 #[test]
 fn interrupted_m4a_writes_with_images_leave_the_original_or_the_result() {
     require_tools!("ffmpeg");
-    let (dir, original) = noise_m4a();
+    let (dir, original) = noise_m4a(true);
     let art = tempfile::tempdir().unwrap();
     let mut rng = Rng(13);
     let titles = ["Intro", "Part one", "Part two", "Outro"];
@@ -452,24 +493,21 @@ fn interrupted_m4a_writes_with_images_leave_the_original_or_the_result() {
     drop(dir);
 }
 
-/// A few MB of faststart AAC (noise does not compress), made here rather than committed;
-/// the directory holding it comes back too, to live as long as the bytes are needed.
-fn noise_m4a() -> (tempfile::TempDir, Vec<u8>) {
+/// A few MB of AAC (noise does not compress), faststart or with `moov` at the end, made here
+/// rather than committed; the directory holding it comes back too, to live as long as the
+/// bytes are needed.
+fn noise_m4a(faststart: bool) -> (tempfile::TempDir, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("noise.m4a");
     let st = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-f", "lavfi", "-i"])
         .arg("anoisesrc=d=150:c=pink:r=44100:a=0.2:s=7")
-        .args([
-            "-ac",
-            "2",
-            "-c:a",
-            "aac",
-            "-b:a",
-            "192k",
-            "-movflags",
-            "+faststart",
-        ])
+        .args(["-ac", "2", "-c:a", "aac", "-b:a", "192k"])
+        .args(if faststart {
+            &["-movflags", "+faststart"][..]
+        } else {
+            &[]
+        })
         .args(["-fflags", "+bitexact", "-flags:a", "+bitexact"])
         .arg(&src)
         .status()

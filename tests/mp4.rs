@@ -387,8 +387,14 @@ fn layout_faststart_stays_faststart_and_moov_at_end_stays_at_end() {
         // ftyp, moov, free padding, then one mdat: the chapter samples, then the audio (a
         // single mdat, as ffmpeg writes it; music-metadata reads chapters from no other).
         assert_eq!(types(&top(&d)), ["ftyp", "moov", "free", "mdat"], "{name}");
+        // The padding, plus what rounds the growth up to whole 4 KiB blocks inserted at the
+        // start of the file.
         let free = top(&d)[2];
-        assert_eq!(free.size, 4096, "{name}: padding left for later edits");
+        assert!(
+            (4096..8192).contains(&free.size),
+            "{name}: padding left for later edits: {}",
+            free.size
+        );
     }
     for name in ["plain.m4a", "cover.m4a", "chapters.m4a"] {
         let p = fixture(dir.path(), name);
@@ -534,7 +540,7 @@ fn many(n: usize, title: impl Fn(usize) -> String) -> ChapterList {
 }
 
 #[test]
-fn growing_past_the_padding_rebuilds_and_shifts_every_chunk_offset() {
+fn growing_past_the_padding_grows_in_place_and_shifts_every_chunk_offset() {
     require_tools!("ffmpeg", "ffprobe", "mediainfo", "mutagen");
     let dir = tempfile::tempdir().unwrap();
     for name in [
@@ -550,8 +556,15 @@ fn growing_past_the_padding_rebuilds_and_shifts_every_chunk_offset() {
             format!("Chapter number {i:03} with a long-ish name")
         });
         let plan = plan_write(&p, &list, LEN, &Mp4Options::default()).unwrap();
-        let Plan::Rebuild(pieces) = &plan else {
-            panic!("{name}: expected a rebuild, got {plan:?}");
+        // Faststart: blocks inserted at the start; moov at the end: the file grows there.
+        // Either way the fallback is the equivalent rebuild.
+        let pieces = match (&plan, name.contains("faststart")) {
+            (Plan::Insert { len, fallback, .. }, true) => {
+                assert_eq!(len % 4096, 0, "{name}: whole blocks");
+                fallback
+            }
+            (Plan::Extend { fallback, .. }, false) => fallback,
+            _ => panic!("{name}: expected growth in place, got {plan:?}"),
         };
         // Memory stays bounded: only moov and the chapter samples are new bytes; the audio
         // is streamed from the original.
@@ -569,7 +582,8 @@ fn growing_past_the_padding_rebuilds_and_shifts_every_chunk_offset() {
                 Piece::Bytes(_) => 0,
             })
             .sum();
-        assert!(new_bytes < 40_000, "{name}: {new_bytes} new bytes");
+        // (Up to a 4 KiB block more than the content, for the insertion's rounding.)
+        assert!(new_bytes < 44_100, "{name}: {new_bytes} new bytes");
         assert!(copied > 40_000, "{name}: audio must be copied, not rebuilt");
         safe::apply(&p, &plan).unwrap();
         assert_eq!(audio_md5(&p), before, "{name}: audio changed");

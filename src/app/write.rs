@@ -229,6 +229,8 @@ fn describe(plan: &Plan) -> &'static str {
         Plan::Rebuild(_) => "rewriting the file",
         // The audio is shifted by the file system, not copied; this is the new tag's size.
         Plan::Insert { .. } => "growing the tag in place",
+        // An M4A `moov` at the end: the file grows there; this is the new `moov`'s size.
+        Plan::Extend { .. } => "growing the file at its end",
         _ => "writing",
     }
 }

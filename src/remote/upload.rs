@@ -52,6 +52,9 @@ pub fn segments(plan: &Plan, original_len: u64) -> Result<Option<Vec<Segment>>, 
         Plan::Rebuild(pieces)
         | Plan::Insert {
             fallback: pieces, ..
+        }
+        | Plan::Extend {
+            fallback: pieces, ..
         } => pieces.clone(),
     };
     pieces

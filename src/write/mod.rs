@@ -79,6 +79,21 @@ pub enum Plan {
         /// The same result as a rebuild.
         fallback: Vec<Piece>,
     },
+    /// Grow the file at its end: extend it by `len` zero bytes, then write `patches`, whose
+    /// offsets are in the grown file and may reach into the new space (an M4A `moov` at the
+    /// end of the file, rewritten however much it grows; nothing else moves). Applied in
+    /// place under a rollback journal that can cut the file back to its old length.
+    ///
+    /// `fallback`, a rebuild that produces exactly the same bytes, is applied for `-o OUT`
+    /// and where the patches are too large for the journal.
+    Extend {
+        /// Bytes added at the end.
+        len: u64,
+        /// What to write after extending, offsets in the grown file.
+        patches: Vec<Patch>,
+        /// The same result as a rebuild.
+        fallback: Vec<Piece>,
+    },
 }
 
 impl Plan {
@@ -86,7 +101,7 @@ impl Plan {
     pub fn bytes_written(&self) -> u64 {
         match self {
             Plan::Unchanged => 0,
-            Plan::Patch(p) | Plan::Insert { patches: p, .. } => {
+            Plan::Patch(p) | Plan::Insert { patches: p, .. } | Plan::Extend { patches: p, .. } => {
                 p.iter().map(|p| p.data.len() as u64).sum()
             }
             Plan::Rebuild(pieces) => pieces_len(pieces),
@@ -97,7 +112,9 @@ impl Plan {
     pub fn output_len(&self, original_len: u64) -> u64 {
         match self {
             Plan::Unchanged | Plan::Patch(_) => original_len,
-            Plan::Insert { len, .. } => original_len.saturating_add(*len),
+            Plan::Insert { len, .. } | Plan::Extend { len, .. } => {
+                original_len.saturating_add(*len)
+            }
             Plan::Rebuild(pieces) => pieces_len(pieces),
         }
     }

@@ -25,6 +25,7 @@
 mod boxes;
 mod chapters;
 mod duration;
+mod grow;
 pub mod images;
 mod ours;
 mod plan;

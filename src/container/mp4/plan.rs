@@ -48,12 +48,12 @@ const TEXT_SAMPLE_ENTRY: [u8; 51] = [
 const MATRIX: [u32; 9] = [0x0001_0000, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000];
 
 /// The chapter forms to write, computed (and validated) before the file is opened.
-struct Prepared {
+pub(super) struct Prepared {
     /// `chpl` payload, when writing Nero chapters.
     chpl: Option<Vec<u8>>,
     /// The chapter track's samples and timing, when writing a QuickTime chapter track.
     track: Option<TrackSpec>,
-    padding: u64,
+    pub(super) padding: u64,
 }
 
 struct TrackSpec {
@@ -418,15 +418,15 @@ fn track_chunk_offsets(path: &Path, moov: &Node, t: &Track) -> Result<Vec<u64>, 
 
 /// The stretch of the file we rewrite: `moov` plus adjacent `free`/`skip` boxes and
 /// adjacent `mdat`s that hold exactly the old chapter samples and nothing else.
-struct Region {
-    start: u64,
-    end: u64,
+pub(super) struct Region {
+    pub(super) start: u64,
+    pub(super) end: u64,
     /// When the audio `mdat` follows the region (faststart), the region also takes its header
     /// and whatever precedes its first audio chunk (old chapter samples), and this is the
     /// length of the audio payload kept after `end`. The chapter samples then go inside that
     /// `mdat`, just before the audio: music-metadata (Node) reads chapter samples only when
     /// the file has a single `mdat`, as ffmpeg writes it.
-    tail_payload: Option<u64>,
+    pub(super) tail_payload: Option<u64>,
 }
 
 fn any_in(sorted: &[u64], start: u64, end: u64) -> bool {
@@ -974,7 +974,7 @@ fn shift_offsets(
 
 /// Serialises the edited `moov` for a region starting at `region_start`, with chunk offsets
 /// behind the region shifted by `delta`. Returns the `moov` bytes and the chapter `mdat`.
-fn assemble(
+pub(super) fn assemble(
     path: &Path,
     base: &Node,
     new_trak: Option<(usize, u32)>,
@@ -1078,7 +1078,7 @@ fn chapter_image_track_ids(tracks: &[Track], text_ids: &[u32]) -> Vec<u32> {
 }
 
 /// Header of a `free` box of `total` bytes (`total` ≥ 8).
-fn free_header(total: u64) -> Vec<u8> {
+pub(super) fn free_header(total: u64) -> Vec<u8> {
     let mut h = Vec::with_capacity(16);
     if total <= u64::from(u32::MAX) {
         h.extend_from_slice(&(total as u32).to_be_bytes());
@@ -1181,6 +1181,17 @@ fn layout(
         return in_place(path, ld, region, moov, mdat, left);
     }
 
+    // Grow in place: blocks inserted at the start, or the file extended at its end.
+    let ed = super::grow::Edited {
+        path,
+        new_trak,
+        prepared,
+        movie_ts,
+    };
+    if let Some(plan) = super::grow::grow(&ed, ld, region)? {
+        return Ok(plan);
+    }
+
     // Rebuild: the region gets the new content plus padding; everything after it moves by
     // the size difference, and every chunk offset pointing there moves with it. Converting an
     // stco to co64 grows moov, which changes the shift: iterate to the fixed point (at most
@@ -1247,7 +1258,7 @@ fn settle(
 }
 
 /// The rebuilt file: the bytes before the region, `data`, then the bytes after it.
-fn around_region(region: &Region, file_len: u64, data: Vec<u8>) -> Vec<Piece> {
+pub(super) fn around_region(region: &Region, file_len: u64, data: Vec<u8>) -> Vec<Piece> {
     let mut pieces = Vec::with_capacity(3);
     if region.start > 0 {
         pieces.push(Piece::Copy {

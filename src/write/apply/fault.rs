@@ -30,11 +30,14 @@ pub enum FaultPoint {
     /// [`JournalHalfWritten`](Self::JournalHalfWritten), [`JournalWritten`](Self::JournalWritten),
     /// [`PatchHalfWritten`](Self::PatchHalfWritten) and [`Patched`](Self::Patched).
     Inserted = 8,
+    /// Extend: the journal is complete and the file extended at its end (zeros), no patch
+    /// written yet. An extend also passes the patch points 1 to 4.
+    Extended = 9,
 }
 
 impl FaultPoint {
     /// Every fault point, for tests that try each one.
-    pub const ALL: [FaultPoint; 8] = [
+    pub const ALL: [FaultPoint; 9] = [
         FaultPoint::JournalHalfWritten,
         FaultPoint::JournalWritten,
         FaultPoint::PatchHalfWritten,
@@ -43,6 +46,7 @@ impl FaultPoint {
         FaultPoint::BeforeRename,
         FaultPoint::AfterRename,
         FaultPoint::Inserted,
+        FaultPoint::Extended,
     ];
 
     /// The number to put in `FAULT_ENV`.

@@ -41,6 +41,7 @@
 //! Plans this module does not stage (none today; a strategy added later) are applied one by
 //! one with [`apply`](super::apply), inside the group's order.
 
+use super::extend::extend_in_place;
 use super::fault::{FaultPoint, fault};
 use super::insert::{insertable, overwritten_bytes};
 use super::journal::{JOURNAL_CAP, Journal, remove_journal, write_journal_file};
@@ -144,6 +145,13 @@ fn stage(path: &Path, plan: &Plan) -> Result<Stage, WriteError> {
             fallback,
         } => stage_in_place(&target, *len, patches, Some(fallback)),
         Plan::Rebuild(pieces) => Ok(Stage::Rebuild(write_temp(&target, pieces)?)),
+        // Growth at the end of an M4A is rare (a first write into a file whose `moov` is
+        // last) and has its own journal format: applied on its own, with its own syncs.
+        Plan::Extend {
+            len,
+            patches,
+            fallback,
+        } => Ok(Stage::Done(extend_in_place(&target, *len, patches, fallback))),
     }
 }
 

@@ -3,13 +3,13 @@
 
 use super::fault::{FaultPoint, fault};
 use super::journal::{JOURNAL_CAP, Journal, log_rollback_failed, remove_journal, write_journal};
-use super::patch::{checked_patches, patch_in_place, write_patches};
+use super::patch::{grown_patches, open_for_writing, patch_in_place, write_patches};
 use super::rebuild::rebuild_into_place;
 use super::recover::recover;
 use super::sys::{insert_block_size, insert_start, insert_unsupported, refill_cache};
 use super::{io_err, journal_path};
 use crate::write::{Patch, Piece, WriteError};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -25,24 +25,11 @@ pub(super) fn insert_in_place(
     if len == 0 {
         return patch_in_place(target, patches);
     }
-    let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
-    let size = meta.len();
-    let grown = size.checked_add(len).ok_or(WriteError::PlanOutOfRange {
-        path: target.to_path_buf(),
-        offset: 0,
-        len,
-        size,
-    })?;
-    let sorted = checked_patches(target, patches, grown)?;
-    let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();
+    let (meta, sorted, total) = grown_patches(target, len, patches)?;
     if !insertable(target, &meta, len, total) {
         return rebuild_into_place(target, fallback);
     }
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(target)
-        .map_err(io_err(target, "opening the file for writing"))?;
+    let mut file = open_for_writing(target)?;
     // The original bytes of whatever the patches overwrite, in original offsets: the part of
     // each patch past the inserted space lands on bytes that were at `offset - len`.
     let originals = overwritten_bytes(target, &mut file, &sorted, len)?;

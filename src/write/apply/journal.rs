@@ -19,6 +19,11 @@ pub(super) const INSERT_JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL2";
 /// this file's before it changes a byte.
 pub(super) const IDENTITY_JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL3";
 
+/// Magic of a journal for a file grown at its end: the `CHMKJNL3` layout plus the number of
+/// bytes appended (after the inode). Older chapmark versions take it for an incomplete
+/// journal.
+pub(super) const APPEND_JOURNAL_MAGIC: &[u8; 8] = b"CHMKJNL4";
+
 /// Patches larger than this (summed) are applied by a rebuild instead, so a journal never
 /// has to hold more original bytes than this in memory.
 pub(super) const JOURNAL_CAP: u64 = 256 << 20;
@@ -70,6 +75,8 @@ pub(super) struct Journal {
     pub(super) file_len: u64,
     /// Bytes inserted at offset 0 (0 for a same-length patch).
     pub(super) inserted: u64,
+    /// Bytes appended at the end (`CHMKJNL4`; 0 otherwise).
+    pub(super) appended: u64,
     /// `(device, inode)` of the file written (`CHMKJNL3`); `None` in older journals.
     pub(super) identity: Option<(u64, u64)>,
     /// Original bytes, at offsets in the original file.
@@ -86,6 +93,18 @@ impl Journal {
     ) -> Vec<u8> {
         let identity = super::checks::identity(meta);
         Self::encode_as(target, meta.len(), inserted, Some(identity), regions)
+    }
+
+    /// The journal for growing the file `meta` describes by `appended` bytes at its end
+    /// (`CHMKJNL4`).
+    pub(super) fn encode_append_for(
+        target: &Path,
+        meta: &fs::Metadata,
+        appended: u64,
+        regions: &[(u64, Vec<u8>)],
+    ) -> Vec<u8> {
+        let identity = super::checks::identity(meta);
+        Self::encode_full(target, meta.len(), (0, appended), Some(identity), regions)
     }
 
     /// An older journal without the file's identity (`CHMKJNL1`/`CHMKJNL2`), as earlier
@@ -107,10 +126,23 @@ impl Journal {
         identity: Option<(u64, u64)>,
         regions: &[(u64, Vec<u8>)],
     ) -> Vec<u8> {
+        Self::encode_full(target, file_len, (inserted, 0), identity, regions)
+    }
+
+    /// Every layout; `(inserted, appended)` bytes at the start and at the end (`appended`
+    /// needs an identity: it is only in `CHMKJNL4`).
+    fn encode_full(
+        target: &Path,
+        file_len: u64,
+        (inserted, appended): (u64, u64),
+        identity: Option<(u64, u64)>,
+        regions: &[(u64, Vec<u8>)],
+    ) -> Vec<u8> {
         let path = target.as_os_str().as_encoded_bytes();
         let body: usize = regions.iter().map(|(_, d)| d.len() + 16).sum();
         let mut out = Vec::with_capacity(52 + path.len() + body);
         out.extend_from_slice(match (identity, inserted) {
+            (Some(_), _) if appended > 0 => APPEND_JOURNAL_MAGIC,
             (Some(_), _) => IDENTITY_JOURNAL_MAGIC,
             (None, 0) => JOURNAL_MAGIC,
             (None, _) => INSERT_JOURNAL_MAGIC,
@@ -124,6 +156,9 @@ impl Journal {
         if let Some((dev, ino)) = identity {
             out.extend_from_slice(&dev.to_le_bytes());
             out.extend_from_slice(&ino.to_le_bytes());
+            if appended > 0 {
+                out.extend_from_slice(&appended.to_le_bytes());
+            }
         }
         out.extend_from_slice(&(regions.len() as u32).to_le_bytes());
         for (offset, data) in regions {
@@ -187,11 +222,16 @@ impl Journal {
         let (inserted, identity) = match magic {
             m if m == JOURNAL_MAGIC => (0, None),
             m if m == INSERT_JOURNAL_MAGIC => (read_u64(&mut r).filter(|&n| n > 0)?, None),
-            m if m == IDENTITY_JOURNAL_MAGIC => {
+            m if m == IDENTITY_JOURNAL_MAGIC || m == APPEND_JOURNAL_MAGIC => {
                 let inserted = read_u64(&mut r)?;
                 (inserted, Some((read_u64(&mut r)?, read_u64(&mut r)?)))
             }
             _ => return None,
+        };
+        let appended = if magic == APPEND_JOURNAL_MAGIC {
+            read_u64(&mut r).filter(|&n| n > 0)?
+        } else {
+            0
         };
         let count = u32::from_le_bytes(take(&mut r, 4)?.try_into().ok()?);
         let mut regions = Vec::new();
@@ -200,6 +240,7 @@ impl Journal {
             let len =
                 usize::try_from(u64::from_le_bytes(take(&mut r, 8)?.try_into().ok()?)).ok()?;
             let data = take(&mut r, len)?.to_vec();
+            // Regions hold original bytes, so they lie inside the original length.
             if offset.checked_add(data.len() as u64)? > file_len {
                 return None;
             }
@@ -212,6 +253,7 @@ impl Journal {
             path,
             file_len,
             inserted,
+            appended,
             identity,
             regions,
         })

@@ -52,20 +52,30 @@
 //! this rollback cannot tell from a finished insertion. Podcast files written in one go have
 //! a handful of extents, so this is a theoretical gap, not a tested guarantee.
 //!
+//! # Growing a file at its end ([`Plan::Extend`])
+//!
+//! An M4A whose `moov` is at the end of the file grows there: the journal (`CHMKJNL4`, which
+//! also records the appended length `A`) is written and synced, the file is extended to
+//! `N + A` bytes, the patches are written and the file synced, the journal deleted. Recovery
+//! cuts a file of `N + A` bytes back to `N` and puts the original bytes back (see `extend`).
+//!
 //! Journal layout (integers little-endian):
 //!
 //! | field | size |
 //! |---|---|
-//! | magic `CHMKJNL1` (same-length patch) or `CHMKJNL2` (insertion) | 8 |
+//! | magic `CHMKJNL1` (same-length patch), `CHMKJNL2` (insertion), `CHMKJNL3`, `CHMKJNL4` | 8 |
 //! | length of the target path, then the path's bytes (for people reading a stray journal) | 4 + n |
 //! | length of the target file before the write (recovery checks it) | 8 |
-//! | `CHMKJNL2` only: bytes inserted at offset 0 | 8 |
+//! | `CHMKJNL2` and later: bytes inserted at offset 0 | 8 |
+//! | `CHMKJNL3` and `CHMKJNL4`: device and inode of the file | 8 + 8 |
+//! | `CHMKJNL4` only: bytes appended at the end | 8 |
 //! | number of regions | 4 |
 //! | per region: offset (in the original file), length, original bytes | 8 + 8 + len |
 //! | CRC-32 (IEEE) of everything above | 4 |
 //!
 //! Same-length patches keep writing `CHMKJNL1`, so an older chapmark can still roll them back;
-//! an older chapmark would take a `CHMKJNL2` journal for an incomplete one.
+//! an older chapmark would take a `CHMKJNL2` journal for an incomplete one, and a version
+//! without `extend` a `CHMKJNL4` one (so run the same version to recover a grown M4A).
 //!
 //! # Fault injection (test hook)
 //!
@@ -79,11 +89,13 @@
 //! # Files
 //!
 //! `journal` (format, reading and writing the rollback journal), `recover` (rolling back),
-//! `patch` (same-length patches in place), `insert` (growing at the start), `rebuild`
+//! `patch` (same-length patches in place), `insert` (growing at the start), `extend`
+//! (growing at the end), `rebuild`
 //! (temporary sibling + rename, streaming copy), `sys` (system calls), `lock` (the advisory
 //! lock that makes recovering safe), `fault` (the test hook).
 
 mod checks;
+mod extend;
 mod fault;
 mod group;
 mod insert;
@@ -103,6 +115,7 @@ pub use group::{GROUP_MAX_BYTES, GROUP_MAX_FILES, apply_group, finish_groups};
 pub use recover::{Recovery, recover};
 
 use super::{Piece, Plan, WriteError};
+use extend::extend_in_place;
 use insert::insert_in_place;
 use patch::{patch_in_place, patches_as_pieces};
 use rebuild::{rebuild_into_place, write_pieces};
@@ -195,10 +208,9 @@ impl Applied {
             (Plan::Unchanged, false) => Applied::Unchanged,
             (Plan::Unchanged, true) => Applied::Copied,
             (Plan::Patch(_), false) => Applied::InPlace,
-            (Plan::Insert { .. }, false) => Applied::GrownInPlace,
-            (Plan::Patch(_) | Plan::Insert { .. }, true) | (Plan::Rebuild(_), _) => {
-                Applied::Rewritten
-            }
+            (Plan::Insert { .. } | Plan::Extend { .. }, false) => Applied::GrownInPlace,
+            (Plan::Patch(_) | Plan::Insert { .. } | Plan::Extend { .. }, true)
+            | (Plan::Rebuild(_), _) => Applied::Rewritten,
         }
     }
 
@@ -238,6 +250,11 @@ pub fn apply(path: &Path, plan: &Plan) -> Result<u64, WriteError> {
             patches,
             fallback,
         } => insert_in_place(&target, *len, patches, fallback),
+        Plan::Extend {
+            len,
+            patches,
+            fallback,
+        } => extend_in_place(&target, *len, patches, fallback),
     }
 }
 
@@ -265,6 +282,9 @@ pub fn apply_to(src: &Path, out: &Path, plan: &Plan) -> Result<u64, WriteError> 
         Plan::Patch(patches) => patches_as_pieces(src, patches)?,
         Plan::Rebuild(pieces)
         | Plan::Insert {
+            fallback: pieces, ..
+        }
+        | Plan::Extend {
             fallback: pieces, ..
         } => pieces.clone(),
     };

@@ -40,6 +40,44 @@ pub(super) fn checked_patches<'a>(
     Ok(sorted)
 }
 
+/// For a plan that grows `target` by `len` bytes: its metadata, the patches sorted and checked
+/// against the grown length, and their total size.
+pub(super) fn grown_patches<'a>(
+    target: &Path,
+    len: u64,
+    patches: &'a [Patch],
+) -> Result<(fs::Metadata, Vec<&'a Patch>, u64), WriteError> {
+    let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
+    let size = meta.len();
+    let grown = size.checked_add(len).ok_or(WriteError::PlanOutOfRange {
+        path: target.to_path_buf(),
+        offset: 0,
+        len,
+        size,
+    })?;
+    let sorted = checked_patches(target, patches, grown)?;
+    let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();
+    Ok((meta, sorted, total))
+}
+
+/// Opens `target` for reading and writing in place; a file we may not write (its mode, a
+/// read-only mount) is [`WriteError::NotWritable`], as for a rebuild.
+pub(super) fn open_for_writing(target: &Path) -> Result<File, WriteError> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(target)
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem => {
+                WriteError::NotWritable {
+                    path: target.to_path_buf(),
+                    source: e,
+                }
+            }
+            _ => io_err(target, "opening the file for writing")(e),
+        })
+}
+
 /// Writes same-length patches into `target` under a rollback journal (see the module docs).
 pub(super) fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, WriteError> {
     let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
@@ -56,11 +94,7 @@ pub(super) fn patch_in_place(target: &Path, patches: &[Patch]) -> Result<u64, Wr
         );
         return rebuild_into_place(target, &patches_as_pieces(target, patches)?);
     }
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(target)
-        .map_err(io_err(target, "opening the file for writing"))?;
+    let mut file = open_for_writing(target)?;
     let (originals, changed) = changed_regions(target, &mut file, &sorted)?;
     let sorted: Vec<&Patch> = changed.iter().collect();
     let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();

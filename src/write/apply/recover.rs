@@ -68,7 +68,9 @@ pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
         .len();
     let inserted_done =
         journal.inserted > 0 && journal.file_len.checked_add(journal.inserted) == Some(len);
-    if len != journal.file_len && !inserted_done {
+    let appended_done =
+        journal.appended > 0 && journal.file_len.checked_add(journal.appended) == Some(len);
+    if len != journal.file_len && !inserted_done && !appended_done {
         return Err(WriteError::JournalMismatch {
             path: target.clone(),
             journal: jpath,
@@ -80,6 +82,10 @@ pub fn recover(path: &Path) -> Result<Recovery, WriteError> {
     if inserted_done {
         collapse_start(&file, journal.inserted)
             .map_err(io_err(&target, "removing the space inserted at the start"))?;
+    }
+    if appended_done {
+        file.set_len(journal.file_len)
+            .map_err(io_err(&target, "removing the bytes appended at the end"))?;
     }
     let mut restored = 0u64;
     for (offset, data) in &journal.regions {

@@ -459,3 +459,80 @@ fn long_names_get_short_siblings() {
     assert!(j.file_name().unwrap().len() < 40);
     assert_eq!(j, journal_path(&Path::new("/d").join(&long)));
 }
+
+#[test]
+fn extend_grows_in_place_matches_the_fallback_and_rolls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.m4a");
+    let old: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+    fs::write(&p, &old).unwrap();
+    // The last 1,000 bytes replaced by 3,000 new ones: 2,000 appended.
+    let new: Vec<u8> = (0..3_000u32).map(|i| (i % 7) as u8 + 1).collect();
+    let mut want = old[..9_000].to_vec();
+    want.extend_from_slice(&new);
+    let plan = Plan::Extend {
+        len: 2_000,
+        patches: vec![Patch {
+            offset: 9_000,
+            data: new.clone(),
+        }],
+        fallback: vec![
+            Piece::Copy {
+                offset: 0,
+                len: 9_000,
+            },
+            Piece::Bytes(new.clone()),
+        ],
+    };
+    let out = dir.path().join("out.m4a");
+    apply_to(&p, &out, &plan).unwrap();
+    assert_eq!(fs::read(&out).unwrap(), want, "fallback");
+    let ino = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&p).unwrap());
+    assert_eq!(apply(&p, &plan).unwrap(), 3_000);
+    assert_eq!(fs::read(&p).unwrap(), want);
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&fs::metadata(&p).unwrap()),
+        ino
+    );
+
+    // Recovery from each state an interrupted extend can leave.
+    let target = resolve_target(&p).unwrap();
+    let meta = {
+        fs::write(&p, &old).unwrap();
+        fs::metadata(&p).unwrap()
+    };
+    let journal =
+        Journal::encode_append_for(&target, &meta, 2_000, &[(9_000, old[9_000..].to_vec())]);
+    assert_eq!(Journal::decode(&journal).unwrap().appended, 2_000);
+    let mut half = want.clone();
+    half[10_500..].fill(0);
+    let mut extended = old.clone();
+    extended.resize(12_000, 0);
+    for (name, state) in [
+        ("journal only", &old),
+        ("extended", &extended),
+        ("half", &half),
+        ("done", &want),
+    ] {
+        fs::write(&p, state).unwrap();
+        fs::write(journal_path(&target), &journal).unwrap();
+        assert!(
+            matches!(
+                recover(&p).unwrap(),
+                Recovery::RolledBack {
+                    regions: 1,
+                    bytes: 1_000
+                }
+            ),
+            "{name}"
+        );
+        assert_eq!(fs::read(&p).unwrap(), old, "{name}");
+    }
+    // Neither N nor N + A bytes: refused, journal kept.
+    fs::write(&p, &old[..5_000]).unwrap();
+    fs::write(journal_path(&target), &journal).unwrap();
+    assert!(matches!(
+        recover(&p),
+        Err(WriteError::JournalMismatch { .. })
+    ));
+}
