@@ -2,7 +2,9 @@
 //!
 //! A batch of 50 episodes — MP3s whose tag must grow (insertion at the start, under a
 //! journal), MP3s whose tag is rewritten in its own room (same-length patch, under a
-//! journal) and M4As whose `moov` must grow (rebuilt into a temporary sibling and renamed) —
+//! journal), faststart M4As whose `moov` must grow (block insertion at the start), M4As with
+//! `moov` last (grown at the end) and Ogg Vorbis files whose comment outgrows its pages
+//! (rebuilt into a temporary sibling and renamed) —
 //! is interrupted again and again: at every fault point in turn (`CHAPMARK_FAULT=n`, the
 //! first episode of a group to reach it aborts the process) and by SIGKILL after a delay
 //! drawn from a fixed seed. After each interruption:
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 
 const EPISODES: usize = 50;
 const RUNS: usize = 32;
-const FAULT_POINTS: u8 = 8;
+const FAULT_POINTS: u8 = 9;
 
 fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_chapmark"))
@@ -87,11 +89,19 @@ fn pristine(scratch: &Path) -> Vec<(String, Vec<u8>, String)> {
         assert!(st.success());
         fs::read(&audio).unwrap()
     };
+    // Every apply strategy: MP3 insert and patch, M4A insert (faststart), M4A growth at the
+    // end (`moov` last: `Plan::Extend`, applied outside the group), and a rebuild (Ogg Vorbis
+    // whose comment packet outgrows its pages).
+    let vorbis = fs::read(fixture("ogg_flac/vorbis.ogg")).unwrap();
+    let plain = fs::read(fixture("m4a/plain.m4a")).unwrap();
+    let wide = format!("0:00 {}\n0:01 {}\n0:02 Three\n", "a".repeat(250), "b".repeat(250));
     (1..=EPISODES)
-        .map(|i| match i % 3 {
+        .map(|i| match i % 5 {
             0 => (format!("ep{i:02}.mp3"), mp3.clone(), short.to_string()),
             1 => (format!("ep{i:02}.mp3"), tagged.clone(), short.to_string()),
-            _ => (format!("ep{i:02}.m4a"), m4a.clone(), long.to_string()),
+            2 => (format!("ep{i:02}.m4a"), m4a.clone(), long.to_string()),
+            3 => (format!("ep{i:02}.ogg"), vorbis.clone(), wide.clone()),
+            _ => (format!("ep{i:02}.m4a"), plain.clone(), "0:00 A\n0:01 B\n".to_string()),
         })
         .collect()
 }
