@@ -10,6 +10,7 @@
 use crate::chapter::ChapterList;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Largest chapter image read from a file or a tag. Apple's chapter art is at most
 /// 3000 × 3000 and should stay well under 1 MiB; 16 MiB leaves room for any real image while
@@ -27,8 +28,10 @@ pub struct Picture {
     /// `image/jpeg` or `image/png` when the bytes are one of those; otherwise the type the
     /// container declared (validation reports it as `image-not-jpeg-png`).
     pub mime: String,
-    /// The image file's bytes.
-    pub data: Vec<u8>,
+    /// The image file's bytes, shared: the chapter list a container stores
+    /// ([`as_stored`](crate::api::embed::as_stored)) and the planners refer to the bytes
+    /// loaded once instead of copying several MiB of images at every step.
+    pub data: Arc<[u8]>,
 }
 
 impl std::fmt::Debug for Picture {
@@ -56,7 +59,10 @@ impl Picture {
                 .unwrap_or("application/octet-stream")
                 .to_ascii_lowercase(),
         };
-        Picture { mime, data }
+        Picture {
+            mime,
+            data: data.into(),
+        }
     }
 
     /// File extension for this type (`jpg`, `png`, else `bin`).
