@@ -7,6 +7,11 @@
 //! is always detected from the bytes, never from a file name or a declared MIME type, and
 //! only the header is read to learn the size: images are never decoded.
 
+#[cfg(feature = "fetch")]
+mod fetch;
+#[cfg(feature = "fetch")]
+pub use fetch::{FetchOptions, fetch_images};
+
 use crate::chapter::ChapterList;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -182,6 +187,33 @@ pub enum ImageError {
         /// The resolved path.
         path: PathBuf,
     },
+    /// An `http(s)` image could not be fetched: no answer in time, an error status, or a body
+    /// that is not a JPEG or PNG image.
+    #[error("image <{url}> cannot be fetched: {detail}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// Why, lowercase.
+        detail: String,
+    },
+    /// An `http(s)` image is larger than the fetch size cap.
+    #[error("image <{url}> is larger than {cap} bytes")]
+    FetchTooLarge {
+        /// The URL.
+        url: String,
+        /// The cap, in bytes.
+        cap: usize,
+    },
+}
+
+impl ImageError {
+    /// Whether this is about a URL (fetched) rather than a local file.
+    pub fn is_fetch(&self) -> bool {
+        matches!(
+            self,
+            ImageError::Fetch { .. } | ImageError::FetchTooLarge { .. }
+        )
+    }
 }
 
 /// Reads one image file, refusing files over [`MAX_IMAGE_BYTES`].

@@ -477,7 +477,9 @@ fn episode_chapters(
     match (sidecar, &args.remap_from) {
         (Some(c), _) => {
             let mut loaded = common::load_chapters(c, None)?;
-            let missing = common::load_images(&mut loaded, c);
+            let mut missing = common::load_images(&mut loaded, c);
+            let (fetch, secs) = (args.fetch_images, args.fetch_timeout);
+            missing.extend(common::fetch_images(&mut loaded, fetch, secs));
             Ok((loaded.parsed.list, loaded.parsed.issues, missing))
         }
         (None, Some(from)) => remapped(entry, from, record),

@@ -48,6 +48,19 @@ pub fn load_images(loaded: &mut Loaded, path: &Path) -> Vec<Diagnostic> {
     chapmark::validate::missing_images(list, &failures)
 }
 
+/// With `--fetch-images` (`fetch`), downloads the chapters' `http(s)` images and returns
+/// `image-fetch-failed` errors for those that cannot be fetched; otherwise nothing.
+pub fn fetch_images(loaded: &mut Loaded, fetch: bool, timeout_secs: u64) -> Vec<Diagnostic> {
+    if !fetch {
+        return Vec::new();
+    }
+    let mut opts = chapmark::image::FetchOptions::default();
+    opts.timeout = std::time::Duration::from_secs(timeout_secs);
+    let list = &mut loaded.parsed.list;
+    let failures = chapmark::image::fetch_images(list, &opts);
+    chapmark::validate::missing_images(list, &failures)
+}
+
 /// Measures the audio's exact length (the caller holds the lock). A path that does not
 /// exist is named as the audio input, so a typo is not mistaken for a problem with the
 /// chapters file.

@@ -83,20 +83,32 @@ pub(super) fn picture(b: &mut Builder, (idx, ch): (usize, &Chapter)) {
 }
 
 /// `image-missing` errors for the chapters whose image file [`crate::image::load_images`]
-/// could not read, naming the chapter and its line.
+/// could not read (`image-fetch-failed` for an image `fetch_images` could not fetch), naming
+/// the chapter and its line.
 pub fn missing_images(list: &ChapterList, failures: &[LoadFailure]) -> Vec<Diagnostic> {
     failures
         .iter()
         .filter_map(|f| {
             let ch = list.chapters.get(f.index)?;
+            let (rule, hint) = if f.error.is_fetch() {
+                (
+                    Rule::ImageFetchFailed,
+                    "check the url, or write without --fetch-images to keep it as a link",
+                )
+            } else {
+                (
+                    Rule::ImageMissing,
+                    "image paths are relative to the chapter file's folder",
+                )
+            };
             Some(Diagnostic {
                 severity: Severity::Error,
-                rule: Rule::ImageMissing,
+                rule,
                 chapter: Some(f.index + 1),
                 line: ch.line(),
                 timestamp: Some(ch.written_timestamp()),
                 message: format!("{}: {}", who(f.index + 1, ch), f.error),
-                hint: Some("image paths are relative to the chapter file's folder".into()),
+                hint: Some(hint.into()),
             })
         })
         .collect()
