@@ -35,11 +35,15 @@ fn imgs(v: &Value) -> Vec<Option<String>> {
         .collect()
 }
 
-/// A Podcasting 2.0 chapter file `c.json` in `dir` with (start s, title, img) chapters.
+/// A Podcasting 2.0 chapter file `c.json` in `dir` with (start s, title, img) chapters (an
+/// empty img: none).
 fn chapters_json(dir: &Path, chapters: &[(f64, &str, &str)]) -> std::path::PathBuf {
     let items: Vec<Value> = chapters
         .iter()
-        .map(|(s, t, i)| serde_json::json!({"startTime": s, "title": t, "img": i}))
+        .map(|(s, t, i)| match *i {
+            "" => serde_json::json!({"startTime": s, "title": t}),
+            i => serde_json::json!({"startTime": s, "title": t, "img": i}),
+        })
         .collect();
     let doc = serde_json::json!({"version": "1.2.0", "chapters": items});
     let path = dir.join("c.json");
@@ -366,4 +370,59 @@ print(bytes(f["covr"][0]).hex())
             .all(|s| !s.1.iter().any(|f| f == "timed_thumbnails"))
     );
     assert_eq!(py(&[&audio]), cover_hex);
+}
+
+#[test]
+fn m4a_with_mixed_or_missing_images_gets_the_chapters_and_an_image_track_skipped_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("images/red.jpg", dir.path());
+    copy_fixture("images/blue.png", dir.path());
+    let cases: [(&[(f64, &str, &str)], &str); 2] = [
+        (
+            &[
+                (0.0, "One", "red.jpg"),
+                (1.0, "Two", "blue.png"),
+                (2.0, "Three", "red.jpg"),
+            ],
+            "chapter 2 (line 1): the m4a gets the chapters without their images: chapter 2 is png, the others jpeg",
+        ),
+        (
+            &[
+                (0.0, "One", "red.jpg"),
+                (1.0, "Two", ""),
+                (2.0, "Three", ""),
+            ],
+            "chapter 2 (line 1): the m4a gets the chapters without their images: chapters 2, 3 have no image",
+        ),
+    ];
+    for (chapters, message) in cases {
+        let audio = copy_fixture("audio/aac-faststart.m4a", dir.path());
+        let json = chapters_json(dir.path(), chapters);
+        let stderr = write_ok(&audio, &json);
+        let warning = format!("warning[image-track-skipped] {message}");
+        assert!(stderr.contains(&warning), "{stderr}");
+        assert!(
+            !stderr.contains("images ("),
+            "no image is counted: {stderr}"
+        );
+        assert_eq!(ffprobe_titles(&audio), ["One", "Two", "Three"]);
+        assert!(
+            ffprobe_streams(&audio)
+                .iter()
+                .all(|s| !s.1.iter().any(|f| f == "timed_thumbnails"))
+        );
+        // With --deny-warnings the write is refused instead.
+        let audio = copy_fixture("audio/aac-faststart.m4a", dir.path());
+        let o = chapmark()
+            .args(["write", "--deny-warnings", "-c"])
+            .arg(&json)
+            .arg(&audio)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+    }
+    // An MP3 stores each chapter's image on its own: no warning there.
+    let audio = copy_fixture("audio/lame-cbr64-noxing.mp3", dir.path());
+    let stderr = write_ok(&audio, &chapters_json(dir.path(), cases[0].0));
+    assert!(!stderr.contains("image-track-skipped"), "{stderr}");
 }

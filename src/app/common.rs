@@ -123,7 +123,8 @@ pub fn planned_id3_version(
 }
 
 /// Diagnostics about the file rather than the list: an extension naming another container
-/// (`extension-mismatch`), and for an MP3 whose tag is or will be ID3v2.4 (`id3_version`),
+/// (`extension-mismatch`), an MP4's chapter images that cannot all be stored
+/// (`image-track-skipped`), and for an MP3 whose tag is or will be ID3v2.4 (`id3_version`),
 /// chapters ffmpeg will not list (`ffmpeg-drops-chapter`). Added to `diags` in the
 /// validator's order (whole-file first, then by line and chapter).
 pub fn add_file_diagnostics(
@@ -136,6 +137,9 @@ pub fn add_file_diagnostics(
     profile: Profile,
 ) {
     diags.extend(validate::extension_mismatch(audio, container, profile));
+    if container == Container::Mp4 {
+        diags.extend(validate::image_track_skipped(list));
+    }
     if container == Container::Mp3 && id3_version == Some(4) {
         diags.extend(validate::ffmpeg_drops_chapter(list, descriptions, profile));
     }
