@@ -426,3 +426,57 @@ fn m4a_with_mixed_or_missing_images_gets_the_chapters_and_an_image_track_skipped
     let stderr = write_ok(&audio, &chapters_json(dir.path(), cases[0].0));
     assert!(!stderr.contains("image-track-skipped"), "{stderr}");
 }
+
+#[test]
+fn show_notes_and_ffmetadata_name_images_relative_to_their_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("art");
+    std::fs::create_dir(&art).unwrap();
+    copy_fixture("images/red.jpg", &art);
+    copy_fixture("images/blue.png", &art);
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(
+        &notes,
+        "00:00 Red\nImage: art/red.jpg\n\n00:01 Blue\n![](art/blue.png)\n",
+    )
+    .unwrap();
+    let ffmeta = dir.path().join("chapters.ffmetadata");
+    std::fs::write(
+        &ffmeta,
+        ";FFMETADATA1\n\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1000\ntitle=Red\nimage=art/red.jpg\n\n\
+         [CHAPTER]\nTIMEBASE=1/1000\nSTART=1000\nEND=2000\ntitle=Blue\nimage=art/blue.png\n",
+    )
+    .unwrap();
+    for (i, chapters) in [notes, ffmeta].iter().enumerate() {
+        // Run from elsewhere: the paths resolve against the chapter file, not the cwd.
+        let audio = copy_fixture("audio/lame-cbr64-noxing.mp3", dir.path());
+        let o = chapmark()
+            .current_dir(std::env::temp_dir())
+            .arg("write")
+            .arg(&audio)
+            .arg(chapters)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = dir.path().join(format!("out{i}"));
+        show_json(&audio, Some(&out));
+        assert_eq!(
+            std::fs::read(out.join("chapter-01.jpg")).unwrap(),
+            fixture_bytes("images/red.jpg")
+        );
+        assert_eq!(
+            std::fs::read(out.join("chapter-02.png")).unwrap(),
+            fixture_bytes("images/blue.png")
+        );
+    }
+    // Converting keeps the references: ffmetadata `image=`, show notes `Image:`.
+    let o = chapmark()
+        .args(["convert", "--to", "ffmetadata"])
+        .arg(dir.path().join("notes.txt"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("title=Red\nimage=art/red.jpg\n"), "{text}");
+    assert!(text.contains("title=Blue\nimage=art/blue.png\n"), "{text}");
+}

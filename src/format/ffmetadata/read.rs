@@ -113,6 +113,7 @@ struct Section {
     end: Option<(usize, String)>,
     title: Option<String>,
     url: Option<String>,
+    image: Option<String>,
 }
 
 impl Section {
@@ -124,6 +125,7 @@ impl Section {
             end: None,
             title: None,
             url: None,
+            image: None,
         }
     }
 
@@ -147,6 +149,7 @@ impl Section {
         let mut c = Chapter::new(start, self.title.unwrap_or_default());
         c.end = end;
         c.link = self.url.filter(|u| !u.is_empty()).map(Link::new);
+        c.image = self.image.filter(|i| !i.is_empty());
         c.origin = Some(Origin {
             line: start_line,
             timestamp: start_text,
@@ -261,6 +264,8 @@ pub fn read(text: &str) -> Result<ChapterList, FormatError> {
                     s.title = Some(value);
                 } else if key.eq_ignore_ascii_case("url") {
                     s.url = Some(value);
+                } else if key.eq_ignore_ascii_case("image") {
+                    s.image = Some(value);
                 }
             }
             _ => {}

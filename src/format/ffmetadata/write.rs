@@ -30,10 +30,14 @@ pub fn write(list: &ChapterList, opts: &WriteOptions) -> Vec<u8> {
         out.push_str("title=");
         out.push_str(&escape(&c.title));
         out.push('\n');
-        if let Some(url) = c.url() {
-            out.push_str("url=");
-            out.push_str(&escape(url));
-            out.push('\n');
+        let keys = [("url", c.url()), ("image", c.image.as_deref())];
+        for (key, value) in keys {
+            if let Some(v) = value {
+                out.push_str(key);
+                out.push('=');
+                out.push_str(&escape(v));
+                out.push('\n');
+            }
         }
     }
     out.into_bytes()
@@ -69,5 +73,18 @@ mod tests {
         assert!(text.contains("START=1500\nEND=1500\n"));
         let back = super::super::read(&text).unwrap();
         assert_eq!(back.chapters[0].title, title);
+    }
+
+    #[test]
+    fn url_and_image_keys_round_trip() {
+        let mut c = Chapter::new(Time::ZERO, "One");
+        c.link = Some(crate::chapter::Link::new("https://x.test/a?b=1"));
+        c.image = Some("art/one=1.jpg".into());
+        let list = ChapterList::new(vec![c]);
+        let text = String::from_utf8(write(&list, &WriteOptions::default())).unwrap();
+        assert!(text.contains("url=https://x.test/a?b\\=1\nimage=art/one\\=1.jpg\n"));
+        let back = super::super::read(&text).unwrap();
+        assert_eq!(back.chapters[0].image.as_deref(), Some("art/one=1.jpg"));
+        assert_eq!(back.chapters[0].url(), Some("https://x.test/a?b=1"));
     }
 }
