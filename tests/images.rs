@@ -480,3 +480,35 @@ fn show_notes_and_ffmetadata_name_images_relative_to_their_folder() {
     assert!(text.contains("title=Red\nimage=art/red.jpg\n"), "{text}");
     assert!(text.contains("title=Blue\nimage=art/blue.png\n"), "{text}");
 }
+
+/// AntennaPod's own test files (`fixtures/images/antennapod/README.md`): the chapter images
+/// its `ChapterReaderTest` finds, as (file offset, length), are what `show --images` writes.
+#[test]
+fn antennapods_auphonic_and_hindenburg_files_show_the_images_it_expects() {
+    let cases: [(&str, &[(usize, usize)]); 2] = [
+        (
+            "auphonic.mp3",
+            &[(765, 308), (1271, 308), (1771, 308), (2259, 308)],
+        ),
+        (
+            "hindenburg-journalist-pro.mp3",
+            &[(5330, 4015), (9498, 4364)],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, images) in cases {
+        let rel = format!("images/antennapod/{name}");
+        let bytes = fixture_bytes(&rel);
+        let summaries: Vec<_> = images
+            .iter()
+            .map(|(_, len)| Some(format!("image/jpeg {len} bytes")))
+            .collect();
+        assert_eq!(imgs(&show_json(&fixture(&rel), None)), summaries, "{name}");
+        let out = dir.path().join(name);
+        show_json(&fixture(&rel), Some(&out));
+        for (i, &(at, len)) in images.iter().enumerate() {
+            let got = std::fs::read(out.join(format!("chapter-{:02}.jpg", i + 1))).unwrap();
+            assert_eq!(got, bytes[at..at + len], "{name} chapter {}", i + 1);
+        }
+    }
+}
