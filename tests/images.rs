@@ -377,7 +377,8 @@ fn m4a_with_mixed_or_missing_images_gets_the_chapters_and_an_image_track_skipped
     let dir = tempfile::tempdir().unwrap();
     copy_fixture("images/red.jpg", dir.path());
     copy_fixture("images/blue.png", dir.path());
-    let cases: [(&[(f64, &str, &str)], &str); 2] = [
+    type Chapters<'a> = &'a [(f64, &'a str, &'a str)];
+    let cases: [(Chapters, &str); 2] = [
         (
             &[
                 (0.0, "One", "red.jpg"),

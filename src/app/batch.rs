@@ -478,8 +478,7 @@ fn episode_chapters(
         (Some(c), _) => {
             let mut loaded = common::load_chapters(c, None)?;
             let mut missing = common::load_images(&mut loaded, c);
-            let (fetch, secs) = (args.fetch_images, args.fetch_timeout);
-            missing.extend(common::fetch_images(&mut loaded, fetch, secs));
+            missing.extend(common::fetch_images(&mut loaded, &args.fetch));
             Ok((loaded.parsed.list, loaded.parsed.issues, missing))
         }
         (None, Some(from)) => remapped(entry, from, record),

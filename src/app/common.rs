@@ -50,12 +50,12 @@ pub fn load_images(loaded: &mut Loaded, path: &Path) -> Vec<Diagnostic> {
 
 /// With `--fetch-images` (`fetch`), downloads the chapters' `http(s)` images and returns
 /// `image-fetch-failed` errors for those that cannot be fetched; otherwise nothing.
-pub fn fetch_images(loaded: &mut Loaded, fetch: bool, timeout_secs: u64) -> Vec<Diagnostic> {
-    if !fetch {
+pub fn fetch_images(loaded: &mut Loaded, fetch: &crate::cli::FetchOpts) -> Vec<Diagnostic> {
+    if !fetch.fetch_images {
         return Vec::new();
     }
     let mut opts = chapmark::image::FetchOptions::default();
-    opts.timeout = std::time::Duration::from_secs(timeout_secs);
+    opts.timeout = std::time::Duration::from_secs(fetch.fetch_timeout);
     let list = &mut loaded.parsed.list;
     let failures = chapmark::image::fetch_images(list, &opts);
     chapmark::validate::missing_images(list, &failures)

@@ -129,6 +129,34 @@ impl Section {
         }
     }
 
+    /// Takes one `key=value` of the section (keys case-insensitive; unknown ones ignored).
+    fn set(&mut self, key: &str, value: String, line: usize) -> Result<(), FormatError> {
+        let is = |k: &str| key.eq_ignore_ascii_case(k);
+        if is("TIMEBASE") {
+            let tb = parse_timebase(&value).ok_or_else(|| {
+                FormatError::at(
+                    F,
+                    line,
+                    format!(
+                        "TIMEBASE={value} is not a valid time base (expected num/den, both above zero)"
+                    ),
+                )
+            })?;
+            self.timebase = Some(tb);
+        } else if is("START") {
+            self.start = Some((line, value));
+        } else if is("END") {
+            self.end = Some((line, value));
+        } else if is("title") {
+            self.title = Some(value);
+        } else if is("url") {
+            self.url = Some(value);
+        } else if is("image") {
+            self.image = Some(value);
+        }
+        Ok(())
+    }
+
     fn finish(self, n: usize) -> Result<Chapter, FormatError> {
         let tb = self.timebase.unwrap_or(DEFAULT_TIMEBASE);
         let Some((start_line, start_text)) = self.start else {
@@ -244,30 +272,7 @@ pub fn read(text: &str) -> Result<ChapterList, FormatError> {
                 };
                 *slot = Some(value);
             }
-            (Where::Chapter, Some(s)) => {
-                if key.eq_ignore_ascii_case("TIMEBASE") {
-                    let tb = parse_timebase(&value).ok_or_else(|| {
-                        FormatError::at(
-                            F,
-                            l.line,
-                            format!(
-                                "TIMEBASE={value} is not a valid time base (expected num/den, both above zero)"
-                            ),
-                        )
-                    })?;
-                    s.timebase = Some(tb);
-                } else if key.eq_ignore_ascii_case("START") {
-                    s.start = Some((l.line, value));
-                } else if key.eq_ignore_ascii_case("END") {
-                    s.end = Some((l.line, value));
-                } else if key.eq_ignore_ascii_case("title") {
-                    s.title = Some(value);
-                } else if key.eq_ignore_ascii_case("url") {
-                    s.url = Some(value);
-                } else if key.eq_ignore_ascii_case("image") {
-                    s.image = Some(value);
-                }
-            }
+            (Where::Chapter, Some(s)) => s.set(&key, value, l.line)?,
             _ => {}
         }
     }
