@@ -289,6 +289,45 @@ fn ffprobe_packets(path: &Path, index: usize) -> Vec<(i64, u64)> {
         .collect()
 }
 
+/// mp4box.js (an outside parser, `tests/node`) finds one presented image sample per chapter
+/// at the chapter times with these (start ms, bytes); skipped where node or its modules are
+/// missing, unless in CI.
+fn mp4box_image_samples(audio: &Path, want: &[(u64, u64)]) {
+    let ci = common::in_ci();
+    let have = common::on_path("node") && common::node_modules().join("mp4box").is_dir();
+    if !have {
+        assert!(
+            !ci,
+            "node and tests/node/node_modules (npm ci) are required in CI"
+        );
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/mp4box.mjs");
+    let o = std::process::Command::new("node")
+        .arg(script)
+        .arg(audio)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tracks = v["tracks"].as_array().unwrap();
+    let vide: Vec<&Value> = tracks.iter().filter(|t| t["handler"] == "vide").collect();
+    assert_eq!(vide.len(), 1, "{v}");
+    let got: Vec<(u64, u64)> = vide[0]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["presented"] == true)
+        .map(|s| {
+            (
+                s["startMs"].as_f64().unwrap().round() as u64,
+                s["size"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "{v}");
+}
+
 #[test]
 fn m4a_chapter_images_are_a_disabled_video_track_and_the_cover_stays() {
     let dir = tempfile::tempdir().unwrap();
@@ -339,6 +378,10 @@ print(bytes(f["covr"][0]).hex())
         vec![(0, jpeg), (500, jpeg), (1000, jpeg), (2000, jpeg)]
     );
     assert_eq!(ffprobe_titles(&audio), ["One", "Half", "Two", "Three"]);
+    mp4box_image_samples(
+        &audio,
+        &[(0, jpeg), (500, jpeg), (1000, jpeg), (2000, jpeg)],
+    );
     let o = std::process::Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(&audio)
