@@ -297,6 +297,9 @@ pub struct WriteArgs {
     /// MP4 chapter forms to write.
     #[arg(long, value_enum, default_value_t = Mp4ChaptersArg::Both)]
     pub mp4_chapters: Mp4ChaptersArg,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub fetch: FetchOpts,
     /// Validate and print what would be written, without writing.
     #[arg(long)]
     pub dry_run: bool,
@@ -362,6 +365,9 @@ pub struct BatchArgs {
     /// Where each episode's chapters are, e.g. `{dir}/{stem}.chapters.json`.
     #[arg(long)]
     pub chapters_pattern: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub fetch: FetchOpts,
     /// Remap each episode's chapters from its old version under this folder (same relative
     /// path; its embedded chapters, else its sidecar) by matching the audio, as `remap`.
     #[arg(long, conflicts_with = "chapters_pattern")]
@@ -484,4 +490,21 @@ mod tests {
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+/// `--fetch-images` and its time limit (`write`, `batch`).
+#[derive(Debug, Args)]
+pub struct FetchOpts {
+    /// Download the chapters' `http(s)` images to embed them (each at most 2 MiB, JPEG or
+    /// PNG); without it they stay links (in an MP3, an `APIC` holding the URL).
+    #[arg(long)]
+    pub fetch_images: bool,
+    /// With `--fetch-images`: give up on an image after this many seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 20,
+        requires = "fetch_images"
+    )]
+    pub fetch_timeout: u64,
 }

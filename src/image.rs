@@ -7,9 +7,15 @@
 //! is always detected from the bytes, never from a file name or a declared MIME type, and
 //! only the header is read to learn the size: images are never decoded.
 
+#[cfg(feature = "fetch")]
+mod fetch;
+#[cfg(feature = "fetch")]
+pub use fetch::{FetchOptions, fetch_images};
+
 use crate::chapter::ChapterList;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Largest chapter image read from a file or a tag. Apple's chapter art is at most
 /// 3000 × 3000 and should stay well under 1 MiB; 16 MiB leaves room for any real image while
@@ -27,8 +33,10 @@ pub struct Picture {
     /// `image/jpeg` or `image/png` when the bytes are one of those; otherwise the type the
     /// container declared (validation reports it as `image-not-jpeg-png`).
     pub mime: String,
-    /// The image file's bytes.
-    pub data: Vec<u8>,
+    /// The image file's bytes, shared: the chapter list a container stores
+    /// ([`as_stored`](crate::api::embed::as_stored)) and the planners refer to the bytes
+    /// loaded once instead of copying several MiB of images at every step.
+    pub data: Arc<[u8]>,
 }
 
 impl std::fmt::Debug for Picture {
@@ -56,7 +64,10 @@ impl Picture {
                 .unwrap_or("application/octet-stream")
                 .to_ascii_lowercase(),
         };
-        Picture { mime, data }
+        Picture {
+            mime,
+            data: data.into(),
+        }
     }
 
     /// File extension for this type (`jpg`, `png`, else `bin`).
@@ -176,6 +187,33 @@ pub enum ImageError {
         /// The resolved path.
         path: PathBuf,
     },
+    /// An `http(s)` image could not be fetched: no answer in time, an error status, or a body
+    /// that is not a JPEG or PNG image.
+    #[error("image <{url}> cannot be fetched: {detail}")]
+    Fetch {
+        /// The URL.
+        url: String,
+        /// Why, lowercase.
+        detail: String,
+    },
+    /// An `http(s)` image is larger than the fetch size cap.
+    #[error("image <{url}> is larger than {cap} bytes")]
+    FetchTooLarge {
+        /// The URL.
+        url: String,
+        /// The cap, in bytes.
+        cap: usize,
+    },
+}
+
+impl ImageError {
+    /// Whether this is about a URL (fetched) rather than a local file.
+    pub fn is_fetch(&self) -> bool {
+        matches!(
+            self,
+            ImageError::Fetch { .. } | ImageError::FetchTooLarge { .. }
+        )
+    }
 }
 
 /// Reads one image file, refusing files over [`MAX_IMAGE_BYTES`].

@@ -35,11 +35,15 @@ fn imgs(v: &Value) -> Vec<Option<String>> {
         .collect()
 }
 
-/// A Podcasting 2.0 chapter file `c.json` in `dir` with (start s, title, img) chapters.
+/// A Podcasting 2.0 chapter file `c.json` in `dir` with (start s, title, img) chapters (an
+/// empty img: none).
 fn chapters_json(dir: &Path, chapters: &[(f64, &str, &str)]) -> std::path::PathBuf {
     let items: Vec<Value> = chapters
         .iter()
-        .map(|(s, t, i)| serde_json::json!({"startTime": s, "title": t, "img": i}))
+        .map(|(s, t, i)| match *i {
+            "" => serde_json::json!({"startTime": s, "title": t}),
+            i => serde_json::json!({"startTime": s, "title": t, "img": i}),
+        })
         .collect();
     let doc = serde_json::json!({"version": "1.2.0", "chapters": items});
     let path = dir.join("c.json");
@@ -285,6 +289,45 @@ fn ffprobe_packets(path: &Path, index: usize) -> Vec<(i64, u64)> {
         .collect()
 }
 
+/// mp4box.js (an outside parser, `tests/node`) finds one presented image sample per chapter
+/// at the chapter times with these (start ms, bytes); skipped where node or its modules are
+/// missing, unless in CI.
+fn mp4box_image_samples(audio: &Path, want: &[(u64, u64)]) {
+    let ci = common::in_ci();
+    let have = common::on_path("node") && common::node_modules().join("mp4box").is_dir();
+    if !have {
+        assert!(
+            !ci,
+            "node and tests/node/node_modules (npm ci) are required in CI"
+        );
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/mp4box.mjs");
+    let o = std::process::Command::new("node")
+        .arg(script)
+        .arg(audio)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let tracks = v["tracks"].as_array().unwrap();
+    let vide: Vec<&Value> = tracks.iter().filter(|t| t["handler"] == "vide").collect();
+    assert_eq!(vide.len(), 1, "{v}");
+    let got: Vec<(u64, u64)> = vide[0]["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["presented"] == true)
+        .map(|s| {
+            (
+                s["startMs"].as_f64().unwrap().round() as u64,
+                s["size"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want, "{v}");
+}
+
 #[test]
 fn m4a_chapter_images_are_a_disabled_video_track_and_the_cover_stays() {
     let dir = tempfile::tempdir().unwrap();
@@ -335,6 +378,10 @@ print(bytes(f["covr"][0]).hex())
         vec![(0, jpeg), (500, jpeg), (1000, jpeg), (2000, jpeg)]
     );
     assert_eq!(ffprobe_titles(&audio), ["One", "Half", "Two", "Three"]);
+    mp4box_image_samples(
+        &audio,
+        &[(0, jpeg), (500, jpeg), (1000, jpeg), (2000, jpeg)],
+    );
     let o = std::process::Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(&audio)
@@ -366,4 +413,146 @@ print(bytes(f["covr"][0]).hex())
             .all(|s| !s.1.iter().any(|f| f == "timed_thumbnails"))
     );
     assert_eq!(py(&[&audio]), cover_hex);
+}
+
+#[test]
+fn m4a_with_mixed_or_missing_images_gets_the_chapters_and_an_image_track_skipped_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_fixture("images/red.jpg", dir.path());
+    copy_fixture("images/blue.png", dir.path());
+    type Chapters<'a> = &'a [(f64, &'a str, &'a str)];
+    let cases: [(Chapters, &str); 2] = [
+        (
+            &[
+                (0.0, "One", "red.jpg"),
+                (1.0, "Two", "blue.png"),
+                (2.0, "Three", "red.jpg"),
+            ],
+            "chapter 2 (line 1): the m4a gets the chapters without their images: chapter 2 is png, the others jpeg",
+        ),
+        (
+            &[
+                (0.0, "One", "red.jpg"),
+                (1.0, "Two", ""),
+                (2.0, "Three", ""),
+            ],
+            "chapter 2 (line 1): the m4a gets the chapters without their images: chapters 2, 3 have no image",
+        ),
+    ];
+    for (chapters, message) in cases {
+        let audio = copy_fixture("audio/aac-faststart.m4a", dir.path());
+        let json = chapters_json(dir.path(), chapters);
+        let stderr = write_ok(&audio, &json);
+        let warning = format!("warning[image-track-skipped] {message}");
+        assert!(stderr.contains(&warning), "{stderr}");
+        assert!(
+            !stderr.contains("images ("),
+            "no image is counted: {stderr}"
+        );
+        assert_eq!(ffprobe_titles(&audio), ["One", "Two", "Three"]);
+        assert!(
+            ffprobe_streams(&audio)
+                .iter()
+                .all(|s| !s.1.iter().any(|f| f == "timed_thumbnails"))
+        );
+        // With --deny-warnings the write is refused instead.
+        let audio = copy_fixture("audio/aac-faststart.m4a", dir.path());
+        let o = chapmark()
+            .args(["write", "--deny-warnings", "-c"])
+            .arg(&json)
+            .arg(&audio)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+    }
+    // An MP3 stores each chapter's image on its own: no warning there.
+    let audio = copy_fixture("audio/lame-cbr64-noxing.mp3", dir.path());
+    let stderr = write_ok(&audio, &chapters_json(dir.path(), cases[0].0));
+    assert!(!stderr.contains("image-track-skipped"), "{stderr}");
+}
+
+#[test]
+fn show_notes_and_ffmetadata_name_images_relative_to_their_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let art = dir.path().join("art");
+    std::fs::create_dir(&art).unwrap();
+    copy_fixture("images/red.jpg", &art);
+    copy_fixture("images/blue.png", &art);
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(
+        &notes,
+        "00:00 Red\nImage: art/red.jpg\n\n00:01 Blue\n![](art/blue.png)\n",
+    )
+    .unwrap();
+    let ffmeta = dir.path().join("chapters.ffmetadata");
+    std::fs::write(
+        &ffmeta,
+        ";FFMETADATA1\n\n[CHAPTER]\nTIMEBASE=1/1000\nSTART=0\nEND=1000\ntitle=Red\nimage=art/red.jpg\n\n\
+         [CHAPTER]\nTIMEBASE=1/1000\nSTART=1000\nEND=2000\ntitle=Blue\nimage=art/blue.png\n",
+    )
+    .unwrap();
+    for (i, chapters) in [notes, ffmeta].iter().enumerate() {
+        // Run from elsewhere: the paths resolve against the chapter file, not the cwd.
+        let audio = copy_fixture("audio/lame-cbr64-noxing.mp3", dir.path());
+        let o = chapmark()
+            .current_dir(std::env::temp_dir())
+            .arg("write")
+            .arg(&audio)
+            .arg(chapters)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = dir.path().join(format!("out{i}"));
+        show_json(&audio, Some(&out));
+        assert_eq!(
+            std::fs::read(out.join("chapter-01.jpg")).unwrap(),
+            fixture_bytes("images/red.jpg")
+        );
+        assert_eq!(
+            std::fs::read(out.join("chapter-02.png")).unwrap(),
+            fixture_bytes("images/blue.png")
+        );
+    }
+    // Converting keeps the references: ffmetadata `image=`, show notes `Image:`.
+    let o = chapmark()
+        .args(["convert", "--to", "ffmetadata"])
+        .arg(dir.path().join("notes.txt"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("title=Red\nimage=art/red.jpg\n"), "{text}");
+    assert!(text.contains("title=Blue\nimage=art/blue.png\n"), "{text}");
+}
+
+/// AntennaPod's own test files (`fixtures/images/antennapod/README.md`): the chapter images
+/// its `ChapterReaderTest` finds, as (file offset, length), are what `show --images` writes.
+#[test]
+fn antennapods_auphonic_and_hindenburg_files_show_the_images_it_expects() {
+    let cases: [(&str, &[(usize, usize)]); 2] = [
+        (
+            "auphonic.mp3",
+            &[(765, 308), (1271, 308), (1771, 308), (2259, 308)],
+        ),
+        (
+            "hindenburg-journalist-pro.mp3",
+            &[(5330, 4015), (9498, 4364)],
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, images) in cases {
+        let rel = format!("images/antennapod/{name}");
+        let bytes = fixture_bytes(&rel);
+        let summaries: Vec<_> = images
+            .iter()
+            .map(|(_, len)| Some(format!("image/jpeg {len} bytes")))
+            .collect();
+        assert_eq!(imgs(&show_json(&fixture(&rel), None)), summaries, "{name}");
+        let out = dir.path().join(name);
+        show_json(&fixture(&rel), Some(&out));
+        for (i, &(at, len)) in images.iter().enumerate() {
+            let got = std::fs::read(out.join(format!("chapter-{:02}.jpg", i + 1))).unwrap();
+            assert_eq!(got, bytes[at..at + len], "{name} chapter {}", i + 1);
+        }
+    }
 }

@@ -94,14 +94,22 @@ fn pristine(scratch: &Path) -> Vec<(String, Vec<u8>, String)> {
     // whose comment packet outgrows its pages).
     let vorbis = fs::read(fixture("ogg_flac/vorbis.ogg")).unwrap();
     let plain = fs::read(fixture("m4a/plain.m4a")).unwrap();
-    let wide = format!("0:00 {}\n0:01 {}\n0:02 Three\n", "a".repeat(250), "b".repeat(250));
+    let wide = format!(
+        "0:00 {}\n0:01 {}\n0:02 Three\n",
+        "a".repeat(250),
+        "b".repeat(250)
+    );
     (1..=EPISODES)
         .map(|i| match i % 5 {
             0 => (format!("ep{i:02}.mp3"), mp3.clone(), short.to_string()),
             1 => (format!("ep{i:02}.mp3"), tagged.clone(), short.to_string()),
             2 => (format!("ep{i:02}.m4a"), m4a.clone(), long.to_string()),
             3 => (format!("ep{i:02}.ogg"), vorbis.clone(), wide.clone()),
-            _ => (format!("ep{i:02}.m4a"), plain.clone(), "0:00 A\n0:01 B\n".to_string()),
+            _ => (
+                format!("ep{i:02}.m4a"),
+                plain.clone(),
+                "0:00 A\n0:01 B\n".to_string(),
+            ),
         })
         .collect()
 }

@@ -80,8 +80,9 @@ pub fn write_limits(container: Container, opts: &EmbedOptions) -> crate::validat
     crate::validate::Limits::from_capabilities(&container.capabilities(&plan_options(opts)))
 }
 
-/// The rules about the file a write of `list` produces: `extension-mismatch`, and for an
-/// MP3 whose tag will be ID3v2.4, `ffmpeg-drops-chapter`.
+/// The rules about the file a write of `list` produces: `extension-mismatch`, for an MP4
+/// whose chapter images cannot all be stored `image-track-skipped`, and for an MP3 whose tag
+/// will be ID3v2.4, `ffmpeg-drops-chapter`.
 pub fn file_diagnostics(
     audio: &Path,
     info: &ProbeInfo,
@@ -92,6 +93,10 @@ pub fn file_diagnostics(
         crate::validate::extension_mismatch(audio, info.container, opts.profile)
             .into_iter()
             .collect();
+    let images = info.container.capabilities(&plan_options(opts)).images;
+    if info.container == Container::Mp4 && images {
+        out.extend(crate::validate::image_track_skipped(list));
+    }
     if info.container == Container::Mp3 {
         let id3_opts = id3v2::Id3Options {
             version: opts.id3v2,
@@ -218,8 +223,9 @@ pub fn as_stored(list: &ChapterList, container: Container, kinds: Mp4Chapters) -
             && match mp4::images::storable(list) {
                 Ok(()) => false,
                 Err(why) => {
+                    // `file_diagnostics` reports it to the user (`image-track-skipped`).
                     if let Some(why) = why {
-                        log::warn!("{why}; writing the chapters without their images");
+                        log::debug!("{why}; writing the chapters without their images");
                     }
                     true
                 }

@@ -503,7 +503,8 @@ fn episode_chapters(
     match (sidecar, &args.remap_from) {
         (Some(c), _) => {
             let mut loaded = common::load_chapters(c, None)?;
-            let missing = common::load_images(&mut loaded, c);
+            let mut missing = common::load_images(&mut loaded, c);
+            missing.extend(common::fetch_images(&mut loaded, &args.fetch));
             Ok((loaded.parsed.list, loaded.parsed.issues, missing))
         }
         (None, Some(from)) => remapped(entry, from, record),

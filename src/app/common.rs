@@ -48,6 +48,19 @@ pub fn load_images(loaded: &mut Loaded, path: &Path) -> Vec<Diagnostic> {
     chapmark::validate::missing_images(list, &failures)
 }
 
+/// With `--fetch-images` (`fetch`), downloads the chapters' `http(s)` images and returns
+/// `image-fetch-failed` errors for those that cannot be fetched; otherwise nothing.
+pub fn fetch_images(loaded: &mut Loaded, fetch: &crate::cli::FetchOpts) -> Vec<Diagnostic> {
+    if !fetch.fetch_images {
+        return Vec::new();
+    }
+    let mut opts = chapmark::image::FetchOptions::default();
+    opts.timeout = std::time::Duration::from_secs(fetch.fetch_timeout);
+    let list = &mut loaded.parsed.list;
+    let failures = chapmark::image::fetch_images(list, &opts);
+    chapmark::validate::missing_images(list, &failures)
+}
+
 /// Measures the audio's exact length (the caller holds the lock). A path that does not
 /// exist is named as the audio input, so a typo is not mistaken for a problem with the
 /// chapters file.
@@ -125,7 +138,8 @@ pub fn planned_id3_version(
 }
 
 /// Diagnostics about the file rather than the list: an extension naming another container
-/// (`extension-mismatch`), and for an MP3 whose tag is or will be ID3v2.4 (`id3_version`),
+/// (`extension-mismatch`), an MP4's chapter images that cannot all be stored
+/// (`image-track-skipped`), and for an MP3 whose tag is or will be ID3v2.4 (`id3_version`),
 /// chapters ffmpeg will not list (`ffmpeg-drops-chapter`). Added to `diags` in the
 /// validator's order (whole-file first, then by line and chapter).
 pub fn add_file_diagnostics(
@@ -138,6 +152,9 @@ pub fn add_file_diagnostics(
     profile: Profile,
 ) {
     diags.extend(validate::extension_mismatch(audio, container, profile));
+    if container == Container::Mp4 {
+        diags.extend(validate::image_track_skipped(list));
+    }
     if container == Container::Mp3 && id3_version == Some(4) {
         diags.extend(validate::ffmpeg_drops_chapter(list, descriptions, profile));
     }

@@ -13,10 +13,10 @@ mod io;
 mod plot;
 mod probe;
 mod remap;
-mod same_file;
-mod shard;
 #[cfg(feature = "s3")]
 mod s3;
+mod same_file;
+mod shard;
 mod snap;
 mod stdin;
 mod write;

@@ -46,7 +46,8 @@ pub fn run_write(args: WriteArgs, ui: Ui) -> Outcome {
     }
     warn_unused_options(&args, info.container);
     let mut loaded = common::load_chapters(args.chapters_path(), None)?;
-    let missing = common::load_images(&mut loaded, args.chapters_path());
+    let mut missing = common::load_images(&mut loaded, args.chapters_path());
+    missing.extend(common::fetch_images(&mut loaded, &args.fetch));
     add_intro(&mut loaded.parsed.list, args.intro.as_deref());
     if let Some(window) = &args.snap {
         let show = args.dry_run && !ui.quiet;

@@ -88,6 +88,12 @@ pub enum Rule {
     ImageTooLarge,
     /// `image-missing`: the image file a chapter names cannot be read.
     ImageMissing,
+    /// `image-fetch-failed`: `--fetch-images` could not fetch a chapter's `http(s)` image
+    /// (timeout, error status, over the size cap, not a JPEG or PNG).
+    ImageFetchFailed,
+    /// `image-track-skipped`: an M4A gets its chapters without their images, because its
+    /// one chapter-image track needs an image for every chapter, all of one type.
+    ImageTrackSkipped,
     /// `ffmpeg-drops-chapter`: a chapter in an ID3v2.4 tag that ffmpeg 5.x does not list,
     /// because a sub-frame of it (title, description, URL, image) holds 128 bytes or more.
     FfmpegDropsChapter,
@@ -109,7 +115,7 @@ pub enum Rule {
 
 impl Rule {
     /// Every rule, in the order diagnostics of one line are reported.
-    pub const ALL: [Rule; 30] = [
+    pub const ALL: [Rule; 32] = [
         Rule::BadTimestamp,
         Rule::AmbiguousTimestamp,
         Rule::TooFew,
@@ -134,6 +140,8 @@ impl Rule {
         Rule::ImageSize,
         Rule::ImageTooLarge,
         Rule::ImageMissing,
+        Rule::ImageFetchFailed,
+        Rule::ImageTrackSkipped,
         Rule::FfmpegDropsChapter,
         Rule::ExtensionMismatch,
         Rule::MixedStream,
@@ -169,6 +177,8 @@ impl Rule {
             Rule::ImageSize => "image-size",
             Rule::ImageTooLarge => "image-too-large",
             Rule::ImageMissing => "image-missing",
+            Rule::ImageFetchFailed => "image-fetch-failed",
+            Rule::ImageTrackSkipped => "image-track-skipped",
             Rule::FfmpegDropsChapter => "ffmpeg-drops-chapter",
             Rule::ExtensionMismatch => "extension-mismatch",
             Rule::MixedStream => "mixed-stream",

@@ -40,7 +40,7 @@ pub use drift::drift;
 pub use limits::{CountLimit, Limits};
 use profile::Policy;
 pub use profile::{Profile, Target, UnknownProfile, UnknownTarget};
-pub use rules::missing_images;
+pub use rules::{image_track_skipped, missing_images};
 pub use snap::snap;
 pub use sources::{Source, drift_between};
 pub use stream::{StreamChange, stream_changes};

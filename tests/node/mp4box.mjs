@@ -1,7 +1,8 @@
 // Prints what mp4box.js reads from an MP4's chapter (text) track as JSON: every sample with
 // its title, its media time and its presentation time in ms with the edit list applied (a
 // leading empty edit delays the track; the edit after it may start the media later, and a
-// sample before that start is not presented), plus the raw edit list.
+// sample before that start is not presented), plus the raw edit list; for a `vide` track
+// (chapter images) each sample's presentation time and size.
 // Usage: node mp4box.mjs FILE
 import { readFileSync } from 'node:fs';
 import { createFile } from 'mp4box';
@@ -50,6 +51,11 @@ for (const t of info.tracks) {
       title,
     });
   }
-  out.tracks.push({ id: t.id, handler: trak.mdia.hdlr.handler, edits, samples: t.type === 'text' || trak.mdia.hdlr.handler === 'text' ? samples : samples.length });
+  const handler = trak.mdia.hdlr.handler;
+  // A chapter-image track (`vide` referenced from tref/chap): each sample's times and size.
+  const images = handler === 'vide'
+    ? samples.map((s, i) => ({ startMs: s.startMs, presented: s.presented, size: trak.samples[i].size }))
+    : undefined;
+  out.tracks.push({ id: t.id, handler, edits, samples: t.type === 'text' || handler === 'text' ? samples : samples.length, images });
 }
 console.log(JSON.stringify(out));

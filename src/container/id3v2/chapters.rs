@@ -8,6 +8,7 @@ pub(crate) use super::header::{HEADER_LEN, TagHeader, syncsafe, to_syncsafe};
 use crate::chapter::{Chapter, ChapterList, Link, Origin};
 use crate::image::{MAX_IMAGE_BYTES, Picture};
 use crate::time::Time;
+use std::sync::Arc;
 
 const FLAG_UNSYNC: u8 = 0x80;
 const FLAG_EXTENDED: u8 = 0x40;
@@ -44,8 +45,13 @@ pub(crate) struct RawFrame {
     pub id: [u8; 4],
     /// The two flag bytes, in the layout of the tag's version.
     pub flags: [u8; 2],
-    /// Everything after the frame header (unsynchronisation already removed).
+    /// Everything after the frame header (unsynchronisation already removed), or, with a
+    /// `tail`, its start.
     pub data: Vec<u8>,
+    /// Bytes that follow `data` in the frame: the image of a `CHAP` we build, whose `APIC`
+    /// sub-frame comes last. Shared with the chapter list, so several MiB of images are
+    /// copied once (into the tag), not once per layer of frames. Always `None` when parsed.
+    pub tail: Option<Arc<[u8]>>,
 }
 
 impl RawFrame {
@@ -55,6 +61,7 @@ impl RawFrame {
             id: *id,
             flags: [0, 0],
             data,
+            tail: None,
         }
     }
 
@@ -89,18 +96,45 @@ impl RawFrame {
         }
     }
 
+    /// Length of the frame's content (`data` and `tail`).
+    pub fn content_len(&self) -> usize {
+        self.data.len() + self.tail.as_ref().map_or(0, |t| t.len())
+    }
+
+    /// Length of the frame as [`encode`](Self::encode) writes it.
+    pub fn encoded_len(&self) -> usize {
+        FRAME_HEADER_LEN + self.content_len()
+    }
+
     /// Serialises the frame for a tag of version `major` (3 or 4).
     pub fn encode(&self, major: u8, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.id);
-        let len = u32::try_from(self.data.len()).unwrap_or(u32::MAX);
-        if major == 4 {
-            out.extend_from_slice(&to_syncsafe(len));
-        } else {
-            out.extend_from_slice(&len.to_be_bytes());
-        }
-        out.extend_from_slice(&self.flags);
+        encode_frame_header(&self.id, self.content_len(), self.flags, major, out);
         out.extend_from_slice(&self.data);
+        if let Some(tail) = &self.tail {
+            out.extend_from_slice(tail);
+        }
     }
+}
+
+/// Bytes of a v2.3/v2.4 frame header.
+pub(crate) const FRAME_HEADER_LEN: usize = 10;
+
+/// A frame header: ID, size (sync-safe in v2.4), flags.
+pub(crate) fn encode_frame_header(
+    id: &[u8; 4],
+    len: usize,
+    flags: [u8; 2],
+    major: u8,
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(id);
+    let len = u32::try_from(len).unwrap_or(u32::MAX);
+    if major == 4 {
+        out.extend_from_slice(&to_syncsafe(len));
+    } else {
+        out.extend_from_slice(&len.to_be_bytes());
+    }
+    out.extend_from_slice(&flags);
 }
 
 /// A parsed tag: its header and frames, plus whether the frame walk hit damage.
@@ -274,7 +308,12 @@ fn walk_frames(
         } else {
             data.to_vec()
         };
-        frames.push(RawFrame { id, flags, data });
+        frames.push(RawFrame {
+            id,
+            flags,
+            data,
+            tail: None,
+        });
         pos = start + size as usize;
     }
     (frames, None)

@@ -7,13 +7,14 @@
 //! well-formed tag).
 
 use super::chapters::{
-    APIC_COVER, HEADER_LEN, ParsedTag, RawFrame, decode_text, parse_tag, split_terminated,
-    terminator_len, text_frame_value, to_syncsafe,
+    APIC_COVER, HEADER_LEN, ParsedTag, RawFrame, decode_text, encode_frame_header, parse_tag,
+    split_terminated, terminator_len, text_frame_value, to_syncsafe,
 };
 use super::{Id3Error, Id3Options, MAX_TAG_SIZE};
 use crate::chapter::ChapterList;
 use crate::time::{SampleTime, Time};
 use crate::write::{Patch, Piece, Plan};
+use std::sync::Arc;
 
 /// Element ID of the one table of contents we write.
 pub(crate) const TOC_ID: &str = "toc";
@@ -95,17 +96,19 @@ fn wxxx_frame(url: &str, label: &str, major: u8) -> RawFrame {
 
 /// `APIC` for a chapter image: Latin-1 MIME type (`-->` for a linked URL), picture type 3
 /// (front cover, the one AntennaPod prefers when a chapter has several), an empty Latin-1
-/// description, then the bytes. Latin-1 fields only, so the frame reads the same in v2.3
-/// and v2.4.
-fn apic_frame(mime: &str, data: &[u8]) -> RawFrame {
-    let mut out = Vec::with_capacity(data.len() + mime.len() + 4);
+/// description, then the bytes (`image`, shared as the frame's tail, or the URL `linked`).
+/// Latin-1 fields only, so the frame reads the same in v2.3 and v2.4.
+fn apic_frame(mime: &str, image: Option<&Arc<[u8]>>, linked: &[u8]) -> RawFrame {
+    let mut out = Vec::with_capacity(linked.len() + mime.len() + 4);
     out.push(0);
     out.extend_from_slice(mime.as_bytes());
     out.push(0);
     out.push(APIC_COVER);
     out.push(0);
-    out.extend_from_slice(data);
-    RawFrame::new(b"APIC", out)
+    out.extend_from_slice(linked);
+    let mut frame = RawFrame::new(b"APIC", out);
+    frame.tail = image.cloned();
+    frame
 }
 
 fn is_http(s: &str) -> bool {
@@ -211,13 +214,20 @@ pub(crate) fn chapter_frames(
         data.extend_from_slice(&end.to_be_bytes());
         data.extend_from_slice(&NO_OFFSET.to_be_bytes());
         data.extend_from_slice(&NO_OFFSET.to_be_bytes());
+        let mut tail = None;
         for sub in chap_subframes(list, i, major, descriptions)? {
-            sub.encode(major, &mut data);
+            // The image (the last sub-frame) stays shared: it becomes the CHAP's own tail.
+            let len = sub.content_len();
+            encode_frame_header(&sub.id, len, sub.flags, major, &mut data);
+            data.extend_from_slice(&sub.data);
+            tail = sub.tail;
         }
         if ch.toc {
             toc_children.push(eid);
         }
-        chaps.push(RawFrame::new(b"CHAP", data));
+        let mut chap = RawFrame::new(b"CHAP", data);
+        chap.tail = tail;
+        chaps.push(chap);
     }
     if toc_children.is_empty() {
         return Err(Id3Error::NoVisibleChapters);
@@ -247,14 +257,15 @@ fn chap_subframes(
         check_text(list, i, "link label", label)?;
         subs.push(wxxx_frame(&ascii_url(&link.url), label, major));
     }
+    // Last: only the last sub-frame may have a tail (see `chapter_frames`).
     if let Some(pic) = &ch.picture {
-        subs.push(apic_frame(&pic.mime, &pic.data));
+        subs.push(apic_frame(&pic.mime, Some(&pic.data), &[]));
     } else if let Some(url) = ch.image.as_deref().filter(|u| is_http(u)) {
-        subs.push(apic_frame("-->", ascii_url(url).as_bytes()));
+        subs.push(apic_frame("-->", None, ascii_url(url).as_bytes()));
     }
     for s in subs
         .iter()
-        .filter(|s| major == 4 && s.data.len() >= FFMPEG_V24_SUBFRAME_LIMIT)
+        .filter(|s| major == 4 && s.content_len() >= FFMPEG_V24_SUBFRAME_LIMIT)
     {
         // Only reached with an explicit version 4 (or a tag that cannot be converted): the
         // default writes v2.3 then. Validation reports it as `ffmpeg-drops-chapter`.
@@ -262,7 +273,7 @@ fn chap_subframes(
             "{}: its {} in this id3v2.4 tag holds {} bytes; ffmpeg 5.x drops it",
             chapter_label(list, i),
             s.id_str(),
-            s.data.len()
+            s.content_len()
         );
     }
     Ok(subs)
@@ -310,11 +321,11 @@ pub fn v24_oversized(list: &ChapterList, descriptions: bool) -> Vec<Oversized> {
     let mut out = Vec::new();
     for i in 0..list.chapters.len() {
         for f in chap_subframes(list, i, 4, descriptions).unwrap_or_default() {
-            if f.data.len() >= FFMPEG_V24_SUBFRAME_LIMIT {
+            if f.content_len() >= FFMPEG_V24_SUBFRAME_LIMIT {
                 out.push(Oversized {
                     chapter: i,
                     frame: f.id_str().to_string(),
-                    bytes: f.data.len(),
+                    bytes: f.content_len(),
                 });
             }
         }
@@ -596,21 +607,17 @@ pub(crate) fn plan_region(
         set_tlen(&mut out, duration.to_time_round().as_millis(), target);
         out.extend(chapters);
     }
-    let mut body = Vec::new();
-    for f in &out {
-        f.encode(target, &mut body);
-    }
-    let needed = HEADER_LEN as u64 + body.len() as u64;
+    let needed = HEADER_LEN as u64 + out.iter().map(|f| f.encoded_len() as u64).sum::<u64>();
     if let Some(old) = region.filter(|_| needed <= old_end) {
         // Fits: same region length, rest is padding, audio does not move.
-        let new = tag_bytes(target, &body, (old_end - needed) as usize);
+        let new = tag_bytes(target, &out, old_end)?;
         let old = old.get(..new.len()).unwrap_or(old);
         if old == new.as_slice() {
             return Ok(Plan::Unchanged);
         }
         return Ok(Plan::Patch(diff_patches(old, &new)));
     }
-    grow_plan(target, &body, old_end, file_len, opts.padding)
+    grow_plan(target, &out, needed, old_end, file_len, opts.padding)
 }
 
 /// Keeps a correct `TLEN` as it is, replaces a wrong one where it was, else appends one;
@@ -635,7 +642,8 @@ fn set_tlen(out: &mut Vec<RawFrame>, ms: u64, target: u8) {
 /// The plan for a tag `body` that does not fit in the old region of `old_end` bytes.
 fn grow_plan(
     target: u8,
-    body: &[u8],
+    frames: &[RawFrame],
+    needed: u64,
     old_end: u64,
     file_len: u64,
     padding: usize,
@@ -644,7 +652,6 @@ fn grow_plan(
     // space in front of the old region instead of the audio being copied (see
     // `Plan::Insert`). The new tag fills the old region and the inserted space exactly, with
     // at least the requested padding; everything from the old region's end on stays as is.
-    let needed = HEADER_LEN as u64 + body.len() as u64;
     let min_total = needed.saturating_add(padding as u64);
     let grow = min_total.saturating_sub(old_end).div_ceil(INSERT_BLOCK) * INSERT_BLOCK;
     let total = old_end.saturating_add(grow);
@@ -654,7 +661,7 @@ fn grow_plan(
             cap: MAX_TAG_SIZE,
         });
     }
-    let tag = tag_bytes(target, body, (total - needed) as usize);
+    let tag = tag_bytes(target, frames, total)?;
     let mut fallback = vec![Piece::Bytes(tag.clone())];
     if file_len > old_end {
         fallback.push(Piece::Copy {
@@ -676,19 +683,27 @@ fn grow_plan(
 /// XFS as usually formatted, so the space can be inserted in place.
 const INSERT_BLOCK: u64 = 4096;
 
-/// A complete tag: header (no flags, no unsynchronisation), frames, zero padding. The size
-/// field covers frames and padding exactly.
-fn tag_bytes(major: u8, body: &[u8], padding: usize) -> Vec<u8> {
-    let size = body.len() + padding;
-    let mut out = Vec::with_capacity(HEADER_LEN + size);
+/// A complete tag of `total` bytes: header (no flags, no unsynchronisation), `frames`, zero
+/// padding. The size field covers frames and padding exactly. Written straight into one
+/// buffer of the final size: with chapter images this is the one copy of their bytes.
+fn tag_bytes(major: u8, frames: &[RawFrame], total: u64) -> Result<Vec<u8>, Id3Error> {
+    let too_large = || Id3Error::TagTooLarge {
+        size: total,
+        cap: MAX_TAG_SIZE,
+    };
+    let total = usize::try_from(total).map_err(|_| too_large())?;
+    let size = u32::try_from(total.saturating_sub(HEADER_LEN)).map_err(|_| too_large())?;
+    let mut out = Vec::with_capacity(total);
     out.extend_from_slice(b"ID3");
     out.push(major);
     out.push(0);
     out.push(0);
-    out.extend_from_slice(&to_syncsafe(u32::try_from(size).unwrap_or(u32::MAX)));
-    out.extend_from_slice(body);
-    out.resize(HEADER_LEN + size, 0);
-    out
+    out.extend_from_slice(&to_syncsafe(size));
+    for f in frames {
+        f.encode(major, &mut out);
+    }
+    out.resize(total.max(out.len()), 0);
+    Ok(out)
 }
 
 /// The changed runs between two equally long regions, merging runs separated by fewer than

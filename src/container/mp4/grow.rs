@@ -181,7 +181,7 @@ fn insert_at_start(
             offset: 0,
             data: head,
         }],
-        fallback: super::plan::around_region(region, ld.len, data),
+        fallback: super::plan::around_region(region, ld.len, [data, Vec::new(), Vec::new()]),
     }))
 }
 
@@ -204,7 +204,8 @@ fn at_end(ed: &Edited<'_>, ld: &Loaded, region: &Region) -> Result<Option<Plan>,
         ed.path.display(),
         end - ld.len
     );
-    let fallback = super::plan::around_region(region, ld.len, data.clone());
+    let fallback =
+        super::plan::around_region(region, ld.len, [data.clone(), Vec::new(), Vec::new()]);
     Ok(Some(Plan::Extend {
         len: end - ld.len,
         patches: vec![Patch {

@@ -12,11 +12,12 @@ use super::boxes::{self, FourCc, Node};
 use super::plan::{chapter_mdhd, chapter_tkhd};
 use crate::chapter::ChapterList;
 use crate::image::{PNG, inspect};
+use std::sync::Arc;
 
 /// The samples of the image track.
 pub(super) struct ImageSpec {
     /// Per chapter: the image bytes and its sample-entry index (1-based).
-    pub samples: Vec<(Vec<u8>, u32)>,
+    pub samples: Vec<(Arc<[u8]>, u32)>,
     /// The text track starts with an untitled gap sample: the image track starts with a
     /// sample that shares the first chapter's bytes (its chunk offset), stored once.
     pub gap: bool,
@@ -33,7 +34,7 @@ impl ImageSpec {
     }
 
     /// The samples as stored: the first twice when there is a gap sample.
-    fn stored(&self) -> impl Iterator<Item = &(Vec<u8>, u32)> {
+    fn stored(&self) -> impl Iterator<Item = &(Arc<[u8]>, u32)> {
         self.samples
             .iter()
             .take(usize::from(self.gap))
@@ -63,7 +64,7 @@ pub(super) fn image_spec(list: &ChapterList, durations: &[u32], gap: bool) -> Op
         if entries.is_empty() {
             entries.push((kind, dims.0, dims.1));
         }
-        samples.push((pic.data.clone(), 1));
+        samples.push((Arc::clone(&pic.data), 1));
     }
     Some(ImageSpec {
         samples,

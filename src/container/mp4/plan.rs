@@ -72,12 +72,14 @@ struct TrackSpec {
 }
 
 impl TrackSpec {
-    fn data(&self) -> Vec<u8> {
-        let mut out = self.samples.concat();
+    /// Appends the samples (text, then images) to `out`: the one copy of the images.
+    fn write_data(&self, out: &mut Vec<u8>) {
+        for s in &self.samples {
+            out.extend_from_slice(s);
+        }
         for (s, _) in self.images.iter().flat_map(|i| &i.samples) {
             out.extend_from_slice(s);
         }
-        out
     }
     fn text_len(&self) -> u64 {
         self.samples.iter().map(|s| s.len() as u64).sum()
@@ -986,16 +988,18 @@ pub(super) fn assemble(
     let mut moov = base.clone();
     shift_offsets(path, &mut moov, new_trak.map(|t| t.0), region.end, delta)?;
     let track = new_trak.zip(prepared.track.as_ref());
-    let data = track.map(|(_, spec)| spec.data()).unwrap_or_default();
+    let data_len = track.map_or(0, |(_, spec)| spec.data_len());
     let tail = region.tail_payload.unwrap_or(0);
     if track.is_none() && region.tail_payload.is_none() {
         return Ok((moov.to_bytes(), Vec::new()));
     }
     // With the audio mdat following, one header covers the chapter samples and the audio.
-    let mut mdat = Vec::with_capacity(data.len() + 16);
-    boxes::write_header(&mut mdat, b"mdat", data.len() as u64 + tail);
+    let mut mdat = Vec::with_capacity(usize::try_from(data_len).unwrap_or(0) + 16);
+    boxes::write_header(&mut mdat, b"mdat", data_len + tail);
     let header = mdat.len() as u64;
-    mdat.extend_from_slice(&data);
+    if let Some((_, spec)) = track {
+        spec.write_data(&mut mdat);
+    }
     let Some(((pos, id), spec)) = track else {
         return Ok((moov.to_bytes(), mdat));
     };
@@ -1180,6 +1184,8 @@ fn layout(
     if let Some(left) = leftover.filter(|&l| l == 0 || l >= 8) {
         return in_place(path, ld, region, moov, mdat, left);
     }
+    // Before the rebuild's own: both would hold a copy of the chapter images.
+    drop((moov, mdat));
 
     // Grow in place: blocks inserted at the start, or the file extended at its end.
     let ed = super::grow::Edited {
@@ -1199,19 +1205,19 @@ fn layout(
     let pad = prepared.padding;
     let start = (content + pad) as i64 - region_len as i64;
     let (moov, mdat, delta) = settle(path, &ld.moov, new_trak, prepared, movie_ts, region, start)?;
-    let mut data = moov;
-    let tail = region.tail_payload.is_some();
-    if !tail {
-        data.extend_from_slice(&mdat);
-    }
+    let mut padding = Vec::new();
     if pad > 0 {
-        data.extend_from_slice(&free_header(pad));
-        data.resize(data.len() + (pad as usize - 8), 0);
+        padding = free_header(pad);
+        padding.resize(padding.len() + (pad as usize - 8), 0);
     }
-    if tail {
-        data.extend_from_slice(&mdat);
-    }
-    let pieces = around_region(region, ld.len, data);
+    // Separate pieces, not one buffer: the chapter `mdat` holds the chapter images, and
+    // joining it to `moov` would copy them once more.
+    let parts = if region.tail_payload.is_some() {
+        [moov, padding, mdat]
+    } else {
+        [moov, mdat, padding]
+    };
+    let pieces = around_region(region, ld.len, parts);
     log::debug!(
         "{}: rebuilding; moov region {}..{} moves the rest by {delta} bytes",
         path.display(),
@@ -1257,16 +1263,22 @@ fn settle(
     Ok((moov, mdat, delta))
 }
 
-/// The rebuilt file: the bytes before the region, `data`, then the bytes after it.
-pub(super) fn around_region(region: &Region, file_len: u64, data: Vec<u8>) -> Vec<Piece> {
-    let mut pieces = Vec::with_capacity(3);
+/// The rebuilt file: the bytes before the region, `parts` (the empty ones left out), then
+/// the bytes after it.
+pub(super) fn around_region(region: &Region, file_len: u64, parts: [Vec<u8>; 3]) -> Vec<Piece> {
+    let mut pieces = Vec::with_capacity(5);
     if region.start > 0 {
         pieces.push(Piece::Copy {
             offset: 0,
             len: region.start,
         });
     }
-    pieces.push(Piece::Bytes(data));
+    pieces.extend(
+        parts
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .map(Piece::Bytes),
+    );
     if region.end < file_len {
         pieces.push(Piece::Copy {
             offset: region.end,

@@ -3,7 +3,7 @@
 //!
 //! Reading takes the global `title`, `artist` and `album` keys into
 //! [`ListMeta`](crate::chapter::ListMeta) (title, author, podcast) and every `[CHAPTER]`
-//! section's `TIMEBASE`, `START`, `END`, `title` and `url` (keys case-insensitive, because
+//! section's `TIMEBASE`, `START`, `END`, `title`, `url` and `image` (keys case-insensitive, because
 //! Matroska round trips turn `url` into `URL`); other sections and keys are ignored. Any
 //! `TIMEBASE=num/den` is converted to milliseconds with integer rounding; without one, ffmpeg's
 //! default of 1/1000000000 applies. Values are unescaped (`\=`, `\;`, `\#`, `\\`, and `\`
@@ -14,7 +14,9 @@
 //! `END` makes it swallow the next line (the title was lost). So `END` is always written —
 //! the next start, else the audio length ([`WriteOptions::duration`](super::WriteOptions)),
 //! else the stated end, else the chapter's own start (zero length; pass the duration). The
-//! URL is a `url=` key, which ffmpeg carries as chapter metadata. `= ; # \`, CR and LF are
+//! URL is a `url=` key and the chapter image (a path relative to the file's folder, or an
+//! `http(s)` URL) an `image=` key: ffmpeg keeps both as chapter metadata (checked with
+//! ffprobe 5.1 `-f ffmetadata -show_chapters`: `"tags": {"title": …, "image": …}`). `= ; # \`, CR and LF are
 //! escaped with `\`. A title ending in `\` is escaped correctly but ffmpeg itself misreads
 //! it (it treats `\\` + newline as a continuation); that corner is ffmpeg's.
 

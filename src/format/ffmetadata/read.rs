@@ -113,6 +113,7 @@ struct Section {
     end: Option<(usize, String)>,
     title: Option<String>,
     url: Option<String>,
+    image: Option<String>,
 }
 
 impl Section {
@@ -124,7 +125,36 @@ impl Section {
             end: None,
             title: None,
             url: None,
+            image: None,
         }
+    }
+
+    /// Takes one `key=value` of the section (keys case-insensitive; unknown ones ignored).
+    fn set(&mut self, key: &str, value: String, line: usize) -> Result<(), FormatError> {
+        let is = |k: &str| key.eq_ignore_ascii_case(k);
+        if is("TIMEBASE") {
+            let tb = parse_timebase(&value).ok_or_else(|| {
+                FormatError::at(
+                    F,
+                    line,
+                    format!(
+                        "TIMEBASE={value} is not a valid time base (expected num/den, both above zero)"
+                    ),
+                )
+            })?;
+            self.timebase = Some(tb);
+        } else if is("START") {
+            self.start = Some((line, value));
+        } else if is("END") {
+            self.end = Some((line, value));
+        } else if is("title") {
+            self.title = Some(value);
+        } else if is("url") {
+            self.url = Some(value);
+        } else if is("image") {
+            self.image = Some(value);
+        }
+        Ok(())
     }
 
     fn finish(self, n: usize) -> Result<Chapter, FormatError> {
@@ -147,6 +177,7 @@ impl Section {
         let mut c = Chapter::new(start, self.title.unwrap_or_default());
         c.end = end;
         c.link = self.url.filter(|u| !u.is_empty()).map(Link::new);
+        c.image = self.image.filter(|i| !i.is_empty());
         c.origin = Some(Origin {
             line: start_line,
             timestamp: start_text,
@@ -241,28 +272,7 @@ pub fn read(text: &str) -> Result<ChapterList, FormatError> {
                 };
                 *slot = Some(value);
             }
-            (Where::Chapter, Some(s)) => {
-                if key.eq_ignore_ascii_case("TIMEBASE") {
-                    let tb = parse_timebase(&value).ok_or_else(|| {
-                        FormatError::at(
-                            F,
-                            l.line,
-                            format!(
-                                "TIMEBASE={value} is not a valid time base (expected num/den, both above zero)"
-                            ),
-                        )
-                    })?;
-                    s.timebase = Some(tb);
-                } else if key.eq_ignore_ascii_case("START") {
-                    s.start = Some((l.line, value));
-                } else if key.eq_ignore_ascii_case("END") {
-                    s.end = Some((l.line, value));
-                } else if key.eq_ignore_ascii_case("title") {
-                    s.title = Some(value);
-                } else if key.eq_ignore_ascii_case("url") {
-                    s.url = Some(value);
-                }
-            }
+            (Where::Chapter, Some(s)) => s.set(&key, value, l.line)?,
             _ => {}
         }
     }

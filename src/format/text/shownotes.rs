@@ -31,7 +31,10 @@
 //!   (`Link: ftp://…`) is kept too, so validation reports it (`bad-url`) instead of the
 //!   producer's link disappearing silently;
 //! * the lines directly under a chapter line, up to a blank line, source line, header or the
-//!   next chapter, become its description (trimmed lines joined with `\n`).
+//!   next chapter, become its description (trimmed lines joined with `\n`);
+//! * in that block (up to a blank line), an image line `Image: art/01.jpg` or a Markdown image
+//!   alone on its line `![](art/01.jpg)` is the chapter's image (a path, relative to the notes'
+//!   folder, or an `http(s)` URL); the first one wins.
 //!
 //! Ambiguity that is flagged ([`IssueKind::AmbiguousTimestamp`]): a two-part time (`1:10`)
 //! following a chapter at or past one hour, which goes backwards when read as minutes:seconds
@@ -158,6 +161,16 @@ impl<'a> Builder<'a> {
             if self.chapters.len() == 1 && self.first_nested.is_none() {
                 let nested = raw.starts_with([' ', '\t']) && markdown::is_list_item(raw);
                 self.first_nested = Some(nested || has_time(e.title));
+            }
+            return;
+        }
+        if let Some(idx) = self.current.filter(|_| !self.blank_since)
+            && let Some(reference) = image_line(trim_line(raw))
+        {
+            if let Some(ch) = self.chapters.get_mut(idx)
+                && ch.image.is_none()
+            {
+                ch.image = Some(reference.to_owned());
             }
             return;
         }
@@ -826,6 +839,28 @@ fn shape(raw: &str) -> (bool, bool) {
     (false, title_shaped)
 }
 
+/// A chapter's image line: `Image: art/01.jpg` (any case) or a Markdown image alone on the
+/// line, `![alt](art/01.jpg)` (an optional `"title"` and `<…>` around the target allowed).
+/// Returns the reference (a path or URL) when it is one word.
+fn image_line(t: &str) -> Option<&str> {
+    let reference = if let Some(rest) = t.strip_prefix("![") {
+        let (_, target) = rest.split_once("](")?;
+        let target = target.strip_suffix(')')?.trim();
+        let target = target.split_once([' ', '\t']).map_or(target, |(t, _)| t);
+        target
+            .strip_prefix('<')
+            .and_then(|t| t.strip_suffix('>'))
+            .unwrap_or(target)
+    } else {
+        let (key, value) = t.split_at_checked(6)?;
+        if !key.eq_ignore_ascii_case("image:") {
+            return None;
+        }
+        value.trim()
+    };
+    (!reference.is_empty() && !reference.contains(char::is_whitespace)).then_some(reference)
+}
+
 /// Surrounding whitespace plus the invisible characters pasted text carries (a BOM in the
 /// middle of concatenated files, zero-width spaces from web editors).
 fn trim_line(raw: &str) -> &str {
@@ -1460,6 +1495,33 @@ fn ambiguity(written: &str, t: Time, prev: Time, prev_written: &str) -> Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn image_lines_under_a_chapter() {
+        let notes = "00:00 Intro\nImage: art/01.jpg\nImage: second.jpg\n\
+                     05:00 Two\nA few words.\n![cover art](<art/two.png> \"Two\")\n\
+                     10:00 Three\n\nImage: footer.jpg\n\
+                     12:00 Four\nImage: has spaces.jpg\n![](https://x.test/4.jpg)\n";
+        let p = parse_shownotes(notes);
+        let got: Vec<_> = p.list.chapters.iter().map(|c| c.image.as_deref()).collect();
+        assert_eq!(
+            got,
+            [
+                Some("art/01.jpg"),
+                Some("art/two.png"),
+                None,
+                Some("https://x.test/4.jpg")
+            ]
+        );
+        assert_eq!(
+            p.list.chapters[1].description.as_deref(),
+            Some("A few words.")
+        );
+        assert_eq!(
+            p.list.chapters[3].description.as_deref(),
+            Some("Image: has spaces.jpg")
+        );
+    }
     use crate::format::text::NoteKind;
 
     fn starts(p: &Parsed) -> Vec<(u64, &str)> {

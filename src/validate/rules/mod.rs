@@ -7,7 +7,7 @@ use crate::chapter::ChapterList;
 use crate::format::text::{IssueKind, ParseIssue};
 use crate::time::SampleTime;
 
-pub use image::missing_images;
+pub use image::{image_track_skipped, missing_images};
 
 mod count;
 mod image;

@@ -151,7 +151,9 @@ fn stage(path: &Path, plan: &Plan) -> Result<Stage, WriteError> {
             len,
             patches,
             fallback,
-        } => Ok(Stage::Done(extend_in_place(&target, *len, patches, fallback))),
+        } => Ok(Stage::Done(extend_in_place(
+            &target, *len, patches, fallback,
+        ))),
     }
 }
 
