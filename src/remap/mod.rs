@@ -149,9 +149,9 @@ fn chapter_confidence<O: Source, N: Source>(
     let Some(s) = segs.iter().find(|s| s.start <= t && t < s.end) else {
         return Ok(None);
     };
-    let frame = (t * f64::from(FRAME_RATE)).round() as usize;
+    let frame = |x: f64| (x * f64::from(FRAME_RATE)).round() as usize;
     let lag = s.shift * f64::from(FRAME_RATE);
-    walk::local_confidence(old, new, frame, lag).map(Some)
+    walk::local_confidence(old, new, frame(t), (frame(s.start), frame(s.end)), lag).map(Some)
 }
 
 /// The stretches of `old` found in `new`; refuses an unrelated pair.
@@ -193,6 +193,14 @@ pub fn align_tracks<O: Source, N: Source>(
         if seg.end > seg.start {
             segs.push(seg);
         }
+    }
+    // A first or last frame that differs (an encoder's start-up, a fade) is not an edit.
+    let old_end = align::secs(old.frames().len() as f64);
+    if let Some(first) = segs.first_mut().filter(|s| s.start < edit::MIN_EDIT) {
+        first.start = 0.0;
+    }
+    if let Some(last) = segs.last_mut().filter(|s| old_end - s.end < edit::MIN_EDIT) {
+        last.end = last.end.max(old_end);
     }
     Ok(segs)
 }

@@ -219,23 +219,25 @@ pub fn cover<O: Source, N: Source>(
 }
 
 /// How well the audio round old frame `t` matches the new at `lag` frames: the correlation
-/// of a 5 s window centred on it, at the best lag within a frame either side.
+/// of a 5 s window round it, kept inside the segment `[seg_start, seg_end)` (so an edit next
+/// to the chapter does not count against it), at the best lag within a frame either side.
 pub fn local_confidence<O: Source, N: Source>(
     old: &mut O,
     new: &mut N,
     t: usize,
+    (seg_start, seg_end): (usize, usize),
     lag: f64,
 ) -> Result<f32, RemapError> {
-    let len = old.frames().len();
-    let a = t.saturating_sub(HALF).min(len.saturating_sub(2 * HALF));
-    let b = (a + 2 * HALF).min(len);
+    let seg_end = seg_end.min(old.frames().len());
+    let b = (t.saturating_sub(HALF).max(seg_start) + 2 * HALF).min(seg_end);
+    let a = b.saturating_sub(2 * HALF).max(seg_start);
     let lag = lag.round() as i64;
     old.ensure(a, b)?;
     let shift = |x: usize| usize::try_from(x as i64 + lag).unwrap_or(0);
     new.ensure(shift(a).saturating_sub(2), shift(b) + 2)?;
     let window = old.frames().get(a..b).unwrap_or_default();
-    if !align::informative(window) {
-        // Silence or a steady tone round the start: nothing to judge by, nothing to doubt.
+    if window.len() < HALF || !align::informative(window) {
+        // Too little audio, or silence or a steady tone round the start: nothing to judge by.
         return Ok(1.0);
     }
     let probe = Probe::new(window);
