@@ -11,7 +11,7 @@
 //!    shift, and from where it matches at the second. What lies between was removed; what the
 //!    new audio has between the two ends was inserted.
 
-use super::features::{BANDS, FRAME_RATE};
+use super::features::{BANDS, FRAME_RATE, present};
 
 /// Frames per block (5 s).
 pub const BLOCK: usize = 500;
@@ -267,8 +267,8 @@ fn pair<'a>(
         .ok()
         .and_then(|i| new.get(i))?;
     let o = old.get(t)?;
-    // Frames not decoded (NaN) say nothing.
-    (o[0].is_finite() && w[0].is_finite()).then_some((o, w))
+    // Frames not decoded say nothing.
+    (present(o) && present(w)).then_some((o, w))
 }
 
 /// Per-band mean level difference new − old over a segment (the gain change).

@@ -25,13 +25,15 @@ pub const BANDS: usize = 2;
 const FLOOR: f64 = 1e-10;
 /// The level of [`FLOOR`].
 const SILENT_DB: f32 = -100.0;
+/// A frame not decoded yet (a decoded frame is never exactly this: see [`Framer::push`]).
+pub const MISSING: [f32; BANDS] = [0.0; BANDS];
 /// Marks frames the decoder did not deliver (below any level a frame can have).
 const UNDELIVERED: f32 = -1_000.0;
 /// At most a week of frames (caps the allocation for a nonsense duration).
 const MAX_FRAMES: u64 = 7 * 86_400 * FRAME_RATE as u64;
 
 /// The feature sequence of one file, decoded on demand: only the stretches the alignment asks
-/// for ([`Track::ensure`]) are decoded, the rest stays `NaN`.
+/// for ([`Track::ensure`]) are decoded, the rest stays [`MISSING`].
 pub struct Track {
     dec: Decoder,
     path: PathBuf,
@@ -39,7 +41,7 @@ pub struct Track {
     name: String,
     /// The file's sample rate.
     pub sample_rate: u32,
-    /// Per frame, log energy (dB) per band; `NaN` where not decoded yet.
+    /// Per frame, log energy (dB) per band; [`MISSING`] where not decoded yet.
     pub frames: Vec<[f32; BANDS]>,
     /// Frames decoded so far (with re-decodes), for the log.
     pub decoded: usize,
@@ -53,6 +55,11 @@ impl std::fmt::Debug for Track {
             .field("decoded", &self.decoded)
             .finish_non_exhaustive()
     }
+}
+
+/// Whether frame `f` has been decoded.
+pub fn present(f: &[f32; BANDS]) -> bool {
+    *f != MISSING
 }
 
 impl Track {
@@ -74,7 +81,9 @@ impl Track {
             info: info.clone(),
             name,
             sample_rate,
-            frames: vec![[f32::NAN; BANDS]; len],
+            // Zeroed: the pages of what is never decoded are never touched, so memory follows
+            // what the alignment decodes, not the episode's length.
+            frames: vec![MISSING; len],
             decoded: 0,
         })
     }
@@ -92,7 +101,7 @@ impl Track {
     /// Makes sure frames `[from, to)` (clamped to the audio) are decoded.
     pub fn ensure(&mut self, from: usize, to: usize) -> Result<(), RemapError> {
         let to = to.min(self.len());
-        let missing = |f: &[f32; BANDS]| f[0].is_nan();
+        let missing = |f: &[f32; BANDS]| !present(f);
         let Some(first) = self
             .frames
             .get(from..to)
@@ -121,7 +130,7 @@ impl Track {
                 reason: e.to_string(),
             })?;
             for f in self.frames.get_mut(first..last).into_iter().flatten() {
-                *f = [f32::NAN; BANDS];
+                *f = MISSING;
             }
             self.decode_once(first, last)?;
         }
@@ -180,7 +189,7 @@ impl Track {
         }
         self.decoded += b - a;
         for f in self.frames.get_mut(a..b).into_iter().flatten() {
-            if f[0].is_nan() {
+            if !present(f) {
                 *f = [UNDELIVERED; BANDS];
             }
         }
@@ -228,10 +237,12 @@ impl Framer {
         }
         let n = f64::from(self.count.max(1));
         let db = |e: f64| (10.0 * (e / n + FLOOR).log10()) as f32;
-        let out = (
-            usize::try_from(self.frame).unwrap_or(usize::MAX),
-            [db(self.energy[0]), db(self.energy[1])],
-        );
+        let mut bands = [db(self.energy[0]), db(self.energy[1])];
+        if bands == MISSING {
+            // Exactly 0 dB in both bands: a hair lower, so it does not read as not decoded.
+            bands[0] = -f32::EPSILON;
+        }
+        let out = (usize::try_from(self.frame).unwrap_or(usize::MAX), bands);
         self.energy = [0.0; BANDS];
         self.count = 0;
         self.frame += 1;

@@ -26,7 +26,7 @@ const HALF: usize = 250;
 
 /// Feature frames that can be decoded on demand.
 pub trait Source {
-    /// All frames (`NaN` where not decoded).
+    /// All frames ([`super::features::MISSING`] where not decoded).
     fn frames(&self) -> &[[f32; BANDS]];
     /// Decodes frames `[from, to)` (clamped) if not yet done.
     fn ensure(&mut self, from: usize, to: usize) -> Result<(), RemapError>;
