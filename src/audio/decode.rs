@@ -220,11 +220,11 @@ impl Decoder {
     }
 
     /// Hands the mono samples of playable sample range `[first, last)` to `sink`, in order.
-    pub fn decode_with(
+    pub fn decode_with<F: FnMut(f32)>(
         &mut self,
         first: i64,
         last: i64,
-        sink: &mut dyn FnMut(f32),
+        sink: &mut F,
     ) -> Result<(), AudioError> {
         let mut buf: Vec<f32> = Vec::new();
         loop {
