@@ -221,7 +221,12 @@ pub fn search(
         .take(3)
         .filter_map(|&(_, at)| {
             let lag = (lo + at * DECIM) as i64 - start as i64;
-            best_fine(&fine_probe, new, start, lag - DECIM as i64..=lag + DECIM as i64)
+            best_fine(
+                &fine_probe,
+                new,
+                start,
+                lag - DECIM as i64..=lag + DECIM as i64,
+            )
         })
         .max_by(|a, b| a.1.total_cmp(&b.1))
 }

@@ -22,8 +22,8 @@ use crate::probe::{ProbeError, probe_path};
 use crate::time::{SampleTime, Time};
 use crate::validate::{Diagnostic, Rule, Severity};
 use features::{FRAME_RATE, Track};
-use walk::Source;
 use std::path::Path;
+use walk::Source;
 
 /// Below this mean correlation a chapter's new start is reported as uncertain.
 pub const UNCERTAIN: f32 = 0.85;

@@ -24,6 +24,9 @@ const GIVE_UP: usize = 12;
 /// Half the window round a chapter start whose match is its confidence (2.5 s).
 const HALF: usize = 250;
 
+/// Where an anchor was found: integer lag (new − old frames) and correlation.
+type Found = (i64, f32);
+
 /// Feature frames that can be decoded on demand.
 pub trait Source {
     /// All frames ([`super::features::MISSING`] where not decoded).
@@ -60,7 +63,10 @@ fn anchors(len: usize) -> Vec<(usize, usize)> {
         .step_by(SPACING)
         .map(|s| (s, BLOCK))
         .collect();
-    if out.last().is_some_and(|&(s, _)| s + BLOCK + BLOCK / 2 <= len) {
+    if out
+        .last()
+        .is_some_and(|&(s, _)| s + BLOCK + BLOCK / 2 <= len)
+    {
         out.push((len - BLOCK, BLOCK));
     }
     out
@@ -169,7 +175,7 @@ fn scan<N: Source>(
     blocks: &[Block],
     cands: &[usize],
     lo: usize,
-) -> Result<Option<(usize, (i64, f32))>, RemapError> {
+) -> Result<Option<(usize, Found)>, RemapError> {
     let total = new.frames().len();
     let mut pos = lo;
     while pos < total {
@@ -204,9 +210,7 @@ pub fn cover<O: Source, N: Source>(
             Some(p) => p.end as usize - BLOCK.min(p.end as usize),
             None => 0,
         };
-        let hi = spans
-            .get(i + 1)
-            .map_or(total, |n| n.start as usize + BLOCK);
+        let hi = spans.get(i + 1).map_or(total, |n| n.start as usize + BLOCK);
         want.push((lo, (s.start as usize + BLOCK).min(hi), lag));
         want.push(((s.end as usize).saturating_sub(BLOCK).max(lo), hi, lag));
     }
