@@ -25,7 +25,7 @@ pub const BANDS: usize = 2;
 const FLOOR: f64 = 1e-10;
 /// The level of [`FLOOR`].
 const SILENT_DB: f32 = -100.0;
-/// A frame not decoded yet (a decoded frame is never exactly this: see [`Framer::push`]).
+/// A frame not decoded yet (a decoded frame is never exactly this: the framer nudges it).
 pub const MISSING: [f32; BANDS] = [0.0; BANDS];
 /// Marks frames the decoder did not deliver (below any level a frame can have).
 const UNDELIVERED: f32 = -1_000.0;
