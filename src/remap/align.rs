@@ -1,11 +1,11 @@
 //! Finding the edit: which stretches of the old audio appear in the new, and shifted by how
 //! much.
 //!
-//! 1. The old features are cut into 5 s blocks. Each block is looked for in the new audio:
-//!    first near the previous block's shift (the common case: nothing changed there), else
-//!    everywhere, on a 100 ms decimation, then refined on the 10 ms frames. The score is the
-//!    Pearson correlation per band (so a gain change or a different codec's level does not
-//!    matter), and the peak is interpolated to a fraction of a frame.
+//! 1. 5 s blocks of the old features (the anchors [`super::walk`] picks) are looked for in
+//!    the new: near a predicted shift ([`best_fine`]) or over a stretch ([`search`]: a 100 ms
+//!    decimation, then the 10 ms frames). The score is the Pearson correlation per band (so a
+//!    gain change or a different codec's level does not matter), and the peak is
+//!    interpolated to a fraction of a frame.
 //! 2. Blocks with the same shift form segments; between two segments the exact boundaries
 //!    are found frame by frame: how far the old audio still matches the new at the first
 //!    shift, and from where it matches at the second. What lies between was removed; what the
