@@ -5,6 +5,7 @@
 # level every 1024 samples (non-repeating, so the alignment is real work).
 # Also peak RSS of remap on a 10-min and the 40-min pair (should not grow with length).
 # Usage: benches/remap.sh [WORKDIR]   (needs ffmpeg, hyperfine, GNU time; builds --release)
+# RUNS=N sets hyperfine's runs per command (default 5).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-$(mktemp -d)}
@@ -40,7 +41,7 @@ echo "== remap result (40 min)"
 "$bin" remap "$work/old40.mp3" "$work/new40.m4a" -c "$work/ch40.json" --to mp4chaps
 
 echo "== timing"
-hyperfine --warmup 1 --runs 3 --export-json "$here/benches/remap-results.json" \
+hyperfine --warmup 1 --runs ${RUNS:-5} --export-json "$here/benches/remap-results.json" \
   -n chapmark-remap "$bin -q remap $work/old40.mp3 $work/new40.m4a -c $work/ch40.json" \
   -n ffmpeg-decode-both "ffmpeg -v error -i $work/old40.mp3 -f null - && ffmpeg -v error -i $work/new40.m4a -f null -"
 python3 - "$here/benches/remap-results.json" <<'PY'
@@ -48,6 +49,10 @@ import json, statistics, sys
 r = {x["command"]: statistics.median(x["times"]) for x in json.load(open(sys.argv[1]))["results"]}
 c, f = r["chapmark-remap"], r["ffmpeg-decode-both"]
 print(f"median: remap {c:.3f} s, ffmpeg decode of both {f:.3f} s, ratio remap/ffmpeg {c / f:.2f}")
+# On a shared machine the wall clock follows the load; CPU time (user+sys, mean) does less.
+u = {x["command"]: x["user"] + x["system"] for x in json.load(open(sys.argv[1]))["results"]}
+c, f = u["chapmark-remap"], u["ffmpeg-decode-both"]
+print(f"cpu (mean user+sys): remap {c:.3f} s, ffmpeg {f:.3f} s, ratio remap/ffmpeg {c / f:.2f}")
 PY
 
 echo "== peak RSS"

@@ -105,6 +105,26 @@ fn check(name: &str) {
             .any(|d| d.chapter == Some(i) && d.rule.code() == "remap-cut");
         assert_eq!(flagged, cut, "{name}: chapter {} remap-cut warning", i + 1);
     }
+    // Uncertain exactly where the audio round the start was altered.
+    let uncertain: Vec<usize> = v["uncertain"]
+        .as_array()
+        .expect("uncertain")
+        .iter()
+        .map(|i| i.as_u64().expect("index") as usize)
+        .collect();
+    for (i, m) in r.chapters.iter().enumerate() {
+        let flagged = r
+            .diagnostics
+            .iter()
+            .any(|d| d.chapter == Some(i) && d.rule.code() == "remap-uncertain");
+        assert_eq!(
+            flagged,
+            uncertain.contains(&i),
+            "{name}: chapter {} remap-uncertain (confidence {})",
+            i + 1,
+            m.confidence
+        );
+    }
     // The edit found is the edit made (positions within a few frames, lengths within 25 ms).
     let made = v["edits"].as_array().expect("edits");
     assert_eq!(r.edits.len(), made.len(), "{name}: edits {:?}", r.edits);
@@ -148,6 +168,11 @@ fn cut_at_very_start_aac_to_mp3() {
 #[test]
 fn insert_and_cut_together() {
     check("both");
+}
+
+#[test]
+fn chapter_in_heavily_altered_audio_is_uncertain() {
+    check("altered");
 }
 
 fn chapmark() -> Command {

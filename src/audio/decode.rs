@@ -166,7 +166,7 @@ impl Decoder {
     }
 
     /// Seeks so that decoding resumes a little before playable time `at`.
-    pub(crate) fn seek_before(&mut self, at: Time) -> Result<(), AudioError> {
+    pub fn seek_before(&mut self, at: Time) -> Result<(), AudioError> {
         let from = at.as_millis().saturating_sub(PRIME.as_millis());
         let raw = from * u64::from(self.sample_rate) / 1000 + self.skip;
         let raw = raw.saturating_sub(self.sym_delay);
@@ -216,6 +216,16 @@ impl Decoder {
         last: i64,
         acc: &mut Accumulator,
     ) -> Result<(), AudioError> {
+        self.decode_with(first, last, &mut |x| acc.push(x))
+    }
+
+    /// Hands the mono samples of playable sample range `[first, last)` to `sink`, in order.
+    pub fn decode_with<F: FnMut(f32)>(
+        &mut self,
+        first: i64,
+        last: i64,
+        sink: &mut F,
+    ) -> Result<(), AudioError> {
         let mut buf: Vec<f32> = Vec::new();
         loop {
             let packet = match self.format.next_packet() {
@@ -255,7 +265,7 @@ impl Decoder {
                     break;
                 }
                 let mono = frame.iter().sum::<f32>() / channels as f32;
-                acc.push(mono);
+                sink(mono);
             }
         }
         Ok(())

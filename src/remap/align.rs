@@ -1,24 +1,24 @@
 //! Finding the edit: which stretches of the old audio appear in the new, and shifted by how
 //! much.
 //!
-//! 1. The old features are cut into 5 s blocks. Each block is looked for in the new audio:
-//!    first near the previous block's shift (the common case: nothing changed there), else
-//!    everywhere, on a 100 ms decimation, then refined on the 10 ms frames. The score is the
-//!    Pearson correlation per band (so a gain change or a different codec's level does not
-//!    matter), and the peak is interpolated to a fraction of a frame.
+//! 1. 5 s blocks of the old features (the anchors [`super::walk`] picks) are looked for in
+//!    the new: near a predicted shift ([`best_fine`]) or over a stretch ([`search`]: a 100 ms
+//!    decimation, then the 10 ms frames). The score is the Pearson correlation per band (so a
+//!    gain change or a different codec's level does not matter), and the peak is
+//!    interpolated to a fraction of a frame.
 //! 2. Blocks with the same shift form segments; between two segments the exact boundaries
 //!    are found frame by frame: how far the old audio still matches the new at the first
 //!    shift, and from where it matches at the second. What lies between was removed; what the
 //!    new audio has between the two ends was inserted.
 
-use super::features::{BANDS, FRAME_RATE};
+use super::features::{BANDS, FRAME_RATE, present};
 
 /// Frames per block (5 s).
-const BLOCK: usize = 500;
+pub const BLOCK: usize = 500;
 /// Decimation factor for the global search (10 ms → 100 ms).
 const DECIM: usize = 10;
 /// Search radius around the previous block's shift, in frames.
-const LOCAL: i64 = 30;
+pub const LOCAL: i64 = 30;
 /// Correlation accepted as a match.
 pub const ACCEPT: f32 = 0.75;
 /// Blocks flatter than this (dB standard deviation, full band) carry no timing information.
@@ -61,60 +61,35 @@ pub struct Span {
     pub score: f32,
 }
 
-/// Sums for fast window mean/variance of the new sequence, per band.
-struct Prefix {
-    sum: Vec<[f64; BANDS]>,
-    sq: Vec<[f64; BANDS]>,
+/// Mean and standard deviation of band `b` over `x`.
+fn stats(x: &[[f32; BANDS]], b: usize) -> (f64, f64) {
+    let n = x.len().max(1) as f64;
+    let (s, q) = x.iter().fold((0.0f64, 0.0f64), |(s, q), f| {
+        let v = f64::from(f[b]);
+        (s + v, q + v * v)
+    });
+    let mean = s / n;
+    (mean, (q / n - mean * mean).max(0.0).sqrt())
 }
 
-impl Prefix {
-    fn new(x: &[[f32; BANDS]]) -> Self {
-        let mut sum = Vec::with_capacity(x.len() + 1);
-        let mut sq = Vec::with_capacity(x.len() + 1);
-        let (mut s, mut q) = ([0.0f64; BANDS], [0.0f64; BANDS]);
-        sum.push(s);
-        sq.push(q);
-        for f in x {
-            for b in 0..BANDS {
-                s[b] += f64::from(f[b]);
-                q[b] += f64::from(f[b]) * f64::from(f[b]);
-            }
-            sum.push(s);
-            sq.push(q);
-        }
-        Prefix { sum, sq }
-    }
-
-    /// Mean and standard deviation of band `b` over `[i, i+n)`.
-    fn stats(&self, i: usize, n: usize, b: usize) -> (f64, f64) {
-        let (Some(s0), Some(s1), Some(q0), Some(q1)) = (
-            self.sum.get(i),
-            self.sum.get(i + n),
-            self.sq.get(i),
-            self.sq.get(i + n),
-        ) else {
-            return (0.0, 0.0);
-        };
-        let nf = n as f64;
-        let mean = (s1[b] - s0[b]) / nf;
-        let var = ((q1[b] - q0[b]) / nf - mean * mean).max(0.0);
-        (mean, var.sqrt())
-    }
+/// Whether the full-band level of `x` varies enough to carry timing information.
+pub fn informative(x: &[[f32; BANDS]]) -> bool {
+    stats(x, 0).1 >= FLAT_DB
 }
 
 /// A normalised probe block: per band, zero mean and unit variance.
-struct Probe {
+pub struct Probe {
     bands: Vec<[f32; BANDS]>,
     flat: [bool; BANDS],
 }
 
 impl Probe {
-    fn new(x: &[[f32; BANDS]]) -> Self {
-        let p = Prefix::new(x);
+    /// The probe for the old frames `x`.
+    pub fn new(x: &[[f32; BANDS]]) -> Self {
         let mut bands = x.to_vec();
         let mut flat = [false; BANDS];
         for (b, fl) in flat.iter_mut().enumerate() {
-            let (m, s) = p.stats(0, x.len(), b);
+            let (m, s) = stats(x, b);
             *fl = s < 1e-3;
             let inv = if *fl { 0.0 } else { 1.0 / s };
             for f in &mut bands {
@@ -124,8 +99,19 @@ impl Probe {
         Probe { bands, flat }
     }
 
-    /// Mean per-band correlation with `hay[at..at+len]`.
-    fn score(&self, hay: &[[f32; BANDS]], prefix: &Prefix, at: usize) -> f32 {
+    /// Frames.
+    pub fn len(&self) -> usize {
+        self.bands.len()
+    }
+
+    /// Whether the probe is empty.
+    pub fn is_empty(&self) -> bool {
+        self.bands.is_empty()
+    }
+
+    /// Mean per-band correlation with `hay[at..at+len]` (−1 where it cannot be computed,
+    /// e.g. frames not decoded).
+    pub fn score(&self, hay: &[[f32; BANDS]], at: usize) -> f32 {
         let n = self.bands.len();
         let Some(window) = hay.get(at..at + n) else {
             return -1.0;
@@ -136,8 +122,8 @@ impl Probe {
             if self.flat[b] {
                 continue;
             }
-            let (_, s) = prefix.stats(at, n, b);
-            if s < 1e-3 {
+            let (_, s) = stats(window, b);
+            if s.is_nan() || s < 1e-3 {
                 continue;
             }
             // Σ z·(y−m) = Σ z·y because Σ z = 0.
@@ -150,11 +136,12 @@ impl Probe {
             total += dot / (n as f64 * s);
             used += 1;
         }
-        if used == 0 {
+        let r = if used == 0 {
             -1.0
         } else {
             (total / f64::from(used)) as f32
-        }
+        };
+        if r.is_finite() { r } else { -1.0 }
     }
 }
 
@@ -173,152 +160,75 @@ fn decimate(x: &[[f32; BANDS]]) -> Vec<[f32; BANDS]> {
         .collect()
 }
 
-/// The new sequence at two resolutions.
-struct Haystack<'a> {
-    fine: &'a [[f32; BANDS]],
-    fine_prefix: Prefix,
-    coarse: Vec<[f32; BANDS]>,
-    coarse_prefix: Prefix,
+/// Best integer lag (and score) for `probe` (old frames from `start`) among `lags`.
+pub fn best_fine(
+    probe: &Probe,
+    new: &[[f32; BANDS]],
+    start: usize,
+    lags: std::ops::RangeInclusive<i64>,
+) -> Option<(i64, f32)> {
+    let mut best: Option<(i64, f32)> = None;
+    for lag in lags {
+        let Some(at) = usize::try_from(start as i64 + lag).ok() else {
+            continue;
+        };
+        let s = probe.score(new, at);
+        if best.is_none_or(|(_, b)| s > b) {
+            best = Some((lag, s));
+        }
+    }
+    best
 }
 
-impl<'a> Haystack<'a> {
-    fn new(fine: &'a [[f32; BANDS]]) -> Self {
-        let coarse = decimate(fine);
-        Haystack {
-            fine_prefix: Prefix::new(fine),
-            coarse_prefix: Prefix::new(&coarse),
-            coarse,
-            fine,
-        }
-    }
-
-    /// Best integer lag (and score) for `probe` at old frame `start`, among `lags`.
-    fn best_fine(
-        &self,
-        probe: &Probe,
-        start: usize,
-        lags: std::ops::RangeInclusive<i64>,
-    ) -> Option<(i64, f32)> {
-        let mut best: Option<(i64, f32)> = None;
-        for lag in lags {
-            let Some(at) = usize::try_from(start as i64 + lag).ok() else {
-                continue;
-            };
-            let s = probe.score(self.fine, &self.fine_prefix, at);
-            if best.is_none_or(|(_, b)| s > b) {
-                best = Some((lag, s));
-            }
-        }
-        best
-    }
-
-    /// Sub-frame lag by a parabola through the peak and its neighbours.
-    fn interpolate(&self, probe: &Probe, start: usize, lag: i64, peak: f32) -> f64 {
-        let at = |l: i64| {
-            usize::try_from(start as i64 + l)
-                .map(|a| probe.score(self.fine, &self.fine_prefix, a))
-                .unwrap_or(-1.0)
-        };
-        let (l, r) = (f64::from(at(lag - 1)), f64::from(at(lag + 1)));
-        let c = f64::from(peak);
-        let denom = l - 2.0 * c + r;
-        let off = if denom < -1e-9 {
-            0.5 * (l - r) / denom
-        } else {
-            0.0
-        };
-        lag as f64 + off.clamp(-0.5, 0.5)
-    }
-
-    /// Searches the whole new audio for the old block at `start`: the best few coarse
-    /// candidates, each refined on the fine frames.
-    fn global(&self, old: &[[f32; BANDS]], start: usize, len: usize) -> Option<(i64, f32)> {
-        let cstart = start / DECIM;
-        let clen = len / DECIM;
-        let coarse_old = decimate(old.get(cstart * DECIM..(cstart + clen) * DECIM)?);
-        let probe = Probe::new(&coarse_old);
-        let mut cands: Vec<(f32, usize)> = (0..=self.coarse.len().saturating_sub(clen))
-            .map(|at| (probe.score(&self.coarse, &self.coarse_prefix, at), at))
-            .collect();
-        cands.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let fine_probe = Probe::new(old.get(start..start + len)?);
-        cands
-            .iter()
-            .take(3)
-            .filter_map(|&(_, at)| {
-                let lag = (at * DECIM) as i64 - start as i64;
-                self.best_fine(&fine_probe, start, lag - DECIM as i64..=lag + DECIM as i64)
-            })
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-    }
+/// Sub-frame lag by a parabola through the peak and its neighbours.
+pub fn interpolate(probe: &Probe, new: &[[f32; BANDS]], start: usize, lag: i64, peak: f32) -> f64 {
+    let at = |l: i64| {
+        usize::try_from(start as i64 + l)
+            .map(|a| probe.score(new, a))
+            .unwrap_or(-1.0)
+    };
+    let (l, r) = (f64::from(at(lag - 1)), f64::from(at(lag + 1)));
+    let c = f64::from(peak);
+    let denom = l - 2.0 * c + r;
+    let off = if denom < -1e-9 {
+        0.5 * (l - r) / denom
+    } else {
+        0.0
+    };
+    lag as f64 + off.clamp(-0.5, 0.5)
 }
 
-/// Finds every old block in the new audio. Gives up early (returning what it has) when the
-/// first many informative blocks match nowhere: an unrelated file needs no full scan.
-pub fn match_blocks(old: &[[f32; BANDS]], new: &[[f32; BANDS]]) -> Vec<Block> {
-    let hay = Haystack::new(new);
-    let mut blocks = Vec::new();
-    let mut prev: Option<i64> = None;
-    let mut misses = 0usize;
-    let mut hits = 0usize;
-    let mut start = 0;
-    while start + BLOCK / 2 <= old.len() {
-        // The last block takes the remainder, so no tail is left unmatched.
-        let len = if old.len() - start < BLOCK + BLOCK / 2 {
-            old.len() - start
-        } else {
-            BLOCK
-        };
-        let block = match_one(&hay, old, start, len, &mut prev);
-        if block.informative {
-            if block.lag.is_some() {
-                hits += 1;
-            } else {
-                misses += 1;
-            }
-        }
-        blocks.push(block);
-        if hits == 0 && misses >= 12 {
-            break;
-        }
-        start += len;
-    }
-    blocks
-}
-
-fn match_one(
-    hay: &Haystack<'_>,
+/// Searches new frames `[lo, hi)` for the old block `old[start..start+len]`: the best few
+/// candidates on a 100 ms decimation, each refined on the 10 ms frames.
+pub fn search(
     old: &[[f32; BANDS]],
+    new: &[[f32; BANDS]],
     start: usize,
     len: usize,
-    prev: &mut Option<i64>,
-) -> Block {
-    let slice = old.get(start..start + len).unwrap_or_default();
-    let (_, sd) = Prefix::new(slice).stats(0, slice.len(), 0);
-    let mut block = Block {
-        start,
-        len,
-        lag: None,
-        score: 0.0,
-        informative: sd >= FLAT_DB,
-    };
-    if !block.informative {
-        return block;
-    }
-    let probe = Probe::new(slice);
-    let local = prev.and_then(|p| hay.best_fine(&probe, start, p - LOCAL..=p + LOCAL));
-    let found = match local {
-        Some((lag, s)) if s >= ACCEPT => Some((lag, s)),
-        _ => hay.global(old, start, len),
-    };
-    if let Some((lag, s)) = found {
-        block.score = s;
-        if s >= ACCEPT {
-            block.lag = Some(hay.interpolate(&probe, start, lag, s));
-            *prev = Some(lag);
-        }
-    }
-    block
+    (lo, hi): (usize, usize),
+) -> Option<(i64, f32)> {
+    let clen = len / DECIM;
+    let coarse_old = decimate(old.get(start..start + clen * DECIM)?);
+    let probe = Probe::new(&coarse_old);
+    let hay = decimate(new.get(lo..hi.min(new.len()))?);
+    let mut cands: Vec<(f32, usize)> = (0..=hay.len().saturating_sub(clen))
+        .map(|at| (probe.score(&hay, at), at))
+        .collect();
+    cands.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let fine_probe = Probe::new(old.get(start..start + len)?);
+    cands
+        .iter()
+        .take(3)
+        .filter_map(|&(_, at)| {
+            let lag = (lo + at * DECIM) as i64 - start as i64;
+            best_fine(
+                &fine_probe,
+                new,
+                start,
+                lag - DECIM as i64..=lag + DECIM as i64,
+            )
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
 }
 
 /// Groups matched blocks into segments of one shift (score-weighted mean lag).
@@ -361,7 +271,9 @@ fn pair<'a>(
     let w = usize::try_from(t as i64 + lag)
         .ok()
         .and_then(|i| new.get(i))?;
-    Some((old.get(t)?, w))
+    let o = old.get(t)?;
+    // Frames not decoded say nothing.
+    (present(o) && present(w)).then_some((o, w))
 }
 
 /// Per-band mean level difference new − old over a segment (the gain change).
@@ -546,7 +458,8 @@ mod tests {
             f[0] += 3.0;
             f[1] += 3.0;
         }
-        let blocks = match_blocks(&old, &new);
+        let (mut o, mut n) = (old.clone(), new.clone());
+        let blocks = crate::remap::walk::match_blocks(&mut o, &mut n).expect("in memory");
         let mut spans = segments(&blocks);
         refine(&old, &new, &mut spans);
         assert_eq!(spans.len(), 2, "{spans:?}");
@@ -557,10 +470,11 @@ mod tests {
 
     #[test]
     fn an_unrelated_sequence_matches_nowhere() {
-        let blocks = match_blocks(&walk(6_000, 3), &walk(6_000, 4));
+        let (mut o, mut n) = (walk(6_000, 3), walk(6_000, 4));
+        let blocks = crate::remap::walk::match_blocks(&mut o, &mut n).expect("in memory");
         let informative = blocks.iter().filter(|b| b.informative).count();
         let matched = blocks.iter().filter(|b| b.lag.is_some()).count();
-        // Below the third `align_features` needs before it accepts a pair.
+        // Below the third `align_tracks` needs before it accepts a pair.
         assert!(informative > 0 && matched * 3 < informative, "{blocks:?}");
     }
 }

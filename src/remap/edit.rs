@@ -7,7 +7,7 @@ use crate::time::Time;
 use std::fmt;
 
 /// Gaps and insertions shorter than this (seconds) are alignment noise, not edits.
-const MIN_EDIT: f64 = 0.25;
+pub const MIN_EDIT: f64 = 0.25;
 /// Longest duration or time accepted (a week), so arithmetic never overflows.
 const MAX_SECS: f64 = 7.0 * 86_400.0;
 

@@ -2,9 +2,10 @@
 //! or re-encoded one by matching the audio itself ([`remap`]), or through a known edit list
 //! ([`apply`]).
 //!
-//! Both files are decoded once, in parallel, into a 100 Hz feature sequence
-//! ([`features`]); [`align`] finds which stretches of the old audio are in the new and with
-//! what shift; each chapter start then moves with the stretch it lies in. A start inside
+//! Both files are decoded on demand into a 100 Hz feature sequence ([`features`]); [`walk`]
+//! finds sparse anchors of the old audio in the new (decoding a small part of each file) and
+//! [`align`] places the edit's boundaries frame by frame; each chapter start then moves with
+//! the stretch it lies in, its confidence measured on the few seconds round it. A start inside
 //! audio that was removed moves to where the remaining audio resumes (`remap-cut`); a start
 //! in a weakly matching stretch is flagged (`remap-uncertain`). Times are those of the
 //! playable audio (encoder delay removed), so they are what players show.
@@ -12,6 +13,7 @@
 pub mod align;
 pub mod edit;
 pub mod features;
+pub mod walk;
 
 pub use edit::{Edit, EditError, parse_edit, parse_shift};
 
@@ -19,8 +21,9 @@ use crate::chapter::ChapterList;
 use crate::probe::{ProbeError, probe_path};
 use crate::time::{SampleTime, Time};
 use crate::validate::{Diagnostic, Rule, Severity};
-use features::Features;
+use features::{FRAME_RATE, Track};
 use std::path::Path;
+use walk::Source;
 
 /// Below this mean correlation a chapter's new start is reported as uncertain.
 pub const UNCERTAIN: f32 = 0.85;
@@ -110,22 +113,23 @@ pub struct Remap {
 pub fn remap(old: &Path, new: &Path, list: &ChapterList) -> Result<Remap, RemapError> {
     let oi = probe_path(old)?;
     let ni = probe_path(new)?;
-    // Two decodes, two cores: the remap costs the longer decode, not the sum.
-    let (of, nf) = std::thread::scope(|s| {
-        let a = s.spawn(|| features::extract(old, &oi));
-        let b = features::extract(new, &ni);
-        let a = a.join().unwrap_or_else(|_| {
-            Err(RemapError::Decode {
-                file: old.display().to_string(),
-                reason: "the decoder thread failed".into(),
-            })
-        });
-        (a, b)
-    });
-    let (of, nf) = (of?, nf?);
+    let mut ot = Track::open(old, &oi)?;
+    let mut nt = Track::open(new, &ni)?;
     let names = (old.display().to_string(), new.display().to_string());
-    let segments = align_features(&of, &nf, &names)?;
-    let mut out = apply_segments(list, &segments, Some(nf.sample_rate));
+    let segments = align_tracks(&mut ot, &mut nt, &names)?;
+    let confidence = list
+        .chapters
+        .iter()
+        .map(|ch| chapter_confidence(&mut ot, &mut nt, &segments, ch.start))
+        .collect::<Result<Vec<_>, _>>()?;
+    log::debug!(
+        "remap: decoded {} of {} old frames, {} of {} new",
+        ot.decoded,
+        ot.len(),
+        nt.decoded,
+        nt.len()
+    );
+    let mut out = apply_segments(list, &segments, Some(nt.sample_rate), Some(&confidence));
     out.edits = edit::summarise(
         &segments,
         oi.duration.as_secs_f64(),
@@ -134,19 +138,35 @@ pub fn remap(old: &Path, new: &Path, list: &ChapterList) -> Result<Remap, RemapE
     Ok(out)
 }
 
+/// The match round a chapter start (`None` when it lies in removed audio).
+fn chapter_confidence<O: Source, N: Source>(
+    old: &mut O,
+    new: &mut N,
+    segs: &[Segment],
+    start: Time,
+) -> Result<Option<f32>, RemapError> {
+    let t = start.as_secs_f64();
+    let Some(s) = segs.iter().find(|s| s.start <= t && t < s.end) else {
+        return Ok(None);
+    };
+    let frame = |x: f64| (x * f64::from(FRAME_RATE)).round() as usize;
+    let lag = s.shift * f64::from(FRAME_RATE);
+    walk::local_confidence(old, new, frame(t), (frame(s.start), frame(s.end)), lag).map(Some)
+}
+
 /// The stretches of `old` found in `new`; refuses an unrelated pair.
-pub fn align_features(
-    old: &Features,
-    new: &Features,
+pub fn align_tracks<O: Source, N: Source>(
+    old: &mut O,
+    new: &mut N,
     names: &(String, String),
 ) -> Result<Vec<Segment>, RemapError> {
-    if old.len() < 250 || new.len() < 250 {
+    if old.frames().len() < 250 || new.frames().len() < 250 {
         return Err(RemapError::TooShort(names.0.clone()));
     }
-    let blocks = align::match_blocks(&old.frames, &new.frames);
+    let blocks = walk::match_blocks(old, new)?;
     let informative = blocks.iter().filter(|b| b.informative).count();
     let matched = blocks.iter().filter(|b| b.lag.is_some()).count();
-    log::debug!("remap: {matched} of {informative} informative blocks matched");
+    log::debug!("remap: {matched} of {informative} informative anchors matched");
     if matched == 0 || matched * 3 < informative {
         return Err(RemapError::Unrelated {
             old: names.0.clone(),
@@ -156,7 +176,8 @@ pub fn align_features(
         });
     }
     let mut spans = align::segments(&blocks);
-    align::refine(&old.frames, &new.frames, &mut spans);
+    walk::cover(old, new, &spans)?;
+    align::refine(old.frames(), new.frames(), &mut spans);
     let mut segs: Vec<Segment> = Vec::new();
     for s in spans {
         let mut seg = Segment {
@@ -173,25 +194,42 @@ pub fn align_features(
             segs.push(seg);
         }
     }
+    // A first or last frame that differs (an encoder's start-up, a fade) is not an edit.
+    let old_end = align::secs(old.frames().len() as f64);
+    if let Some(first) = segs.first_mut().filter(|s| s.start < edit::MIN_EDIT) {
+        first.start = 0.0;
+    }
+    if let Some(last) = segs.last_mut().filter(|s| old_end - s.end < edit::MIN_EDIT) {
+        last.end = last.end.max(old_end);
+    }
     Ok(segs)
 }
 
 /// Applies a stated edit list and shift (in old time) to `list`.
 pub fn apply(list: &ChapterList, edits: &[Edit], shift: f64) -> Remap {
     let segments = edit::segments_of(edits, shift);
-    let mut out = apply_segments(list, &segments, None);
+    let mut out = apply_segments(list, &segments, None, None);
     out.edits = edits.to_vec();
     out
 }
 
-/// Moves every chapter with the segment its start lies in.
-pub fn apply_segments(list: &ChapterList, segs: &[Segment], rate: Option<u32>) -> Remap {
+/// Moves every chapter with the segment its start lies in. `confidence` (per chapter, when
+/// measured round each start) replaces the segment's own.
+pub fn apply_segments(
+    list: &ChapterList,
+    segs: &[Segment],
+    rate: Option<u32>,
+    confidence: Option<&[Option<f32>]>,
+) -> Remap {
     let mut out = list.clone();
     let mut chapters = Vec::new();
     let mut diagnostics = Vec::new();
     for (i, ch) in out.chapters.iter_mut().enumerate() {
         let t = ch.start.as_secs_f64();
-        let (new, confidence, cut) = locate(segs, t);
+        let (new, seg_confidence, cut) = locate(segs, t);
+        let confidence = confidence
+            .and_then(|c| c.get(i).copied().flatten())
+            .unwrap_or(seg_confidence);
         let new = new.max(0.0);
         let new_ms = Time::from_millis((new * 1000.0).round() as u64);
         let m = Mapped {
