@@ -32,6 +32,11 @@ took package
 
 # 2. The x86_64 musl build of the release matrix, as the workflow builds it, and its archive.
 musl=x86_64-unknown-linux-musl
+# ring (rustls, behind `--fetch-images`) compiles C: the musl target needs musl-gcc, as the
+# release workflow installs it (musl-tools).
+if ! command -v musl-gcc >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools >/dev/null
+fi
 if command -v rustup >/dev/null 2>&1 \
   && { rustup target list --installed | grep -qx "$musl" || rustup target add "$musl"; }; then
   cargo build --release --locked --quiet --target "$musl" \
