@@ -217,11 +217,7 @@ pub fn write(
 ) -> Result<Written, Error> {
     let path = path.as_ref();
     let _guard = prepare_audio(path, Access::Write)?;
-    let probe_opts = if options.verify {
-        crate::probe::ProbeOptions::VERIFY
-    } else {
-        crate::probe::ProbeOptions::TRUST_PROVEN
-    };
+    let probe_opts = crate::probe::ProbeOptions::for_write(options.verify);
     let info = crate::probe::probe_path_with(path, probe_opts)
         .map_err(|e| Error::wrap(ErrorKind::Probe, path, e))?;
     if !embed::holds_chapters(info.container) {

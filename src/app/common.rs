@@ -71,12 +71,7 @@ pub fn probe_audio(path: &Path) -> anyhow::Result<ProbeInfo> {
 /// [`probe_audio`] for a write: an MP3 whose LAME/Xing header proves its length is not
 /// walked unless `verify` (the `--verify` flag).
 pub fn probe_for_write(path: &Path, verify: bool) -> anyhow::Result<ProbeInfo> {
-    let opts = if verify {
-        probe::ProbeOptions::VERIFY
-    } else {
-        probe::ProbeOptions::TRUST_PROVEN
-    };
-    probe_audio_with(path, opts)
+    probe_audio_with(path, probe::ProbeOptions::for_write(verify))
 }
 
 fn probe_audio_with(path: &Path, opts: probe::ProbeOptions) -> anyhow::Result<ProbeInfo> {

@@ -5,6 +5,7 @@ use super::common;
 use super::{Outcome, Ui};
 use crate::cli::{Command, ExitStatus, Id3Version, ProbeArgs, ShowArgs, StripArgs, WriteArgs};
 use chapmark::EmbedOptions;
+use chapmark::probe::ProbeOptions;
 use chapmark::remote::{Remote, RemoteError, RemoteWritten, S3Url, Transfer, is_s3_url};
 use chapmark::report::FileReport;
 use std::path::Path;
@@ -59,7 +60,8 @@ fn probe(args: ProbeArgs, ui: Ui) -> Outcome {
     for p in &args.audio {
         let done = url_of(p).and_then(|url| {
             let t = Arc::new(Transfer::default());
-            let o = chapmark::remote::probe_remote(&remote, &url, &t).map_err(fail)?;
+            let o = chapmark::remote::probe_remote(&remote, &url, &t, ProbeOptions::VERIFY)
+                .map_err(fail)?;
             log::info!(
                 "{url}: {} bytes down in {} requests",
                 t.down(),
@@ -104,7 +106,8 @@ fn show(args: ShowArgs) -> Outcome {
     let url = url_of(&args.audio)?;
     let remote = Remote::from_env()?;
     let t = Arc::new(Transfer::default());
-    let mut o = chapmark::remote::probe_remote(&remote, &url, &t).map_err(fail)?;
+    let mut o =
+        chapmark::remote::probe_remote(&remote, &url, &t, ProbeOptions::VERIFY).map_err(fail)?;
     let list = chapmark::remote::embedded_of(&url, &mut o).map_err(fail)?;
     let opts = chapmark::format::WriteOptions::with_duration(Some(o.info.duration.to_time_round()));
     common::emit(None, &chapmark::format::write(args.to, &list, &opts))?;
@@ -119,7 +122,8 @@ pub fn check_audio(
     let url = url_of(audio)?;
     let remote = Remote::from_env()?;
     let t = Arc::new(Transfer::default());
-    let mut o = chapmark::remote::probe_remote(&remote, &url, &t).map_err(fail)?;
+    let mut o =
+        chapmark::remote::probe_remote(&remote, &url, &t, ProbeOptions::VERIFY).map_err(fail)?;
     let embedded = match chapmark::api::embed::target_for(o.info.container) {
         Some(_) => Some(chapmark::remote::embedded_of(&url, &mut o).map_err(fail)?),
         None => None,
@@ -143,11 +147,12 @@ fn write(args: WriteArgs, ui: Ui) -> Outcome {
     opts.profile = args.validate.profile;
     opts.deny_warnings = args.validate.deny_warnings;
     opts.intro = args.intro.clone();
+    opts.verify = args.verify;
     let remote = Remote::from_env()?;
     let list = &loaded.parsed.list;
     let done = if args.dry_run {
         let t = Arc::new(Transfer::default());
-        chapmark::remote::probe_remote(&remote, &url, &t)
+        chapmark::remote::probe_remote(&remote, &url, &t, ProbeOptions::for_write(opts.verify))
             .and_then(|mut o| chapmark::remote::plan_remote(&url, &mut o, Some(list), &opts))
             .map(|(plan, _)| {
                 eprintln!(

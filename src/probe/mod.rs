@@ -310,6 +310,12 @@ impl ProbeOptions {
     /// The frame walk skipped where the file proves its length: what `write` and `batch`
     /// do unless asked to verify.
     pub const TRUST_PROVEN: ProbeOptions = ProbeOptions { verify: false };
+
+    /// What a write probes with: [`VERIFY`](Self::VERIFY) when asked (`--verify`), else
+    /// [`TRUST_PROVEN`](Self::TRUST_PROVEN).
+    pub fn for_write(verify: bool) -> ProbeOptions {
+        ProbeOptions { verify }
+    }
 }
 
 /// Measures one file, walking every frame of an MP3. Errors name the file by its path as

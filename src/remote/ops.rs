@@ -36,16 +36,19 @@ pub struct Opened {
     pub info: ProbeInfo,
 }
 
-/// Measures the object at `url` with ranged reads (bytes moved go to `transfer`).
+/// Measures the object at `url` with ranged reads (bytes moved go to `transfer`). With
+/// [`ProbeOptions::TRUST_PROVEN`](crate::probe::ProbeOptions::TRUST_PROVEN) an MP3 whose
+/// Xing/LAME header proves its length costs a few ranged reads instead of a full stream.
 pub fn probe_remote(
     remote: &Remote,
     url: &S3Url,
     transfer: &Arc<Transfer>,
+    opts: crate::probe::ProbeOptions,
 ) -> Result<Opened, RemoteError> {
     let head = remote.head(url, transfer)?;
     let mut reader = RangeReader::new(remote.clone(), url.clone(), head.clone(), transfer.clone());
     let name = url.to_string();
-    let info = crate::probe::probe_reader(&mut reader, Some(&name)).map_err(|e| {
+    let info = crate::probe::probe_reader_with(&mut reader, Some(&name), opts).map_err(|e| {
         RemoteError::Api(crate::Error::wrap(
             crate::ErrorKind::Probe,
             Path::new(&name),
@@ -61,7 +64,7 @@ pub fn read_embedded_remote(
     url: &S3Url,
     transfer: &Arc<Transfer>,
 ) -> Result<ChapterList, RemoteError> {
-    let mut o = probe_remote(remote, url, transfer)?;
+    let mut o = probe_remote(remote, url, transfer, crate::probe::ProbeOptions::VERIFY)?;
     embedded_of(url, &mut o)
 }
 
@@ -163,7 +166,8 @@ fn change(
     options: &EmbedOptions,
 ) -> Result<RemoteWritten, RemoteError> {
     let transfer = Arc::new(Transfer::default());
-    let mut o = probe_remote(remote, url, &transfer)?;
+    let popts = crate::probe::ProbeOptions::for_write(options.verify);
+    let mut o = probe_remote(remote, url, &transfer, popts)?;
     let (plan, diagnostics) = plan_remote(url, &mut o, list, options)?;
     let parts = apply_remote(remote, url, &mut o, &plan, &transfer)?;
     Ok(RemoteWritten {

@@ -6,6 +6,7 @@ use super::super::{Outcome, Ui};
 use crate::cli::{BatchArgs, ExitStatus};
 use chapmark::EmbedOptions;
 use chapmark::batch::{Record, Shard, Status, expand_pattern, is_audio_path, sidecar_candidates};
+use chapmark::probe::ProbeOptions;
 use chapmark::remote::{self, Remote, RemoteError, S3Url, Transfer};
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -44,6 +45,7 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
     opts.profile = args.validate.profile;
     opts.deny_warnings = args.validate.deny_warnings;
     opts.intro = args.intro.clone();
+    opts.verify = args.verify;
     let jobs = args.jobs.unwrap_or(8).max(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build()?;
     let records: Vec<serde_json::Value> = pool.install(|| {
@@ -161,7 +163,12 @@ fn process(
     let text = remote.get_range(&side, &head.etag, 0, head.len, transfer)?;
     let chapters = chapmark::read_chapters(&text).map_err(RemoteError::Api)?;
     rec.chapters = chapters.list.len();
-    let mut o = remote::probe_remote(remote, &e.url, transfer)?;
+    let mut o = remote::probe_remote(
+        remote,
+        &e.url,
+        transfer,
+        ProbeOptions::for_write(opts.verify),
+    )?;
     rec.duration =
         Some(o.info.duration.samples as f64 / f64::from(o.info.duration.sample_rate.max(1)));
     let (plan, diagnostics) = remote::plan_remote(&e.url, &mut o, Some(&chapters.list), opts)?;
