@@ -45,12 +45,14 @@ use super::extend::extend_in_place;
 use super::fault::{FaultPoint, fault};
 use super::insert::{insertable, overwritten_bytes};
 use super::journal::{JOURNAL_CAP, Journal, remove_journal, write_journal_file};
-use super::patch::{Regions, changed_regions, checked_patches, patches_as_pieces, write_patches};
+use super::patch::{
+    Regions, changed_regions, grown_patches, open_for_writing, patches_as_pieces, write_patches,
+};
 use super::rebuild::{StagedRebuild, rebuild_into_place, write_temp};
 use super::sys::{insert_start, insert_unsupported, sync_dir, sync_fs};
 use super::{Recovery, io_err, journal_path, parent_dir, recover, resolve_target};
 use crate::write::{Patch, Piece, Plan, WriteError};
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// Most files in one group: bounds the open files and how much work a crash undoes.
@@ -166,10 +168,7 @@ fn stage_in_place(
     patches: &[Patch],
     fallback: Option<&Vec<Piece>>,
 ) -> Result<Stage, WriteError> {
-    let meta = fs::metadata(target).map_err(io_err(target, "reading metadata"))?;
-    let grown = meta.len().saturating_add(inserted);
-    let sorted = checked_patches(target, patches, grown)?;
-    let total: u64 = sorted.iter().map(|p| p.data.len() as u64).sum();
+    let (meta, sorted, total) = grown_patches(target, inserted, patches)?;
     let rebuild = match fallback {
         Some(pieces) if inserted > 0 && !insertable(target, &meta, inserted, total) => {
             Some(pieces.clone())
@@ -183,11 +182,7 @@ fn stage_in_place(
     if total == 0 && inserted == 0 {
         return Ok(Stage::Done(Ok(0)));
     }
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(target)
-        .map_err(io_err(target, "opening the file for writing"))?;
+    let mut file = open_for_writing(target)?;
     let (originals, patches): (Regions, Vec<Patch>) = if inserted == 0 {
         changed_regions(target, &mut file, &sorted)?
     } else {

@@ -1,6 +1,7 @@
 //! Unit tests of the group commit.
 
 use super::*;
+use std::fs;
 
 fn file(dir: &Path, name: &str, len: u32) -> (PathBuf, Vec<u8>) {
     let p = dir.join(name);
