@@ -50,9 +50,12 @@ async function checks(page) {
   return +(await page.evaluate(() => document.body.dataset.checks || 0));
 }
 
-// Waits for a validation answer newer than `before`.
+// Waits for a validation answer newer than `before` with no edit still waiting to be
+// checked (a debounced check could otherwise answer after the one we wait for).
 async function checked(page, before) {
-  await page.waitForFunction((n) => +(document.body.dataset.checks || 0) > n, before, { timeout: 10000 });
+  await page.waitForFunction(
+    (n) => +(document.body.dataset.checks || 0) > n && document.body.dataset.idle === 'true',
+    before, { timeout: 10000 });
 }
 
 async function typeStart(page, row, text) {

@@ -120,6 +120,7 @@ function renderRows() {
 function edited() {
   ed.dirty = true;
   clearTimeout(ed.timer);
+  document.body.dataset.idle = 'false';
   ed.timer = setTimeout(check, 200);
 }
 
@@ -178,9 +179,14 @@ function addAtPlayhead() {
 // ---- validation --------------------------------------------------------------------
 
 async function check() {
+  // A direct check supersedes a debounced one still waiting (no second, stale answer).
+  clearTimeout(ed.timer);
+  document.body.dataset.idle = 'false';
   const seq = ++ed.checkSeq;
   const { ok, data } = await call('check', payload());
   if (seq !== ed.checkSeq) return;  // a newer edit is being checked
+  // Idle: no edit waiting and this is the newest answer (tests wait for it).
+  document.body.dataset.idle = 'true';
   if (!ok) { say(data.message || 'validation failed', 'error'); return; }
   (data.startsMs || []).forEach((ms, i) => { if (ed.rows[i]) ed.rows[i].ms = ms; });
   ed.diags = data.diagnostics;
