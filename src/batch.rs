@@ -127,59 +127,165 @@ pub struct Entry {
 
 /// Parses a manifest: CSV (`audio,chapters` per line, optional header, `#` comments, quoted
 /// fields) or JSON Lines (`{"audio": "...", "chapters": "..."}`). Relative paths are resolved
-/// against `base` (the manifest's folder).
+/// against `base` (the manifest's folder). For a large manifest, [`ManifestReader`] gives the
+/// same entries one at a time without holding them.
 pub fn parse_manifest(
     file: &str,
     text: &str,
     base: &Path,
     json_lines: bool,
 ) -> Result<Vec<Entry>, BatchError> {
-    #[derive(Deserialize)]
-    struct JsonEntry {
-        audio: String,
-        chapters: Option<String>,
-    }
+    let mut parser = ManifestParser::new(file, base, json_lines);
     let mut entries = Vec::new();
-    let mut first_record = true;
     for (i, raw) in text.lines().enumerate() {
-        let line = i + 1;
-        let raw = raw.trim_start_matches('\u{feff}').trim();
-        if raw.is_empty() || raw.starts_with('#') {
-            continue;
+        if let Some(entry) = parser.line(i + 1, raw)? {
+            entries.push(entry);
         }
-        let err = |message: String| BatchError::Manifest {
+    }
+    Ok(entries)
+}
+
+/// The longest manifest line [`ManifestReader`] accepts (a path pair is far shorter; a longer
+/// "line" is a binary file or a missing newline, and is not buffered whole).
+pub const MANIFEST_LINE_CAP: usize = 64 << 10;
+
+/// Parses a manifest one line at a time (the state is only "has a record been seen yet", for
+/// the optional CSV header).
+#[derive(Debug, Clone)]
+pub struct ManifestParser {
+    file: String,
+    base: PathBuf,
+    json_lines: bool,
+    first_record: bool,
+}
+
+impl ManifestParser {
+    /// A parser for the manifest `file` (as named in errors) whose relative paths are resolved
+    /// against `base`.
+    pub fn new(file: &str, base: &Path, json_lines: bool) -> Self {
+        ManifestParser {
             file: file.to_string(),
+            base: base.to_path_buf(),
+            json_lines,
+            first_record: true,
+        }
+    }
+
+    fn error(&self, line: usize, message: String) -> BatchError {
+        BatchError::Manifest {
+            file: self.file.clone(),
             line,
             message,
-        };
-        let (audio, chapters) = if json_lines {
-            let e: JsonEntry = serde_json::from_str(raw).map_err(|e| err(e.to_string()))?;
+        }
+    }
+
+    /// The entry on 1-based line `line` (`None` for blank lines, comments and the header).
+    pub fn line(&mut self, line: usize, raw: &str) -> Result<Option<Entry>, BatchError> {
+        #[derive(Deserialize)]
+        struct JsonEntry {
+            audio: String,
+            chapters: Option<String>,
+        }
+        let raw = raw.trim_start_matches('\u{feff}').trim();
+        if raw.is_empty() || raw.starts_with('#') {
+            return Ok(None);
+        }
+        let (audio, chapters) = if self.json_lines {
+            let e: JsonEntry =
+                serde_json::from_str(raw).map_err(|e| self.error(line, e.to_string()))?;
             (e.audio, e.chapters)
         } else {
-            let fields = split_csv(raw).map_err(err)?;
+            let fields = split_csv(raw).map_err(|m| self.error(line, m))?;
             let mut it = fields.into_iter();
             let audio = it.next().unwrap_or_default();
             let chapters = it.next();
             // The header is optional, and may follow comment lines.
-            if std::mem::take(&mut first_record) && audio.eq_ignore_ascii_case("audio") {
-                continue;
+            if std::mem::take(&mut self.first_record) && audio.eq_ignore_ascii_case("audio") {
+                return Ok(None);
             }
             (audio, chapters)
         };
-        first_record = false;
+        self.first_record = false;
         // An empty chapters field means "not given" in both formats: fall back to the pattern
         // or the sidecar search, rather than to the manifest's folder.
         let chapters = chapters.filter(|c| !c.trim().is_empty());
         if audio.is_empty() {
-            return Err(err("the audio path is empty".to_string()));
+            return Err(self.error(line, "the audio path is empty".to_string()));
         }
-        entries.push(Entry {
-            audio: base.join(&audio),
-            chapters: chapters.map(|c| base.join(c)),
+        Ok(Some(Entry {
+            audio: self.base.join(&audio),
+            chapters: chapters.map(|c| self.base.join(c)),
             key: audio,
-        });
+        }))
     }
-    Ok(entries)
+}
+
+/// The entries of a manifest read from `reader` one line at a time: memory stays the same
+/// whatever the manifest's length. A line longer than [`MANIFEST_LINE_CAP`], bytes that are
+/// not UTF-8 and read errors are errors naming the line; the reader stops after the first.
+#[derive(Debug)]
+pub struct ManifestReader<R> {
+    reader: R,
+    parser: ManifestParser,
+    line: usize,
+    buf: String,
+    done: bool,
+}
+
+impl<R: std::io::BufRead> ManifestReader<R> {
+    /// Reads the manifest `file` (as named in errors) from `reader`; see [`ManifestParser::new`].
+    pub fn new(reader: R, file: &str, base: &Path, json_lines: bool) -> Self {
+        ManifestReader {
+            reader,
+            parser: ManifestParser::new(file, base, json_lines),
+            line: 0,
+            buf: String::new(),
+            done: false,
+        }
+    }
+
+    /// The next line, or `None` at the end.
+    fn next_line(&mut self) -> Result<Option<()>, BatchError> {
+        use std::io::{BufRead, Read};
+        self.buf.clear();
+        self.line += 1;
+        let cap = MANIFEST_LINE_CAP as u64 + 1;
+        let n = (&mut self.reader)
+            .take(cap)
+            .read_line(&mut self.buf)
+            .map_err(|e| self.parser.error(self.line, e.to_string()))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        if n as u64 >= cap && !self.buf.ends_with('\n') {
+            let message = format!("the line is longer than {MANIFEST_LINE_CAP} bytes");
+            return Err(self.parser.error(self.line, message));
+        }
+        Ok(Some(()))
+    }
+}
+
+impl<R: std::io::BufRead> Iterator for ManifestReader<R> {
+    type Item = Result<Entry, BatchError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            let step = self.next_line().and_then(|more| match more {
+                None => Ok(None),
+                Some(()) => self.parser.line(self.line, &self.buf).map(Some),
+            });
+            match step {
+                Ok(None) => self.done = true,
+                Ok(Some(None)) => {}
+                Ok(Some(Some(entry))) => return Some(Ok(entry)),
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
 }
 
 /// Splits one CSV record (RFC 4180 quoting, no embedded newlines); fields are trimmed.
@@ -325,6 +431,31 @@ mod tests {
         );
         let bad = parse_manifest("m.jsonl", "{\n", Path::new(""), true).unwrap_err();
         assert!(bad.to_string().starts_with("m.jsonl line 1:"), "{bad}");
+    }
+
+    #[test]
+    fn the_streamed_manifest_gives_the_same_entries_and_names_bad_lines() {
+        let csv = "audio,chapters\n# c\n\"a, b.mp3\",a.json\n\nc.mp3\n";
+        let read = |text: &'static [u8]| {
+            ManifestReader::new(text, "m.csv", Path::new("/x"), false).collect::<Vec<_>>()
+        };
+        let streamed: Vec<Entry> = read(csv.as_bytes())
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let whole = parse_manifest("m.csv", csv, Path::new("/x"), false).unwrap();
+        assert_eq!(streamed, whole);
+        // Bad UTF-8 on line 2: the first entry, then an error naming line 2, then nothing.
+        let got = read(b"a.mp3\n\xff\xfe.mp3\nc.mp3\n");
+        assert_eq!(got.len(), 2);
+        let err = got[1].as_ref().unwrap_err().to_string();
+        assert!(err.starts_with("m.csv line 2:"), "{err}");
+        // A line past the cap is refused without being buffered whole.
+        let long: &'static [u8] = Box::leak(vec![b'a'; MANIFEST_LINE_CAP + 10].into_boxed_slice());
+        let err = read(long)[0].as_ref().unwrap_err().to_string();
+        assert!(err.contains("line 1: the line is longer than"), "{err}");
+        // No newline at the end of the last line is fine.
+        assert_eq!(read(b"a.mp3\nb.mp3").len(), 2);
     }
 }
 

@@ -698,6 +698,25 @@ fn manifests() {
         run.stderr
     );
     assert!(run.records.is_empty());
+
+    // Also when writing: the manifest is streamed to the workers, but every line is parsed
+    // before the first episode is touched (here a writable episode on line 1, a bad quote on
+    // line 3).
+    fs::write(
+        root.join("lists/bad.csv"),
+        "../season1/ep03.mp3,../season1/ep03.txt\n# fine\n\"../season1/ep04.mp3,x\n",
+    )
+    .unwrap();
+    let before = snapshot(root);
+    let run = batch(root, &["lists/bad.csv"]);
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("lists/bad.csv line 3"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.records.is_empty());
+    assert_eq!(snapshot(root), before, "nothing written");
 }
 
 /// `--chapters-pattern` replaces the sidecar search, with `{dir}`, `{stem}`, `{name}` and

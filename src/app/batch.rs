@@ -1,6 +1,7 @@
 //! `chapmark batch`: check or tag a whole archive, in parallel, resumably, shardably.
 
 use super::batch_commit::{Pending, Processed, pipeline};
+use super::batch_source::{Episodes, Job, episodes};
 use super::common;
 use super::io::usage;
 use super::{Outcome, Ui};
@@ -14,7 +15,6 @@ use chapmark::report;
 use chapmark::validate::Diagnostic;
 use chapmark::write::Plan;
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::HashSet;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -24,8 +24,12 @@ use std::time::Instant;
 
 pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
     let jobs = jobs(args.jobs)?;
-    let entries = select_entries(&args, ui)?;
-    let total = entries.len();
+    let Episodes {
+        jobs: entries,
+        total: remaining,
+        ..
+    } = select_entries(&args, ui)?;
+    let total = remaining.load(Ordering::Relaxed);
     log::info!("{total} episodes, {jobs} jobs");
 
     let report_file = match &args.report {
@@ -50,17 +54,14 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
             .unwrap_or(0);
         counts[idx].fetch_add(1, Ordering::Relaxed);
         let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        // Less the duplicates skipped so far (found while the run streams the episodes).
+        let total = remaining.load(Ordering::Relaxed);
         show_progress(progress.as_ref(), &record, n, total, ui.quiet);
         if let Some(file) = &report_file {
             append_record(file, &record, &report_error);
         }
     };
-    pipeline(
-        &pool,
-        &entries,
-        |entry| process_guarded(entry, &args),
-        &emit,
-    );
+    pipeline(&pool, entries, |job| process_guarded(&job, &args), &emit);
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
@@ -75,6 +76,7 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
             .position(|x| *x == s)
             .map_or(0, |i| counts[i].load(Ordering::Relaxed))
     };
+    let total = remaining.load(Ordering::Relaxed);
     if !ui.quiet {
         print_summary(count, total);
     }
@@ -87,8 +89,8 @@ pub fn run(args: BatchArgs, ui: Ui) -> Outcome {
     })
 }
 
-/// The episodes under the given paths, narrowed to this runner's shard.
-fn select_entries(args: &BatchArgs, ui: Ui) -> anyhow::Result<Vec<Job>> {
+/// The episodes under the given paths, narrowed to this runner's shard, as a stream.
+fn select_entries(args: &BatchArgs, ui: Ui) -> anyhow::Result<Episodes> {
     let env = |var: &str| std::env::var(var).ok();
     let shard: Option<Shard> = args
         .shard
@@ -96,17 +98,14 @@ fn select_entries(args: &BatchArgs, ui: Ui) -> anyhow::Result<Vec<Job>> {
         .map(|s| super::shard::resolve(s, args.shard_count, &env))
         .transpose()
         .map_err(usage)?;
-    let mut entries = collect(&args.paths)?;
-    if entries.is_empty() && !ui.quiet {
+    let episodes = episodes(&args.paths, shard)?;
+    if episodes.found == 0 && !ui.quiet {
         eprintln!(
             "chapmark: warning: no audio files ({}) found",
             batch::AUDIO_EXTENSIONS.join(", ")
         );
     }
-    if let Some(shard) = shard {
-        entries.retain(|e| shard.contains(e.key()));
-    }
-    Ok(entries)
+    Ok(episodes)
 }
 
 /// One finished episode on the progress bar, or as a line when there is no bar.
@@ -118,6 +117,7 @@ fn show_progress(bar: Option<&ProgressBar>, record: &Record, n: usize, total: us
                 bar.println(&line);
             }
             bar.set_message(record.path.clone());
+            bar.set_length(total as u64);
             bar.inc(1);
         }
         None if !quiet => eprintln!("[{n}/{total}] {line}"),
@@ -189,130 +189,6 @@ fn describe(r: &Record) -> String {
         }
     }
     s
-}
-
-/// One unit of work: an episode, or a folder the walk could not read. The latter becomes an
-/// `unreadable` record instead of stopping the run, like any other file that fails.
-enum Job {
-    Episode(Entry),
-    Unlisted { entry: Entry, error: String },
-}
-
-impl Job {
-    fn key(&self) -> &str {
-        match self {
-            Job::Episode(e) | Job::Unlisted { entry: e, .. } => &e.key,
-        }
-    }
-}
-
-/// Expands the command-line paths into episodes: directories are walked (sorted, hidden
-/// entries and symlinked folders skipped), `.csv`/`.jsonl` files are manifests, anything else
-/// is an audio file. The same file reached twice is processed once. A path given on the
-/// command line that does not exist stops the run (a typo should not pass CI with zero
-/// episodes); a sub-folder that cannot be listed is reported as an unreadable entry.
-fn collect(paths: &[PathBuf]) -> anyhow::Result<Vec<Job>> {
-    let mut jobs = Vec::new();
-    for path in paths {
-        let meta = fs::metadata(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        if meta.is_dir() {
-            let mut found = Vec::new();
-            walk(path, &mut found, true)?;
-            found.sort_by(|a, b| a.0.cmp(&b.0));
-            for (audio, error) in found {
-                let key = audio
-                    .strip_prefix(path)
-                    .unwrap_or(&audio)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                let entry = Entry {
-                    audio,
-                    chapters: None,
-                    key,
-                };
-                jobs.push(match error {
-                    None => Job::Episode(entry),
-                    Some(error) => Job::Unlisted { entry, error },
-                });
-            }
-        } else {
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            let json_lines =
-                ext.eq_ignore_ascii_case("jsonl") || ext.eq_ignore_ascii_case("ndjson");
-            if json_lines || ext.eq_ignore_ascii_case("csv") {
-                let text = fs::read_to_string(path)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-                let base = path.parent().unwrap_or(Path::new(""));
-                let name = path.display().to_string();
-                let entries = batch::parse_manifest(&name, &text, base, json_lines)?;
-                jobs.extend(entries.into_iter().map(Job::Episode));
-            } else {
-                jobs.push(Job::Episode(Entry {
-                    audio: path.clone(),
-                    chapters: None,
-                    key: path.to_string_lossy().replace('\\', "/"),
-                }));
-            }
-        }
-    }
-    let mut seen = HashSet::new();
-    jobs.retain(|j| match j {
-        Job::Episode(e) => seen.insert(super::same_file::id(&e.audio)),
-        Job::Unlisted { .. } => true,
-    });
-    // The list lives for the whole run: no slack left from growing it.
-    jobs.shrink_to_fit();
-    Ok(jobs)
-}
-
-/// Collects audio files under `dir`; an error listing a sub-folder is kept as
-/// `(folder, Some(error))`. Only an error on the top folder itself fails the walk.
-fn walk(dir: &Path, out: &mut Vec<(PathBuf, Option<String>)>, top: bool) -> anyhow::Result<()> {
-    let rd = match fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) if top => return Err(anyhow::anyhow!("{}: {e}", dir.display())),
-        Err(e) => {
-            out.push((
-                dir.to_path_buf(),
-                Some(format!("cannot list the folder: {e}")),
-            ));
-            return Ok(());
-        }
-    };
-    // Temporary files of rebuilds killed earlier; a live writer's is locked and kept.
-    for stale in chapmark::write::remove_stale_temps(dir) {
-        log::warn!("{}: removed, left by an interrupted write", stale.display());
-    }
-    for item in rd {
-        let item = match item {
-            Ok(item) => item,
-            Err(e) => {
-                out.push((
-                    dir.to_path_buf(),
-                    Some(format!("cannot list the folder: {e}")),
-                ));
-                return Ok(());
-            }
-        };
-        let name = item.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = item.path();
-        let is_dir = match item.file_type() {
-            Ok(ft) => ft.is_dir(),
-            Err(e) => {
-                out.push((path, Some(format!("cannot read the file type: {e}"))));
-                continue;
-            }
-        };
-        if is_dir {
-            walk(&path, out, false)?;
-        } else if batch::is_audio_path(&path) {
-            out.push((path, None));
-        }
-    }
-    Ok(())
 }
 
 fn find_chapters(entry: &Entry, pattern: Option<&str>) -> Result<PathBuf, String> {

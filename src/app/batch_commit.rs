@@ -49,10 +49,10 @@ fn finish(record: &mut Record, result: Result<u64, chapmark::Error>) {
 /// Runs `work` on every item on the pool's worker threads while one committer thread applies
 /// their writes in groups and hands every finished record to `emit`: the syncs of one group
 /// overlap the reading and planning of the next episodes.
-pub(super) fn pipeline<T: Sync>(
+pub(super) fn pipeline<T: Send>(
     pool: &rayon::ThreadPool,
-    items: &[T],
-    work: impl Fn(&T) -> Processed + Sync,
+    items: impl Iterator<Item = T> + Send,
+    work: impl Fn(T) -> Processed + Sync,
     emit: &(dyn Fn(Record) + Sync),
 ) {
     use rayon::prelude::*;
@@ -64,7 +64,9 @@ pub(super) fn pipeline<T: Sync>(
         // can block on a busy disk, so it runs here rather than between two commits.
         scope.spawn(move || warm_rx.iter().for_each(|p| refill_cache(&p)));
         pool.install(|| {
-            items.par_iter().for_each_with(tx, |tx, item| {
+            // Items are taken from the iterator as workers free up: a streamed manifest is
+            // never held whole.
+            items.par_bridge().for_each_with(tx, |tx, item| {
                 // The committer stops once every sender is gone.
                 let _ = tx.send(work(item));
             });

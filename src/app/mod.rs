@@ -3,6 +3,7 @@
 
 mod batch;
 mod batch_commit;
+mod batch_source;
 mod check;
 mod common;
 mod convert;
