@@ -365,6 +365,7 @@ fn process_inner(
         audio: entry.audio.clone(),
         plan,
         guard,
+        walked: info.mp3.as_ref().is_some_and(|d| !d.length_from_header),
     }))
 }
 

@@ -8,7 +8,9 @@ use chapmark::api::embed::{self, PlanKind};
 use chapmark::api::lock::AudioGuard;
 use chapmark::batch::{Record, Status};
 use chapmark::write::Plan;
-use chapmark::write::apply::{GROUP_MAX_BYTES, GROUP_MAX_FILES, finish_groups, refill_cache};
+use chapmark::write::apply::{
+    GROUP_MAX_BYTES, GROUP_MAX_FILES, finish_groups, refill_cache, refill_cache_ends,
+};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender};
 use std::time::Instant;
@@ -19,7 +21,14 @@ pub(super) struct Pending {
     pub(super) audio: PathBuf,
     pub(super) plan: Plan,
     pub(super) guard: AudioGuard,
+    /// Measuring the file reads all of it (an MP3 without a Xing/LAME header that proves
+    /// its length): a rerun will too, so a grown file is read back whole, not only its ends.
+    pub(super) walked: bool,
 }
+
+/// A grown file to read back into the page cache: whole, or its ends (the bytes inserted
+/// at its start plus [`chapmark::write::apply::REFILL_HEAD`], and its tail).
+type Refill = (PathBuf, Option<u64>);
 
 /// What a worker hands the committer: the episode's record, and its write if it has one.
 pub(super) type Processed = (Record, Option<Pending>);
@@ -57,12 +66,17 @@ pub(super) fn pipeline<T: Send>(
 ) {
     use rayon::prelude::*;
     let (tx, rx) = std::sync::mpsc::sync_channel(GROUP_MAX_FILES);
-    let (warm_tx, warm_rx) = std::sync::mpsc::channel::<PathBuf>();
+    let (warm_tx, warm_rx) = std::sync::mpsc::channel::<Refill>();
     std::thread::scope(|scope| {
         scope.spawn(move || commit_loop(&rx, emit, &warm_tx));
         // Files grown at their start lost their cached pages; reading them back is a hint that
         // can block on a busy disk, so it runs here rather than between two commits.
-        scope.spawn(move || warm_rx.iter().for_each(|p| refill_cache(&p)));
+        scope.spawn(move || {
+            warm_rx.iter().for_each(|(path, head)| match head {
+                Some(head) => refill_cache_ends(&path, head),
+                None => refill_cache(&path),
+            })
+        });
         pool.install(|| {
             // Items are taken from the iterator as workers free up: a streamed manifest is
             // never held whole.
@@ -78,7 +92,7 @@ pub(super) fn pipeline<T: Send>(
 /// reported at once; writes are gathered into a group while more are waiting (up to
 /// [`GROUP_MAX_FILES`] files and [`GROUP_MAX_BYTES`] bytes) and committed together, so the
 /// groups grow exactly when the workers are faster than the disk.
-fn commit_loop(rx: &Receiver<Processed>, emit: &(dyn Fn(Record) + Sync), warm: &Sender<PathBuf>) {
+fn commit_loop(rx: &Receiver<Processed>, emit: &(dyn Fn(Record) + Sync), warm: &Sender<Refill>) {
     let mut last: Option<PathBuf> = None;
     while let Ok(first) = rx.recv() {
         let mut group: Vec<(Record, Pending)> = Vec::new();
@@ -108,7 +122,7 @@ fn commit_loop(rx: &Receiver<Processed>, emit: &(dyn Fn(Record) + Sync), warm: &
 }
 
 /// Applies one group and reports its episodes.
-fn commit(group: Vec<(Record, Pending)>, emit: &(dyn Fn(Record) + Sync), warm: &Sender<PathBuf>) {
+fn commit(group: Vec<(Record, Pending)>, emit: &(dyn Fn(Record) + Sync), warm: &Sender<Refill>) {
     if group.is_empty() {
         return;
     }
@@ -122,7 +136,12 @@ fn commit(group: Vec<(Record, Pending)>, emit: &(dyn Fn(Record) + Sync), warm: &
     for ((mut record, pending), result) in group.into_iter().zip(results) {
         if let Ok(w) = &result {
             if w.kind == PlanKind::GrownInPlace {
-                let _ = warm.send(pending.audio.clone());
+                let head = match &pending.plan {
+                    Plan::Insert { len, .. } if !pending.walked => Some(*len),
+                    Plan::Extend { .. } if !pending.walked => Some(0),
+                    _ => None,
+                };
+                let _ = warm.send((pending.audio.clone(), head));
             }
         }
         finish(&mut record, result.map(|w| w.bytes));

@@ -52,7 +52,7 @@ pub(super) fn insert_in_place(
     }
     fault(FaultPoint::Patched);
     remove_journal(&jpath)?;
-    refill_cache(&file);
+    refill_cache(&file, 0, 0);
     Ok(total)
 }
 

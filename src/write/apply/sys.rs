@@ -141,17 +141,21 @@ pub(super) fn sync_fs(_: &File) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
 
-/// Asks the kernel to read `file` back into the page cache in the background. Inserting at
-/// the start (`FALLOC_FL_INSERT_RANGE`) drops every cached page of the file, which was all
-/// cached a moment earlier (the planner had just read it to measure it); without this the
-/// next command on the file (a rerun, `check`) would read it all from the disk again. A
-/// hint: errors are ignored.
+/// Asks the kernel to read `len` bytes of `file` from `offset` (`len` 0: to the end) back
+/// into the page cache in the background. Inserting at the start (`FALLOC_FL_INSERT_RANGE`)
+/// drops every cached page of the file, which was cached a moment earlier (the planner had
+/// just read it); without this the next command on the file (a rerun, `check`) would read
+/// it from the disk again. A hint: errors are ignored.
 #[cfg(target_os = "linux")]
-pub(super) fn refill_cache(file: &File) {
+pub(super) fn refill_cache(file: &File, offset: u64, len: u64) {
     use std::os::fd::AsRawFd;
+    let (Ok(offset), Ok(len)) = (libc::off_t::try_from(offset), libc::off_t::try_from(len)) else {
+        return;
+    };
     // SAFETY: posix_fadvise only uses the descriptor, which `file` keeps open for the call.
-    let _ = unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_WILLNEED) };
+    let _ =
+        unsafe { libc::posix_fadvise(file.as_raw_fd(), offset, len, libc::POSIX_FADV_WILLNEED) };
 }
 
 #[cfg(not(target_os = "linux"))]
-pub(super) fn refill_cache(_: &File) {}
+pub(super) fn refill_cache(_: &File, _: u64, _: u64) {}
