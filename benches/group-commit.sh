@@ -10,6 +10,7 @@
 #                     (benches/mutagen_chapters.py: no validation, no sync)
 #          plus one `strace -c -f` run of each chapmark: the count of fsync/fdatasync/syncfs
 #   long   20 forty-minute MP3s: chapmark --jobs 1 against --jobs 2 (and the before binary)
+#   long-verify  the same with --verify (every frame walked): --jobs 1 against --jobs 2
 #   rerun  the 20 forty-minute MP3s just written: `chapmark batch` again (everything
 #          unchanged) right after the write, against the same rerun with the files read into
 #          the page cache first (what a rerun before the write found)
@@ -30,7 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 RUNS=${RUNS:-7}
 RUNS_LONG=${RUNS_LONG:-3}
-SETS=${SETS:-short long rerun}
+SETS=${SETS:-short long long-verify rerun}
 BENCH_CACHE=${BENCH_CACHE:-$HOME/.cache/chapmark-bench}
 OUT=${OUT:-$here/results-group-commit}
 PYTHON=${PYTHON:-python3}
@@ -119,6 +120,14 @@ for set in $SETS; do
         [ -n "${CHAPMARK_BEFORE:-}" ] &&
             cmds+=("before-j1=$(cm "$CHAPMARK_BEFORE" '--jobs 1')" "before-j2=$(cm "$CHAPMARK_BEFORE" '--jobs 2')")
         compare long "$p" "$RUNS_LONG" -- "${cmds[@]}"
+        rm -rf "$p"
+        ;;
+    long-verify)
+        # The same with --verify: every frame walked (what files without a Xing/LAME header
+        # that proves their length cost), so the workers have CPU work to share.
+        p=$(make_set long 20 40)
+        compare long-verify "$p" "$RUNS_LONG" -- \
+            "j1=$(cm "$CHAPMARK" '--jobs 1 --verify')" "j2=$(cm "$CHAPMARK" '--jobs 2 --verify')"
         rm -rf "$p"
         ;;
     rerun)

@@ -26,8 +26,8 @@ pub(super) struct Pending {
     pub(super) walked: bool,
 }
 
-/// A grown file to read back into the page cache: whole, or its ends (the bytes inserted
-/// at its start plus [`chapmark::write::apply::REFILL_HEAD`], and its tail).
+/// A grown file to read back into the page cache: whole, or its ends (its rewritten start,
+/// [`Plan::rewritten_end`], plus [`chapmark::write::apply::REFILL_HEAD`], and its tail).
 type Refill = (PathBuf, Option<u64>);
 
 /// What a worker hands the committer: the episode's record, and its write if it has one.
@@ -136,11 +136,7 @@ fn commit(group: Vec<(Record, Pending)>, emit: &(dyn Fn(Record) + Sync), warm: &
     for ((mut record, pending), result) in group.into_iter().zip(results) {
         if let Ok(w) = &result {
             if w.kind == PlanKind::GrownInPlace {
-                let head = match &pending.plan {
-                    Plan::Insert { len, .. } if !pending.walked => Some(*len),
-                    Plan::Extend { .. } if !pending.walked => Some(0),
-                    _ => None,
-                };
+                let head = (!pending.walked).then(|| pending.plan.rewritten_end());
                 let _ = warm.send((pending.audio.clone(), head));
             }
         }

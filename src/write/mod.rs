@@ -97,6 +97,20 @@ pub enum Plan {
 }
 
 impl Plan {
+    /// Where the bytes this plan writes at the start of the file end, in the written file:
+    /// the inserted region and every patch that starts inside it (the new tag or `moov`).
+    /// 0 for plans that do not grow the file at its start.
+    pub fn rewritten_end(&self) -> u64 {
+        match self {
+            Plan::Insert { len, patches, .. } => patches
+                .iter()
+                .filter(|p| p.offset <= *len)
+                .map(|p| p.offset.saturating_add(p.data.len() as u64))
+                .fold(*len, u64::max),
+            _ => 0,
+        }
+    }
+
     /// Bytes this plan writes to disk (for reports and benchmarks).
     pub fn bytes_written(&self) -> u64 {
         match self {
@@ -280,4 +294,32 @@ pub enum WriteError {
         /// Free space for us.
         available: u64,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rewritten_start_of_a_grown_file() {
+        let patch = |offset: u64, n: usize| Patch {
+            offset,
+            data: vec![0; n],
+        };
+        // A new 12 KiB tag over 8 KiB inserted plus the old 4 KiB tag; a patch further in
+        // (an M4A chunk offset, say) does not count.
+        let plan = Plan::Insert {
+            len: 8192,
+            patches: vec![patch(0, 12288), patch(1 << 20, 8)],
+            fallback: Vec::new(),
+        };
+        assert_eq!(plan.rewritten_end(), 12288);
+        let plan = Plan::Insert {
+            len: 4096,
+            patches: vec![patch(0, 100)],
+            fallback: Vec::new(),
+        };
+        assert_eq!(plan.rewritten_end(), 4096);
+        assert_eq!(Plan::Patch(vec![patch(0, 10)]).rewritten_end(), 0);
+    }
 }

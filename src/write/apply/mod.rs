@@ -328,19 +328,20 @@ pub fn refill_cache(path: &Path) {
     }
 }
 
-/// How much of a grown file's start [`refill_cache_ends`] reads back beyond its first `head`
-/// bytes: the probe of a rerun reads its first 256 KiB buffer at the audio's start.
-pub const REFILL_HEAD: u64 = 512 << 10;
+/// How much of a grown file's start [`refill_cache_ends`] reads back beyond the rewritten
+/// region: a rerun's probe reads one 256 KiB buffer from where the audio (or `mdat`) starts.
+pub const REFILL_HEAD: u64 = 260 << 10;
 
 /// How much of a grown file's end [`refill_cache_ends`] reads back: the last frames that
-/// prove an MP3's length, the end of an M4A's `mdat`.
-pub const REFILL_TAIL: u64 = 64 << 10;
+/// prove an MP3's length (a rerun reads about 3 KiB there).
+pub const REFILL_TAIL: u64 = 16 << 10;
 
 /// [`refill_cache`] for what a rerun reads of a file whose length its header proves (an
 /// MP3 with a checked Xing/LAME header, an M4A): the first `head` + [`REFILL_HEAD`] bytes
-/// (`head`: what the write inserted — the new tag or `moov`) and the last [`REFILL_TAIL`].
-/// Reading a batch of files back whole competes with the batch's own syncs for the disk
-/// (200 two-minute MP3s: 0.43 s instead of 0.11 s), and such a rerun never reads the middle.
+/// (`head`: where the write's rewritten region ends — the new tag or `moov`, see
+/// [`Plan::rewritten_end`]) and the last [`REFILL_TAIL`]. Reading a batch of files back whole
+/// competes with the batch's own syncs for the disk (200 two-minute MP3s: 0.43 s instead of
+/// 0.17 s), and such a rerun never reads the middle.
 pub fn refill_cache_ends(path: &Path, head: u64) {
     let Ok(f) = fs::File::open(path) else { return };
     let Ok(len) = f.metadata().map(|m| m.len()) else {
