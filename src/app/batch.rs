@@ -365,7 +365,12 @@ fn process_inner(
         audio: entry.audio.clone(),
         plan,
         guard,
-        walked: info.mp3.as_ref().is_some_and(|d| !d.length_from_header),
+        // With --verify every file is walked now, but a rerun skips the walk where the
+        // header proves the length: a file with a Xing/LAME header is taken to be such a file.
+        walked: info
+            .mp3
+            .as_ref()
+            .is_some_and(|d| !d.length_from_header && !(args.verify && d.vbr_header.is_some())),
     }))
 }
 
