@@ -370,7 +370,7 @@ fn process_inner(
         walked: info
             .mp3
             .as_ref()
-            .is_some_and(|d| !d.length_from_header && !(args.verify && d.vbr_header.is_some())),
+            .is_some_and(|d| !(d.length_from_header || args.verify && d.vbr_header.is_some())),
     }))
 }
 
