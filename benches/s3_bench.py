@@ -9,6 +9,11 @@ Starts moto_server on a free loopback port, then
  2. times `chapmark batch s3://bench/many/ --jobs 8` over N objects with sidecars against the
     same download-tag-upload done with boto3 in 8 threads (N=200 by default).
 
+With WAN=MBIT:MS in the environment, step 2 goes through tests/s3/proxy.py in its `wan`
+mode for both contenders: bodies paced to MBIT megabit/s each way, MS ms added per request
+(on loopback, bytes cost nothing and moto's server-side copies are slow Python, which
+favours moving whole files; a real link to a bucket is the other way round).
+
 usage: s3_bench.py CHAPMARK WORKDIR [N] [MINUTES_PER_OBJECT]
 """
 import concurrent.futures
@@ -44,6 +49,7 @@ def audio(path, seconds, codec):
 
 
 port = free_port()
+proxy = None
 moto = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 try:
@@ -60,6 +66,17 @@ try:
     s3 = boto3.client("s3", config=cfg, endpoint_url=endpoint, region_name="us-east-1",
                       aws_access_key_id="bench", aws_secret_access_key="bench")
     s3.create_bucket(Bucket="bench")
+    wan = os.environ.get("WAN")
+    batch_env, s3_batch = env, s3
+    if wan:
+        here = os.path.dirname(os.path.abspath(__file__))
+        proxy = subprocess.Popen([sys.executable, os.path.join(here, "..", "tests", "s3", "proxy.py"),
+                                  str(port), f"wan:{wan}", os.devnull],
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        proxied = f"http://127.0.0.1:{proxy.stdout.readline().strip()}"
+        batch_env = dict(env, AWS_ENDPOINT_URL=proxied)
+        s3_batch = boto3.client("s3", config=cfg, endpoint_url=proxied, region_name="us-east-1",
+                                aws_access_key_id="bench", aws_secret_access_key="bench")
     notes = os.path.join(work, "notes.txt")
     with open(notes, "wb") as f:
         f.write(NOTES)
@@ -78,7 +95,8 @@ try:
         size = os.path.getsize(path)
         print(f"| {key} | {size} | {m.group(1)} | {m.group(2)} | {m.group(3)} | {size} + {size} |")
 
-    print(f"\n## {count} objects of {minutes} min, --jobs 8\n")
+    link = f", through a {wan.split(':')[0]} Mbit/s link with {wan.split(':')[1]} ms per request" if wan else ""
+    print(f"\n## {count} objects of {minutes} min, --jobs 8{link}\n")
     one = audio(os.path.join(work, f"{minutes}min.mp3"), minutes * 60, ["-c:a", "libmp3lame", "-b:a", "128k"])
     s3.upload_file(one, "bench", "seed.mp3")
 
@@ -93,7 +111,7 @@ try:
     t0 = time.monotonic()
     report = os.path.join(work, "report.jsonl")
     subprocess.run([chapmark, "batch", "s3://bench/many/", "--jobs", "8", "--report", report],
-                   env=env, check=True, capture_output=True)
+                   env=batch_env, check=True, capture_output=True)
     chap = time.monotonic() - t0
     import json
     recs = [json.loads(line) for line in open(report)]
@@ -103,10 +121,10 @@ try:
     def baseline(i):
         local = os.path.join(work, f"dl{i:03}.mp3")
         side = os.path.join(work, f"dl{i:03}.txt")
-        s3.download_file("bench", f"many/ep{i:03}.mp3", local)
-        s3.download_file("bench", f"many/ep{i:03}.txt", side)
+        s3_batch.download_file("bench", f"many/ep{i:03}.mp3", local)
+        s3_batch.download_file("bench", f"many/ep{i:03}.txt", side)
         subprocess.run([chapmark, "write", local, side], check=True, capture_output=True)
-        s3.upload_file(local, "bench", f"many/ep{i:03}.mp3")
+        s3_batch.upload_file(local, "bench", f"many/ep{i:03}.mp3")
         n = os.path.getsize(local)
         os.remove(local)
         os.remove(side)
@@ -127,5 +145,7 @@ try:
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
     print(f"chapmark statuses: {statuses}")
 finally:
+    if proxy is not None:
+        proxy.kill()
     moto.kill()
     moto.wait()

@@ -1,6 +1,6 @@
 #!/bin/bash
 # CI fuzzing: replays every regression input, then runs each target for FUZZ_SECS seconds
-# (default 25; five targets, about two minutes) from the committed corpus. Any crash fails.
+# (default 25; six targets, about two and a half minutes) from the committed corpus. Any crash fails.
 # Installs cargo-fuzz when missing (~1.5 min to build). Needs nightly features, which
 # RUSTC_BOOTSTRAP enables on the stable toolchain; `-s none` means no sanitizer.
 set -euo pipefail

@@ -10,10 +10,14 @@ modes:
   fail-part:K  answer every upload or copy of part K with 500 (the upload must be aborted)
   overwrite    when a multipart upload is started, first replace the object with other bytes
                (a concurrent writer between our read and our write)
+  wan:MBIT:MS  a wide-area link for benchmarks: bodies paced to MBIT megabits per second in
+               each direction (shared by all connections, as one link is), and MS milliseconds
+               of round trip added to every request
 """
 import http.client
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -22,6 +26,26 @@ MODE = sys.argv[2]
 LOG = sys.argv[3]
 lock = threading.Lock()
 state = {"seen": 0, "overwritten": False}
+
+
+links = {"up": 0.0, "down": 0.0}  # when each direction of the link is next free
+
+
+def pace(direction, nbytes):
+    """Waits until `nbytes` could have crossed the link in `direction` (mode wan only)."""
+    if not MODE.startswith("wan:") or nbytes == 0:
+        return
+    rate = float(MODE.split(":")[1]) * 1e6 / 8
+    with lock:
+        now = time.monotonic()
+        links[direction] = max(now, links[direction]) + nbytes / rate
+        until = links[direction]
+    time.sleep(max(0.0, until - time.monotonic()))
+
+
+def round_trip():
+    if MODE.startswith("wan:"):
+        time.sleep(float(MODE.split(":")[2]) / 1000)
 
 
 def log(line):
@@ -100,7 +124,11 @@ class Handler(BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items() if k.lower() != "transfer-encoding"}
         if chunked:
             headers["Content-Length"] = str(len(body))
-        self.reply(*forward(self.command, self.path, headers, body))
+        round_trip()
+        pace("up", len(body))
+        status, headers, data = forward(self.command, self.path, headers, body)
+        pace("down", len(data))
+        self.reply(status, headers, data)
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 
@@ -115,6 +143,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        round_trip()
         status, headers, _ = forward("HEAD", self.path, dict(self.headers.items()), body)
         self.send_response(status)
         for k, v in headers:
