@@ -67,8 +67,16 @@ pub(super) fn pipeline<T: Send>(
     use rayon::prelude::*;
     let (tx, rx) = std::sync::mpsc::sync_channel(GROUP_MAX_FILES);
     let (warm_tx, warm_rx) = std::sync::mpsc::channel::<Refill>();
+    // The files of a group are applied in parallel, by as many threads as `--jobs` gives the
+    // workers (a pool of their own: the workers' threads may all be waiting to hand over).
+    let jobs = pool.current_num_threads();
+    let commit_pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("chapmark-commit-{i}"))
+        .build()
+        .ok();
     std::thread::scope(|scope| {
-        scope.spawn(move || commit_loop(&rx, emit, &warm_tx));
+        scope.spawn(move || commit_loop(&rx, emit, &warm_tx, commit_pool.as_ref()));
         // Files grown at their start lost their cached pages; reading them back is a hint that
         // can block on a busy disk, so it runs here rather than between two commits.
         scope.spawn(move || {
@@ -92,7 +100,12 @@ pub(super) fn pipeline<T: Send>(
 /// reported at once; writes are gathered into a group while more are waiting (up to
 /// [`GROUP_MAX_FILES`] files and [`GROUP_MAX_BYTES`] bytes) and committed together, so the
 /// groups grow exactly when the workers are faster than the disk.
-fn commit_loop(rx: &Receiver<Processed>, emit: &(dyn Fn(Record) + Sync), warm: &Sender<Refill>) {
+fn commit_loop(
+    rx: &Receiver<Processed>,
+    emit: &(dyn Fn(Record) + Sync),
+    warm: &Sender<Refill>,
+    threads: Option<&rayon::ThreadPool>,
+) {
     let mut last: Option<PathBuf> = None;
     while let Ok(first) = rx.recv() {
         let mut group: Vec<(Record, Pending)> = Vec::new();
@@ -114,7 +127,7 @@ fn commit_loop(rx: &Receiver<Processed>, emit: &(dyn Fn(Record) + Sync), warm: &
         if let Some((_, p)) = group.last() {
             last = Some(p.audio.clone());
         }
-        commit(group, emit, warm);
+        commit(group, emit, warm, threads);
     }
     if let Some(path) = last {
         finish_groups(&path);
@@ -122,7 +135,12 @@ fn commit_loop(rx: &Receiver<Processed>, emit: &(dyn Fn(Record) + Sync), warm: &
 }
 
 /// Applies one group and reports its episodes.
-fn commit(group: Vec<(Record, Pending)>, emit: &(dyn Fn(Record) + Sync), warm: &Sender<Refill>) {
+fn commit(
+    group: Vec<(Record, Pending)>,
+    emit: &(dyn Fn(Record) + Sync),
+    warm: &Sender<Refill>,
+    threads: Option<&rayon::ThreadPool>,
+) {
     if group.is_empty() {
         return;
     }
@@ -131,7 +149,10 @@ fn commit(group: Vec<(Record, Pending)>, emit: &(dyn Fn(Record) + Sync), warm: &
         .iter()
         .map(|(_, p)| (p.audio.as_path(), &p.plan))
         .collect();
-    let results = embed::apply_group(&items);
+    let results = match threads {
+        Some(pool) => pool.install(|| embed::apply_group(&items)),
+        None => embed::apply_group(&items),
+    };
     let share = super::batch::elapsed_ms(started) / group.len() as u64;
     for ((mut record, pending), result) in group.into_iter().zip(results) {
         if let Ok(w) = &result {

@@ -93,23 +93,32 @@ struct Applied {
 /// Applies every `(path, plan)` pair as one group (see the module docs) and returns one
 /// result per pair, in order. The paths must be distinct files, each locked against other
 /// writers by the caller as for [`apply`](super::apply).
+///
+/// The files' own steps between the barriers (staging, applying, retiring) are independent
+/// of each other and run on the current rayon pool (the global one unless the caller
+/// installed its own): the order argument above is only about the barriers.
 pub fn apply_group(items: &[(&Path, &Plan)]) -> Vec<Result<u64, WriteError>> {
+    use rayon::prelude::*;
     let targets: Vec<Option<PathBuf>> = items.iter().map(|(p, _)| resolve_target(p).ok()).collect();
     let mut stages: Vec<Stage> = items
-        .iter()
+        .par_iter()
         .map(|(path, plan)| stage(path, plan).unwrap_or_else(|e| Stage::Done(Err(e))))
         .collect();
     barrier(&mut stages, &targets);
     fault(FaultPoint::JournalWritten);
-    for ((stage, target), (_, plan)) in stages.iter_mut().zip(&targets).zip(items) {
-        if let Some(target) = target {
-            apply_staged(stage, target, plan);
-        }
-    }
+    stages
+        .par_iter_mut()
+        .zip(&targets)
+        .zip(items)
+        .for_each(|((stage, target), (_, plan))| {
+            if let Some(target) = target {
+                apply_staged(stage, target, plan);
+            }
+        });
     barrier(&mut stages, &targets);
     fault(FaultPoint::Patched);
     stages
-        .into_iter()
+        .into_par_iter()
         .map(|stage| match stage {
             Stage::Done(r) => r,
             Stage::Applied(a) => {
