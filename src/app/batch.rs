@@ -365,13 +365,17 @@ fn process_inner(
         audio: entry.audio.clone(),
         plan,
         guard,
-        // With --verify every file is walked now, but a rerun skips the walk where the
-        // header proves the length: a file with a Xing/LAME header is taken to be such a file.
-        walked: info
-            .mp3
-            .as_ref()
-            .is_some_and(|d| !(d.length_from_header || args.verify && d.vbr_header.is_some())),
+        walked: rerun_walks(&info, args.verify),
     }))
+}
+
+/// Whether measuring the file again (a rerun) reads all of it: an MP3 whose header does not
+/// prove its length. With `--verify` every file was walked just now, but a rerun skips the
+/// walk where the header proves the length: a file with a Xing/LAME header is taken to be one.
+fn rerun_walks(info: &chapmark::probe::ProbeInfo, verify: bool) -> bool {
+    info.mp3
+        .as_ref()
+        .is_some_and(|d| !(d.length_from_header || verify && d.vbr_header.is_some()))
 }
 
 /// The episode's chapters: its sidecar (with the images it names loaded; a missing one is an
